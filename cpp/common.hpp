@@ -1,0 +1,92 @@
+// Shared by every op: the MLSEC_HD marker, scalar helpers, the CPU parallel driver.
+// Headers included by nvcc must stay free of host-only code outside #ifndef __CUDACC__.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+
+#if defined(__CUDACC__)
+#define MLSEC_HD __host__ __device__ __forceinline__
+#else
+#define MLSEC_HD inline
+#endif
+
+// Per-ISA copies of hot loops, chosen once at load time (GCC function multiversioning):
+// the wheel runs on any x86-64 and still uses AVX2/AVX-512 where present.
+#if !defined(__CUDACC__) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define MLSEC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MLSEC_CLONES
+#endif
+
+namespace mlsec {
+using i64 = std::int64_t;
+using u32 = std::uint32_t;
+using u64 = std::uint64_t;
+
+// NaN passes through both helpers unchanged, as in np.clip and np.sign.
+template <class T> MLSEC_HD T clampv(T v, T lo, T hi) { return v < lo ? lo : (v > hi ? hi : v); }
+template <class T> MLSEC_HD T signv(T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : v); }
+
+// A per-sample parameter: one value for the whole batch (p == nullptr) or one per row,
+// read through p (host memory for CPU kernels, device memory for CUDA kernels).
+struct PerSample {
+  const double* p;
+  double value;
+  MLSEC_HD double operator[](i64 row) const { return p ? p[row] : value; }
+};
+
+inline void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+}  // namespace mlsec
+
+#if !defined(__CUDACC__)
+#include <algorithm>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+namespace mlsec {
+// Below this many elements a kernel runs on the calling thread: waking an OpenMP team
+// costs more than the work (DESIGN.md, principle 5).
+constexpr i64 kParallelMin = i64(1) << 16;
+
+inline int num_threads(i64 work) {
+#ifdef _OPENMP
+  return work < kParallelMin ? 1 : omp_get_max_threads();
+#else
+  (void)work;
+  return 1;
+#endif
+}
+
+// Calls body(part, nparts) on nparts threads (the calling thread alone for small work).
+template <class F> void run_parallel(i64 work, F&& body) {
+  const int nt = num_threads(work);
+  if (nt <= 1) return body(0, 1);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+  body(omp_get_thread_num(), omp_get_num_threads());
+#endif
+}
+
+// Splits the flat (n, d) index space evenly and calls span(row, j0, j1) on contiguous
+// pieces of rows: elementwise ops with per-sample parameters use it.
+template <class F> void for_each_span(i64 n, i64 d, F&& span) {
+  run_parallel(n * d, [&](int part, int nparts) {
+    const i64 total = n * d, begin = total * part / nparts, end = total * (part + 1) / nparts;
+    for (i64 i = begin; i < end;) {
+      const i64 row = i / d, j0 = i - row * d, j1 = std::min(d, j0 + (end - i));
+      span(row, j0, j1);
+      i += j1 - j0;
+    }
+  });
+}
+
+// Calls row(r) for every row, rows shared among threads: per-sample reductions use it.
+template <class F> void for_each_row(i64 n, i64 d, F&& row) {
+  run_parallel(n * d, [&](int part, int nparts) {
+    for (i64 r = part; r < n; r += nparts) row(r);
+  });
+}
+}  // namespace mlsec
+#endif

@@ -1,0 +1,118 @@
+// Binding-side checks for host arrays. The Python layer calls the C++ entry points
+// directly on its fast path, so every check a kernel relies on is made here, with the
+// message naming the argument. Layouts the kernels do not take (non-contiguous arrays,
+// per-sample parameters given as lists) raise Fallback: the Python layer then
+// normalises them and calls again.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+
+namespace py = pybind11;
+
+namespace mlsec {
+struct Fallback : std::exception {
+  const char* what() const noexcept override { return "needs normalisation in Python"; }
+};
+
+[[noreturn]] inline void value_error(const std::string& m) { throw py::value_error(m); }
+[[noreturn]] inline void type_error(const std::string& m) { throw py::type_error(m); }
+
+enum class Dt { f32, f64, u8, u32, other };
+
+inline Dt dtype_of(const py::array& a) {
+  const auto k = a.dtype().kind();
+  const auto s = a.itemsize();
+  if (k == 'f' && s == 4) return Dt::f32;
+  if (k == 'f' && s == 8) return Dt::f64;
+  if (k == 'u' && s == 1) return Dt::u8;
+  if (k == 'u' && s == 4) return Dt::u32;
+  return Dt::other;
+}
+
+// A C-contiguous array seen as (n, d): n = shape[0], d = product of the rest.
+struct Host {
+  py::array arr;
+  Dt dt;
+  i64 n, d;
+  void* data() const { return const_cast<void*>(arr.data()); }
+  i64 bytes() const { return n * d * static_cast<i64>(arr.itemsize()); }
+};
+
+inline Host host(const py::handle& h, const char* name, bool writable = false) {
+  if (!py::isinstance<py::array>(h)) throw Fallback();
+  auto a = py::reinterpret_borrow<py::array>(h);
+  if (!(a.flags() & py::array::c_style) || a.dtype().byteorder() == '>') throw Fallback();
+  if (a.ndim() < 1) value_error(std::string(name) + " must have at least one axis (samples first), got a 0-d array");
+  if (writable && !a.writeable()) value_error(std::string(name) + " is read-only");
+  const i64 n = a.shape(0);
+  i64 d = 1;
+  for (py::ssize_t k = 1; k < a.ndim(); ++k) d *= a.shape(k);
+  return Host{a, dtype_of(a), n, d};
+}
+
+inline const char* dt_name(Dt dt) {
+  switch (dt) {
+    case Dt::f32: return "float32";
+    case Dt::f64: return "float64";
+    case Dt::u8: return "uint8";
+    case Dt::u32: return "uint32";
+    default: return "an unsupported dtype";
+  }
+}
+
+inline void require_float(const Host& a, const char* name) {
+  if (a.dt != Dt::f32 && a.dt != Dt::f64)
+    type_error(std::string(name) + " must be float32 or float64, got " + std::string(py::str(a.arr.dtype())));
+}
+
+// b must match a in shape and dtype; an output may alias an input exactly, never in part.
+inline void require_like(const Host& a, const char* an, const Host& b, const char* bn) {
+  bool same = a.arr.ndim() == b.arr.ndim();
+  for (py::ssize_t k = 0; same && k < a.arr.ndim(); ++k) same = a.arr.shape(k) == b.arr.shape(k);
+  if (!same) value_error(std::string(bn) + " must have the shape of " + an + ": " + std::string(py::str(b.arr.attr("shape"))) + " vs " + std::string(py::str(a.arr.attr("shape"))));
+  if (a.dt != b.dt) type_error(std::string(bn) + " must have the dtype of " + an + " (" + dt_name(a.dt) + "), got " + std::string(py::str(b.arr.dtype())));
+}
+
+inline void require_no_partial_overlap(const Host& out, const Host& in, const char* in_name) {
+  const char *o = static_cast<const char*>(out.data()), *i = static_cast<const char*>(in.data());
+  if (o != i && o < i + in.bytes() && i < o + out.bytes())
+    value_error(std::string("out overlaps ") + in_name + " in part; it may only alias it exactly");
+}
+
+inline void require_param(double v, const char* name) {
+  if (!(v >= 0.0) || std::isinf(v)) value_error(std::string(name) + " must be finite and >= 0, got " + std::to_string(v));
+}
+
+// A scalar (Python number) or a C-contiguous float64 array of one value per sample,
+// each finite and >= 0.
+inline PerSample per_sample(const py::handle& h, const char* name, i64 n) {
+  if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) {
+    const double v = py::cast<double>(h);
+    require_param(v, name);
+    return PerSample{nullptr, v};
+  }
+  if (!py::isinstance<py::array>(h)) throw Fallback();
+  auto a = py::reinterpret_borrow<py::array>(h);
+  if (a.ndim() != 1 || dtype_of(a) != Dt::f64 || !(a.flags() & py::array::c_style)) throw Fallback();
+  if (a.shape(0) != n) value_error(std::string(name) + " must be a scalar or have one value per sample (" + std::to_string(n) + "), got " + std::to_string(a.shape(0)));
+  const double* p = static_cast<const double*>(a.data());
+  for (i64 i = 0; i < n; ++i) require_param(p[i], name);
+  return PerSample{p, 0.0};
+}
+
+inline void require_clip(double lo, double hi) {
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+}
+
+// Runs f(T{}) for the array's float dtype.
+template <class F> void float_switch(Dt dt, F&& f) {
+  if (dt == Dt::f32) f(float{});
+  else f(double{});
+}
+}  // namespace mlsec

@@ -1,0 +1,39 @@
+// _cuda: the device kernels. Arrays arrive as objects with __cuda_array_interface__;
+// every kernel runs on the caller's stream, on the device that holds the data.
+#include "device.hpp"
+#include "fgsm.hpp"
+
+using namespace mlsec;
+
+static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), g = dev(g_, "grad"), out = dev(out_, "out", true);
+  require_float(x, "x");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, g, "grad");
+  require_clip(lo, hi);
+  PerSample eps = per_sample(eps_, "eps", x);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    fgsm_cuda<T>((const T*)x.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, eps, targeted, T(lo), T(hi), as_stream(stream));
+  });
+}
+
+static py::object probe() {
+  std::string why;
+  const int n = cuda_device_count(&why);
+  py::list names;
+  for (int i = 0; i < n; ++i) names.append(cuda_device_name(i));
+  return py::make_tuple(n, names, why);
+}
+
+PYBIND11_MODULE(_cuda, m) {
+  m.doc() = "mlsec_kernels device kernels (CUDA)";
+  py::register_local_exception<Fallback>(m, "Fallback");
+  m.def("probe", &probe, "(device count, device names, reason when there is none)");
+  m.def("synchronize", [](py::handle s) { cuda_synchronize(as_stream(s)); });
+  m.def("fgsm", &py_fgsm);
+}

@@ -1,0 +1,236 @@
+"""Array handling for the general (non-fast) path: which library and device an array
+belongs to, zero-copy views for the kernels, output allocation in the caller's library.
+
+Rules (DESIGN.md, principle 1): host data runs host kernels, device data runs CUDA
+kernels, and the result comes back in the caller's array type. Nothing is copied between
+host and device and nothing is cast: mixing them, or mixing dtypes, is an error.
+Non-contiguous inputs are copied to contiguous ones (the kernels take contiguous data);
+a non-contiguous ``out`` receives the result through a contiguous temporary.
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from . import _backend
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _torch(a):
+    t = sys.modules.get("torch")
+    return t is not None and isinstance(a, t.Tensor)
+
+
+def _cupy():
+    import cupy
+
+    return cupy
+
+
+class Arr:
+    """One array argument: the caller's object, the view a kernel takes, where it lives."""
+
+    __slots__ = ("orig", "view", "lib", "device")
+
+    def __init__(self, a, name: str):
+        self.orig = a
+        if isinstance(a, np.ndarray):
+            self.lib, self.device, self.view = "numpy", False, a
+        elif _torch(a):
+            self.lib, self.device = "torch", a.is_cuda
+            t = a.detach()
+            self.view = t if a.is_cuda else np.from_dlpack(t)
+        elif hasattr(a, "__cuda_array_interface__"):
+            self.lib, self.device, self.view = "cuda", True, a
+        elif hasattr(a, "__array__") or hasattr(a, "__array_interface__") or isinstance(a, (list, tuple, memoryview)):
+            self.lib, self.device, self.view = "numpy", False, np.asarray(a)
+        else:
+            raise TypeError(f"{name} must be an array (NumPy, CuPy, torch or array-like), got {type(a).__name__}")
+
+    @property
+    def dtype(self):
+        v = self.view
+        if self.lib == "torch" and self.device:
+            return np.dtype(str(v.dtype).replace("torch.", ""))
+        if self.lib == "cuda" and not hasattr(v, "dtype"):
+            return np.dtype(v.__cuda_array_interface__["typestr"])
+        return np.dtype(v.dtype)
+
+    @property
+    def shape(self):
+        v = self.view
+        if self.lib == "cuda" and not hasattr(v, "shape"):
+            return tuple(v.__cuda_array_interface__["shape"])
+        return tuple(v.shape)
+
+    def contiguous(self):
+        v = self.view
+        if not self.device:
+            return np.ascontiguousarray(v)
+        if self.lib == "torch":
+            return v.contiguous()
+        return _cupy().ascontiguousarray(v)
+
+
+def empty(like: Arr, shape, dtype):
+    """An uninitialised array in the library and on the device of `like`."""
+    if like.lib == "torch":
+        import torch
+
+        t = torch.empty(shape, dtype=getattr(torch, np.dtype(dtype).name), device=like.orig.device)
+        return t, (t if like.device else np.from_dlpack(t))
+    if like.device:
+        cp = _cupy()
+        with cp.cuda.Device(_device_of(like.view)):
+            a = cp.empty(shape, dtype=dtype)
+        return a, a
+    a = np.empty(shape, dtype=dtype)
+    return a, a
+
+
+def _device_of(v) -> int:
+    dev = getattr(v, "device", None)
+    return int(getattr(dev, "id", 0) or 0)
+
+
+def stream_of(like: Arr):
+    """The caller's current stream on the array's device, as an integer handle."""
+    if like.lib == "torch":
+        import torch
+
+        return torch.cuda.current_stream(like.orig.device).cuda_stream
+    if like.lib == "cuda" and "cupy" in sys.modules and isinstance(like.view, sys.modules["cupy"].ndarray):
+        return sys.modules["cupy"].cuda.get_current_stream().ptr
+    s = like.view.__cuda_array_interface__.get("stream")
+    return 0 if s is None else int(s)
+
+
+class Call:
+    """The arrays of one op call, checked against each other and made ready for a kernel.
+
+    ``Call(x=x, grad=g)`` checks that every array is on the same side (host or device),
+    has the shape and dtype of the first, and picks the backend. ``views`` holds contiguous
+    kernel views in argument order; ``output(out)`` returns the kernel's ``out`` view, and
+    ``result()`` the array to hand back to the caller.
+    """
+
+    def __init__(self, backend, dtypes=FLOATS, same_shape=True, **arrays):
+        items = [(k, Arr(v, k)) for k, v in arrays.items()]
+        self.names = [k for k, _ in items]
+        first_name, first = items[0]
+        self.first = first
+        for k, a in items[1:]:
+            if a.device != first.device:
+                raise ValueError(f"host and device arrays mixed in one call: {first_name} is on the "
+                                 f"{'device' if first.device else 'host'}, {k} on the {'device' if a.device else 'host'}")
+        self.backend = _backend.resolve(backend, first.device, first_name)
+        dt = first.dtype
+        if dtypes is not None and dt not in dtypes:
+            raise TypeError(f"{first_name} must be {' or '.join(d.name for d in dtypes)}, got {dt}")
+        for k, a in items[1:]:
+            if same_shape and a.shape != first.shape:
+                raise ValueError(f"{k} must have the shape of {first_name}: {a.shape} vs {first.shape}")
+            if a.dtype != dt:
+                raise TypeError(f"{k} must have the dtype of {first_name} ({dt}), got {a.dtype}")
+        if len(first.shape) < 1:
+            raise ValueError(f"{first_name} must have at least one axis (samples first), got a 0-d array")
+        self.dtype, self.shape, self.n = dt, first.shape, first.shape[0]
+        self.views = [a.contiguous() for _, a in items]
+        self._out = self._out_view = None
+
+    def output(self, out, shape=None, dtype=None):
+        shape = self.shape if shape is None else tuple(shape)
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        if out is None:
+            self._out, self._out_view = empty(self.first, shape, dtype)
+            self._copy_back = None
+            return self._out_view
+        o = Arr(out, "out")
+        if o.device != self.first.device:
+            raise ValueError("out must be on the same side (host or device) as the inputs")
+        if o.shape != shape:
+            raise ValueError(f"out must have shape {shape}, got {o.shape}")
+        if o.dtype != dtype:
+            raise TypeError(f"out must have dtype {dtype}, got {o.dtype}")
+        if o.lib == "numpy" and not o.view.flags.writeable:
+            raise ValueError("out is read-only")
+        self._out = out
+        c = o.contiguous()
+        contiguous = c is o.view or (o.lib == "numpy" and np.shares_memory(c, o.view) and c.ctypes.data == o.view.ctypes.data)
+        if contiguous:
+            self._copy_back = None
+            self._out_view = o.view
+        else:
+            # Compute into a contiguous buffer, then write through the caller's strides.
+            # (Kept apart from the inputs: `out` may alias one of them.)
+            self._copy_back = o.view
+            _, self._out_view = empty(self.first, shape, dtype)
+        return self._out_view
+
+    def result(self):
+        if self._copy_back is not None:
+            self._copy_back[...] = self._out_view
+        return self._out
+
+    def kernel(self, op: str, module: str | None = None):
+        k = _backend.kernel(self.backend, op, module)
+        if self.backend != "cuda":
+            return k
+        stream = stream_of(self.first)
+        return lambda *args: k(*args, stream)
+
+    def per_sample(self, value, name: str, *, allow_zero: bool = True):
+        """A scalar or one value per sample, checked finite and >= 0 (> 0 without
+        allow_zero), in the form the backend's kernel takes."""
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            v = float(value)
+            if not (v >= 0.0 if allow_zero else v > 0.0) or math.isinf(v):
+                raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {value!r}")
+            return v
+        host = _to_host_values(value, name)
+        if host.ndim != 1 or host.shape[0] != self.n:
+            raise ValueError(f"{name} must be a scalar or have one value per sample ({self.n}), got shape {host.shape}")
+        bad = ~np.isfinite(host) | ((host < 0) if allow_zero else (host <= 0))
+        if bad.any():
+            raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {host[bad][0]!r}")
+        if self.backend == "cuda":
+            return _to_device_like(host, self.first)
+        return np.ascontiguousarray(host, dtype=np.float64)
+
+
+def _to_host_values(value, name):
+    if _torch(value):
+        return value.detach().cpu().numpy().astype(np.float64)
+    if hasattr(value, "__cuda_array_interface__") and hasattr(value, "get"):
+        return np.asarray(value.get(), dtype=np.float64)
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}") from None
+
+
+def _to_device_like(host: np.ndarray, like: Arr):
+    """Per-sample parameters (N float64 values, not data) follow the data to its device."""
+    if like.lib == "torch":
+        import torch
+
+        return torch.as_tensor(host, dtype=torch.float64, device=like.orig.device)
+    cp = _cupy()
+    with cp.cuda.Device(_device_of(like.view)):
+        return cp.asarray(host)
+
+
+def check_clip(clip):
+    """(low, high) floats from a clip argument; None means no clipping."""
+    if clip is None:
+        return -math.inf, math.inf
+    try:
+        lo, hi = (float(c) for c in clip)
+    except (TypeError, ValueError):
+        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}") from None
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise ValueError(f"clip must be (low, high) with low <= high, got {clip!r}")
+    return lo, hi

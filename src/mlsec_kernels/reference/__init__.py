@@ -1,0 +1,9 @@
+"""Float64 NumPy references: the specification of every op.
+
+Each function computes, in float64 and in the plainest NumPy, exactly what the op of the
+same name computes. Every backend is tested against these; users can read them to know
+what an op does.
+"""
+from .perturb import fgsm
+
+__all__ = ["fgsm"]

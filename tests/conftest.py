@@ -1,0 +1,66 @@
+"""Shared fixtures: every backend against the float64 reference.
+
+The ``backend`` fixture runs a test on cpp, numba and cuda. A backend this machine
+cannot run is skipped with the reason (CUDA without a device, the extension not built),
+so the skips stay visible in the summary (``-ra``).
+"""
+import numpy as np
+import pytest
+
+import mlsec_kernels as mk
+from mlsec_kernels import _backend
+
+BACKENDS = ["cpp", "numba", pytest.param("cuda", marks=pytest.mark.cuda)]
+
+
+def _cupy_or_none():
+    try:
+        import cupy
+
+        return cupy
+    except Exception:  # ImportError, or a CuPy that cannot load its CUDA libraries
+        return None
+
+
+def skip_unless(backend):
+    if not _backend.available(backend):
+        pytest.skip(f"backend {backend!r} unavailable: {mk.backends()[backend]}")
+    if backend == "cuda" and _cupy_or_none() is None:
+        pytest.skip("CUDA tests need CuPy to hold device arrays, and it is not installed")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    skip_unless(request.param)
+    return request.param
+
+
+@pytest.fixture(params=["cpp", "numba"])
+def host_backend(request):
+    skip_unless(request.param)
+    return request.param
+
+
+def dev(a, backend):
+    """The array the backend runs on: NumPy for host backends, CuPy for cuda."""
+    if backend == "cuda" and a is not None:
+        return _cupy_or_none().asarray(a)
+    return a
+
+
+def host(a):
+    """Back to NumPy from whatever a backend returned."""
+    return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
+
+
+def tol(dtype):
+    """Float32 kernels compute in float32: a few ulp from the float64 reference."""
+    return dict(rtol=2e-6, atol=2e-6) if np.dtype(dtype) == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture
+def rng(request):
+    """Fresh random data per test, reproducible from the test's name (printed on failure)."""
+    import zlib
+
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
