@@ -7,6 +7,10 @@ bits on every backend.
 """
 from ._backend import backends
 from .perturb import fgsm
+from .perturb import random_start
+from . import rng
+from .rng import Generator
 
 __version__ = "0.1.0"
 __all__ = ["backends", "fgsm"]
+__all__ += ["random_start", "rng", "Generator"]

@@ -5,5 +5,8 @@ same name computes. Every backend is tested against these; users can read them t
 what an op does.
 """
 from .perturb import fgsm
+from . import rng
+from .rng import random_start
 
 __all__ = ["fgsm"]
+__all__ += ["rng", "random_start"]
