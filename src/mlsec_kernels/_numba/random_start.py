@@ -96,6 +96,8 @@ _rows_serial, _rows_parallel = jit_pair(_rows)
 
 
 def random_start(x0, eps, norm, seed, substream, lo, hi, out):
+    if x0.size == 0:
+        return
     x2, o2 = flat2(x0), flat2(out)
     t = x0.dtype.type
     k0, k1, s0, s1 = key(seed, substream)
