@@ -12,7 +12,9 @@ void write_span(const Philox& p, const T* x, T* out, i64 row, i64 d, i64 j0, i64
   const T* xs = x + o;
   T* os = out + o;
   philox_span(p, StreamPos{u64(o) >> 2, u32(o & 3)}, j1 - j0, [=](i64 pos, const Block& b, int k0, int k1) {
-    for (int k = k0; k < k1; ++k) os[pos + k] = start_elem(xs[pos + k], start_draw<N>(b, k), scale, lo, hi);
+    float v[4];
+    start_draws<N>(b, v);
+    for (int k = k0; k < k1; ++k) os[pos + k] = start_elem(xs[pos + k], v[k], scale, lo, hi);
   });
 }
 
@@ -23,8 +25,19 @@ void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo,
     return;
   }
   for_each_row(n, d, [&](i64 row) {
-    const u64 f0 = u64(row * d);
-    const double sum = row_sum<1>(d, [&](i64 j) { return Sums<1>{{start_term<N>(start_draw_at<N>(p, f0 + u64(j)))}}; }).v[0];
+    // row_sum's order, a chunk at a time: the chunk's draws come from philox_span (whole
+    // SIMD groups) into a buffer; the write pass draws them again.
+    double sum = 0.0;
+    float buf[kChunk];
+    for (i64 c = 0; c < d; c += kChunk) {
+      const i64 len = std::min(kChunk, d - c), f = row * d + c;
+      philox_span(p, StreamPos{u64(f) >> 2, u32(f & 3)}, len, [&](i64 pos, const Block& b, int k0, int k1) {
+        float v[4];
+        start_draws<N>(b, v);
+        for (int k = k0; k < k1; ++k) buf[pos + k] = v[k];
+      });
+      sum += chunk_sum<1>(0, len, [&](i64 j) { return Sums<1>{{start_term<N>(buf[j])}}; }).v[0];
+    }
     write_span<N>(p, x, out, row, d, 0, d, T(start_scale<N>(p, row, d, sum, eps[row])), lo, hi);
   });
 }
