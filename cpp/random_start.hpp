@@ -18,13 +18,16 @@ constexpr u64 kExtraBlock = u64(1) << 63;  // far above any array's element bloc
 
 // The draws of the four elements of block b (stream elements 4b .. 4b+3).
 template <Norm N> MLSEC_HD void start_draws(const Block& b, float v[4]) {
-  if (N == Norm::l2) return normals_of(b, v);
-  for (int k = 0; k < 4; ++k) {
-    if (N == Norm::inf) {
-      v[k] = uniform_co(b.w[k]) * 2.0f - 1.0f;
-    } else {
-      const float e = 0.0f - log_f32(uniform_oc(b.w[k]));
-      v[k] = (b.w[k] & 1u) ? -e : e;
+  if constexpr (N == Norm::l2) {
+    normals_of(b, v);
+  } else {
+    for (int k = 0; k < 4; ++k) {
+      if constexpr (N == Norm::inf) {
+        v[k] = uniform_co(b.w[k]) * 2.0f - 1.0f;
+      } else {
+        const float e = 0.0f - log_f32(uniform_oc(b.w[k]));
+        v[k] = (b.w[k] & 1u) ? -e : e;
+      }
     }
   }
 }
