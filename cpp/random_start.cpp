@@ -1,5 +1,7 @@
 #include "random_start.hpp"
 
+#include <vector>
+
 #include "reduce.hpp"
 #include "rng.hpp"
 
@@ -18,6 +20,11 @@ void write_span(const Philox& p, const T* x, T* out, i64 row, i64 d, i64 j0, i64
   });
 }
 
+template <class T>
+MLSEC_CLONES void write_row(const T* x, T* out, const float* __restrict draws, i64 d, T scale, T lo, T hi) {
+  for (i64 j = 0; j < d; ++j) out[j] = start_elem(x[j], draws[j], scale, lo, hi);
+}
+
 template <Norm N, class T>
 void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo, T hi) {
   if (N == Norm::inf) {
@@ -25,20 +32,19 @@ void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo,
     return;
   }
   for_each_row(n, d, [&](i64 row) {
-    // row_sum's order, a chunk at a time: the chunk's draws come from philox_span (whole
-    // SIMD groups) into a buffer; the write pass draws them again.
-    double sum = 0.0;
-    float buf[kChunk];
-    for (i64 c = 0; c < d; c += kChunk) {
-      const i64 len = std::min(kChunk, d - c), f = row * d + c;
-      philox_span(p, StreamPos{u64(f) >> 2, u32(f & 3)}, len, [&](i64 pos, const Block& b, int k0, int k1) {
-        float v[4];
-        start_draws<N>(b, v);
-        for (int k = k0; k < k1; ++k) buf[pos + k] = v[k];
-      });
-      sum += chunk_sum<1>(0, len, [&](i64 j) { return Sums<1>{{start_term<N>(buf[j])}}; }).v[0];
-    }
-    write_span<N>(p, x, out, row, d, 0, d, T(start_scale<N>(p, row, d, sum, eps[row])), lo, hi);
+    // The row's draws, once, into this thread's buffer; the canonical sum and the writes
+    // read them from there.
+    thread_local std::vector<float> buf;
+    buf.resize(size_t(d));
+    float* draws = buf.data();
+    const i64 f = row * d;
+    philox_span(p, StreamPos{u64(f) >> 2, u32(f & 3)}, d, [=](i64 pos, const Block& b, int k0, int k1) {
+      float v[4];
+      start_draws<N>(b, v);
+      for (int k = k0; k < k1; ++k) draws[pos + k] = v[k];
+    });
+    const double sum = row_sum<1>(d, [&](i64 j) { return Sums<1>{{start_term<N>(draws[j])}}; }).v[0];
+    write_row(x + f, out + f, draws, d, T(start_scale<N>(p, row, d, sum, eps[row])), lo, hi);
   });
 }
 }  // namespace
