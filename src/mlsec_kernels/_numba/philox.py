@@ -53,6 +53,14 @@ def box_muller(we, wo):
     return r * c, r * s
 
 
+@numba.njit(cache=True, inline="always")
+def normals4(w0, w1, w2, w3):
+    """The four standard normals of a block (cpp normals_of)."""
+    z0, z1 = box_muller(w0, w1)
+    z2, z3 = box_muller(w2, w3)
+    return z0, z1, z2, z3
+
+
 GROUP = 64  # blocks per batch: the loops below vectorise across blocks (SoA words)
 
 

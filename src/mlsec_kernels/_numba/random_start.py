@@ -5,7 +5,7 @@ from numba import prange
 
 from ._util import flat2, jit_pair, parts, per_row
 from .fmath import exp_f32, log_f32
-from .philox import block, box_muller, copy_emit, key, scratch_for, uniform_co, uniform_oc, visit
+from .philox import block, copy_emit, key, normals4, scratch_for, uniform_co, uniform_oc, visit
 from .reduce import row_sum
 
 _EXTRA = np.uint64(1 << 63)
@@ -29,14 +29,7 @@ def _l1(w0, w1, w2, w3):
     return _exp1(w0), _exp1(w1), _exp1(w2), _exp1(w3)
 
 
-@numba.njit(cache=True, inline="always")
-def _l2(w0, w1, w2, w3):
-    z0, z1 = box_muller(w0, w1)
-    z2, z3 = box_muller(w2, w3)
-    return z0, z1, z2, z3
-
-
-NORMS = {"inf": (0, _inf), "1": (1, _l1), "2": (2, _l2)}
+NORMS = {"inf": (0, _inf), "1": (1, _l1), "2": (2, normals4)}
 
 
 @numba.njit(inline="always")

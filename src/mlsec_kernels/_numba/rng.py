@@ -4,7 +4,7 @@ import numpy as np
 from numba import prange
 
 from ._util import jit_pair, parts
-from .philox import box_muller, copy_emit, key, scratch_for, uniform_co, visit
+from .philox import copy_emit, key, normals4, scratch_for, uniform_co, visit
 
 
 def _fill(out, conv, dtype, k0, k1, s0, s1, b0, lane0, nparts):
@@ -29,13 +29,6 @@ def _uniform(w0, w1, w2, w3):
     return uniform_co(w0), uniform_co(w1), uniform_co(w2), uniform_co(w3)
 
 
-@numba.njit(cache=True, inline="always")
-def _normal(w0, w1, w2, w3):
-    z0, z1 = box_muller(w0, w1)
-    z2, z3 = box_muller(w2, w3)
-    return z0, z1, z2, z3
-
-
 def _run(conv, dtype, out, seed, substream, offset):
     o = out.reshape(-1)
     if o.size == 0:
@@ -55,4 +48,4 @@ def uniform(out, seed, substream, offset):
 
 
 def normal(out, seed, substream, offset):
-    _run(_normal, np.float32, out, seed, substream, offset)
+    _run(normals4, np.float32, out, seed, substream, offset)
