@@ -79,4 +79,5 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);
   m.def("random_start", &py_random_start);
+  m.attr("philox_isa") = philox_isa();
 }

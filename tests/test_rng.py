@@ -1,3 +1,8 @@
+import io
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -180,3 +185,24 @@ def test_bindings_check_too():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         cpu.uniform(ro, 1, 0, 0)
+
+
+@pytest.mark.parametrize("isa", ["avx2", "scalar"])
+def test_every_philox_path(isa):
+    # the C++ generator picks AVX-512, AVX2 or scalar code at load; cap it in a child
+    # process and compare with what this process computes (and the reference)
+    pytest.importorskip("mlsec_kernels._cpu")
+    code = (
+        "import numpy as np; from mlsec_kernels import _cpu, rng\n"
+        "print(_cpu.philox_isa)\n"
+        "np.save(sys.stdout.buffer, np.concatenate([rng.random_raw(70001, seed=5, substream=2**40 + 3, offset=2**34 - 5, backend='cpp'),"
+        " rng.normal(4099, seed=9, backend='cpp').view(np.uint32)]))\n"
+    )
+    env = dict(os.environ, MLSEC_PHILOX_ISA=isa)
+    got = subprocess.run([sys.executable, "-c", "import sys\n" + code], env=env, capture_output=True, check=True).stdout
+    name, _, data = got.partition(b"\n")
+    words = np.load(io.BytesIO(data))
+    assert name.decode() in (isa, "scalar")
+    want = ref.rng.random_raw(70001, seed=5, substream=2**40 + 3, offset=2**34 - 5)
+    np.testing.assert_array_equal(words[:70001], want)
+    np.testing.assert_array_equal(words[70001:], krng.normal(4099, seed=9, backend="cpp").view(np.uint32))
