@@ -5,13 +5,15 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
 from mlsec_kernels import rng as krng
 from mlsec_kernels import reference as ref
 
-from conftest import host
+from conftest import host, skip_unless
 
 # spec/rng.md: (seed, substream, block) -> block words
 KAT = [
@@ -48,6 +50,26 @@ def test_raw_stream_matches_reference(backend, rng):
         seed, sub = big[2] << 2 | 3, big[3] << 2
         got = host(krng.random_raw(n, seed=seed, substream=sub, offset=off, backend=backend))
         np.testing.assert_array_equal(got, ref.rng.random_raw(n, seed=seed, substream=sub, offset=off))
+
+
+@pytest.mark.parametrize("be", ["cpp", "numba"])
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(0, 700),
+    cut=st.integers(0, 700),
+    off=st.integers(0, 2**66 - 700),
+    seed=st.integers(0, 2**64 - 1),
+    sub=st.integers(0, 2**64 - 1),
+)
+def test_property_stream_any_offset_and_split(be, n, cut, off, seed, sub):
+    skip_unless(be)
+    cut = min(cut, n)
+    want = ref.rng.random_raw(n, seed=seed, substream=sub, offset=off)
+    a = krng.random_raw(cut, seed=seed, substream=sub, offset=off, backend=be)
+    b = krng.random_raw(n - cut, seed=seed, substream=sub, offset=off + cut, backend=be)
+    np.testing.assert_array_equal(np.concatenate([a, b]), want)
+    u = krng.uniform(n, seed=seed, substream=sub, offset=off, backend=be)
+    np.testing.assert_array_equal(u, ref.rng.uniform_co(want))
 
 
 def test_stream_end():

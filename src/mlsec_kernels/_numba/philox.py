@@ -54,6 +54,12 @@ def box_muller(we, wo):
 
 
 @numba.njit(cache=True, inline="always")
+def words4(w0, w1, w2, w3):
+    """A block's words as they are (visit's conv for raw words)."""
+    return w0, w1, w2, w3
+
+
+@numba.njit(cache=True, inline="always")
 def normals4(w0, w1, w2, w3):
     """The four standard normals of a block (cpp normals_of)."""
     z0, z1 = box_muller(w0, w1)

@@ -5,12 +5,13 @@ from numba import prange
 
 from ._util import flat2, jit_pair, parts, per_row
 from .fmath import exp_f32, log_f32
-from .philox import block, copy_emit, key, normals4, scratch_for, uniform_co, uniform_oc, visit
+from .philox import block, copy_emit, key, normals4, scratch_for, uniform_co, uniform_oc, visit, words4
 from .reduce import row_sum
 
 _EXTRA = np.uint64(1 << 63)
 _TWO, _ONE, _ZERO = np.float32(2.0), np.float32(1.0), np.float32(0.0)
 _1 = np.uint64(1)
+_PIECE = 4096  # elements per draws buffer (16 KiB: stays in L1)
 
 
 @numba.njit(cache=True, inline="always")
@@ -24,12 +25,7 @@ def _exp1(w):
     return -e if w & _1 else e
 
 
-@numba.njit(cache=True, inline="always")
-def _l1(w0, w1, w2, w3):
-    return _exp1(w0), _exp1(w1), _exp1(w2), _exp1(w3)
-
-
-NORMS = {"inf": (0, _inf), "1": (1, _l1), "2": (2, normals4)}
+NORMS = {"inf": 0, "1": 1, "2": 2}
 
 
 @numba.njit(inline="always")
@@ -60,28 +56,41 @@ def _write(ctx, i0, draws, f0, count):
 
 
 def _spans(x, out, conv, eps, lo, hi, k0, k1, s0, s1, nparts):
+    # draws a piece at a time into a buffer, then the writes: two simple loops vectorise
+    # where one fused through visit does not
     n, d = x.shape
     total = n * d
     for p in prange(nparts):
         scratch = scratch_for(np.float32)
+        draws = np.empty(_PIECE, np.float32)
         i, end = total * p // nparts, total * (p + 1) // nparts
         while i < end:
             r = i // d
             j0 = i - r * d
-            j1 = min(d, j0 + end - i)
+            j1 = min(d, j0 + end - i, j0 + _PIECE)
             f = r * d + j0
-            ctx = (x[r, j0:j1], out[r, j0:j1], eps[r], lo, hi)
-            visit(conv, _write, ctx, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, j1 - j0, scratch)
+            visit(conv, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, j1 - j0, scratch)
+            _write((x[r, j0:j1], out[r, j0:j1], eps[r], lo, hi), 0, draws, 0, j1 - j0)
             i += j1 - j0
 
 
-def _rows(x, out, conv, norm, eps, scales, lo, hi, k0, k1, s0, s1):
-    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype
+def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, normals, words_of):
+    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype;
+    # normals and words_of are philox's normals4 and words4 (first-class function
+    # values must come in as arguments for the compiled code to be cacheable)
     n, d = x.shape
     for r in prange(n):
         draws = np.empty(d, np.float32)
         f = r * d
-        visit(conv, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.float32))
+        if norm == 2:
+            visit(normals, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.float32))
+        else:
+            # raw words first: with the sign taken from the same word, LLVM leaves a fused
+            # loop scalar, and vectorises this one
+            words = np.empty(d, np.uint32)
+            visit(words_of, copy_emit, words, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.uint32))
+            for j in range(d):
+                draws[j] = _exp1(words[j])
         total = row_sum(_term, (draws, norm), d)
         scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
         _write((x[r], out[r], scales[r], lo, hi), 0, draws, 0, d)
@@ -98,11 +107,11 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     t = x0.dtype.type
     k0, k1, s0, s1 = key(seed, substream)
     nparts = parts(x0.size)
-    code, conv = NORMS[norm]
+    code = NORMS[norm]
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
-        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, conv, e, t(lo), t(hi), k0, k1, s0, s1, nparts)
+        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, nparts)
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
-        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, conv, code, e, scales, t(lo), t(hi), k0, k1, s0, s1)
+        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4)

@@ -4,7 +4,7 @@ import numpy as np
 from numba import prange
 
 from ._util import jit_pair, parts
-from .philox import copy_emit, key, normals4, scratch_for, uniform_co, visit
+from .philox import copy_emit, key, normals4, scratch_for, uniform_co, visit, words4
 
 
 def _fill(out, conv, dtype, k0, k1, s0, s1, b0, lane0, nparts):
@@ -17,11 +17,6 @@ def _fill(out, conv, dtype, k0, k1, s0, s1, b0, lane0, nparts):
 
 
 _serial, _parallel = jit_pair(_fill)
-
-
-@numba.njit(cache=True, inline="always")
-def _raw(w0, w1, w2, w3):
-    return w0, w1, w2, w3
 
 
 @numba.njit(cache=True, inline="always")
@@ -40,7 +35,7 @@ def _run(conv, dtype, out, seed, substream, offset):
 
 
 def random_raw(out, seed, substream, offset):
-    _run(_raw, np.uint32, out, seed, substream, offset)
+    _run(words4, np.uint32, out, seed, substream, offset)
 
 
 def uniform(out, seed, substream, offset):
