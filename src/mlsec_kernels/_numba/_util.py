@@ -17,7 +17,12 @@ def parts(work: int) -> int:
 
 def flat2(a):
     """The (n, d) view of a contiguous array."""
-    return a.reshape(a.shape[0], -1) if a.ndim != 2 else a
+    if a.ndim == 2:
+        return a
+    d = 1
+    for s in a.shape[1:]:
+        d *= s
+    return a.reshape(a.shape[0], d)
 
 
 def per_row(value, n, dtype):
