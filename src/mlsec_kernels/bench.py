@@ -1,0 +1,325 @@
+"""The benchmark suite behind ``mlsec-kernels bench`` (and benchmarks/, which reuses its cases).
+
+Every case runs each selected backend and each installed peer (``_bench_peers``) on the
+same arrays, with ``out=`` given, and records:
+
+- the median time per call over ``repeats`` repeats, after a warm-up call (so Numba and
+  ``torch.compile`` compilation is excluded); a repeat runs the call ``inner`` times back
+  to back so that short calls are timed over at least a few milliseconds;
+- GB/s: the bytes of each input read once plus each output written once, over the time;
+- "x floor": the time over the time a plain copy of the same bytes would take, with the
+  copy bandwidth measured in the same run on the same side (``_cpu.memcopy`` on the host,
+  a CuPy device-to-device copy on the GPU), so 1.0 means "as fast as memory allows";
+- the speedup over each peer: peer time / backend time.
+
+Host times are wall-clock (``time.perf_counter``); device times are CUDA events around
+the ``inner`` calls, so a per-call Python cost larger than the kernel shows up as such.
+An op missing from this build (``getattr(mlsec_kernels, name)`` fails) is skipped with
+the reason, as is any backend or peer that cannot run a case.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import statistics
+import time
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _backend
+from . import _bench_peers as peers
+
+IMAGES = (64, 3, 224, 224)  # an ImageNet batch, float32: 38.5 MB per array
+L1_ROWS = (64, 150528)
+LATENCY = (1, 1000)
+EPS = {"inf": 8 / 255, 2: 3.0, 1: 12.0}
+STEP = {"inf": 2 / 255, 2: 0.5, 1: 1.0}
+ALL_PEERS = tuple(peers.PEERS)
+QUICK_SKIPS_PEERS = ("torch.compile",)  # compiling costs tens of seconds per case
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measured call: ``op(*pos, **rest, out=out, backend=b)`` on arrays named in
+    ``inputs`` (made by :class:`Workspace`) with parameters ``kw``."""
+
+    op: str
+    kw: dict
+    shape: tuple
+    inputs: tuple
+    pos: tuple
+    peers: tuple = ALL_PEERS
+    label: str = ""
+    notes: tuple = field(default=())
+
+    @property
+    def params(self) -> str:
+        shown = {k: v for k, v in self.kw.items() if k not in ("seed",)}
+        txt = " ".join(f"{k}={_fmt_param(v)}" for k, v in shown.items())
+        return f"{txt} [{self.label}]" if self.label else txt
+
+    @property
+    def id(self) -> str:
+        return "-".join([self.op] + [f"{k}{v}" for k, v in self.kw.items() if k in ("norm",)] + [self.label or "x".join(map(str, self.shape))])
+
+    def nbytes(self, itemsize=4) -> int:
+        """Bytes moved: each input read once and the output written once."""
+        return (len(self.inputs) + 1) * math.prod(self.shape) * itemsize
+
+
+def _fmt_param(v):
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _scaled(shape, scale):
+    return (max(1, round(shape[0] * scale)),) + tuple(shape[1:])
+
+
+def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
+    """The suite. ``size_scale`` scales the batch axis (the CLI tests use tiny sizes)."""
+    img, rows = _scaled(IMAGES, size_scale), _scaled(L1_ROWS, size_scale)
+    sort_note, sort_rows = (), rows
+    if quick:  # the sort-based peers take seconds at full size; fewer rows, same row length
+        sort_rows = _scaled(rows, 1 / 8)
+        sort_note = (f"--quick: {sort_rows[0]} rows instead of {rows[0]} (sort-based peer)",)
+    out = [
+        Case("fgsm", {"eps": EPS["inf"]}, img, ("x", "grad"), ("x", "grad", "eps")),
+        Case("fgsm", {"eps": EPS["inf"]}, LATENCY, ("x", "grad"), ("x", "grad", "eps"), ("numpy",), "latency"),
+    ]
+    for norm in ("inf", 2, 1):
+        shape, note = (sort_rows, sort_note) if norm == 1 else (img, ())
+        kw = {"norm": norm, "step": STEP[norm], "eps": EPS[norm]}
+        out.append(Case("pgd_step", kw, shape, ("x", "x0", "grad"), ("x", "x0", "grad", "step", "eps"), notes=note))
+    for norm in ("inf", 2, 1):
+        shape, note = (sort_rows, sort_note) if norm == 1 else (img, ())
+        out.append(Case("project", {"norm": norm, "eps": EPS[norm]}, shape, ("delta",), ("delta", "eps"), notes=note))
+    for norm in ("inf", 2, 1):
+        out.append(Case("random_start", {"norm": norm, "eps": EPS[norm], "seed": 0}, img, ("x0",), ("x0", "eps")))
+    for op in ("rng.uniform", "rng.normal"):
+        out.append(Case(op, {"seed": 0}, img, (), ("shape",)))
+    return out
+
+
+def op_function(op: str):
+    """The public function for `op` ("fgsm", "rng.uniform"), or None in a build without it."""
+    import mlsec_kernels as mk
+
+    obj = mk
+    for part in op.split("."):
+        nxt = getattr(obj, part, None)
+        if nxt is None and obj is mk:
+            try:
+                nxt = importlib.import_module(f"mlsec_kernels.{part}")
+            except ImportError:
+                nxt = None
+        if nxt is None:
+            return None
+        obj = nxt
+    return obj
+
+
+def call_op(case: Case, fn, a: dict, out, backend: str):
+    kw = dict(case.kw, shape=out.shape)
+    args = [a[n] if n in a else kw[n] for n in case.pos]
+    rest = {k: v for k, v in case.kw.items() if k not in case.pos}
+    return fn(*args, **rest, out=out, backend=backend)
+
+
+class Workspace:
+    """The arrays of one side ("host" or "device"), made once per shape and reused."""
+
+    def __init__(self, side: str):
+        self.side = side
+        if side == "device":
+            import cupy
+
+            self.xp = cupy
+        else:
+            self.xp = np
+        self._arrays: dict = {}
+        self._copy_ms: dict = {}
+
+    def array(self, name, shape):
+        key = (name, shape)
+        if key not in self._arrays:
+            rng = np.random.default_rng(zlib.crc32(repr(key).encode()))
+            if name in ("x", "x0"):
+                v = rng.random(shape, dtype=np.float32)
+            elif name == "delta":
+                v = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.01)
+            elif name == "grad":
+                v = rng.standard_normal(shape, dtype=np.float32)
+            else:  # out, and the copy's buffers: written once, so their pages exist
+                v = np.zeros(shape, dtype=np.float32)
+                v.fill(0.5)
+            self._arrays[key] = v if self.side == "host" else self.xp.asarray(v)
+        return self._arrays[key]
+
+    def inputs(self, case: Case) -> dict:
+        return {n: self.array(n, case.shape) for n in case.inputs}
+
+    def copy_ms(self, shape, timer) -> float:
+        """Median time of a plain parallel copy of one array of `shape`."""
+        if shape not in self._copy_ms:
+            src, dst = self.array("copy_src", shape), self.array("copy_dst", shape)
+            if self.side == "device":
+                fn = lambda: dst.data.copy_from_device_async(src.data, src.nbytes)  # noqa: E731
+            elif _backend._cpu is not None:
+                fn = lambda: _backend._cpu.memcopy(src, dst)  # noqa: E731
+            else:
+                fn = lambda: np.copyto(dst, src)  # noqa: E731
+            self._copy_ms[shape] = timer(fn)["median_ms"]
+        return self._copy_ms[shape]
+
+    def sync(self):
+        if self.side == "device":
+            self.xp.cuda.get_current_stream().synchronize()
+
+
+class Timer:
+    """Median time per call of a zero-argument callable, warm-up excluded."""
+
+    def __init__(self, ws: Workspace, repeats: int, target_ms: float):
+        self.ws, self.repeats, self.target_ms = ws, repeats, target_ms
+
+    def _once(self, fn, inner):
+        ws = self.ws
+        if ws.side == "device":
+            cp = ws.xp
+            start, end = cp.cuda.Event(), cp.cuda.Event()
+            start.record()
+            for _ in range(inner):
+                fn()
+            end.record()
+            end.synchronize()
+            return cp.cuda.get_elapsed_time(start, end) / inner
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        return (time.perf_counter() - t0) * 1e3 / inner
+
+    def __call__(self, fn) -> dict:
+        t0 = time.perf_counter()
+        fn()  # warm-up: compilation, first touch, caches
+        self.ws.sync()
+        warmup_ms = (time.perf_counter() - t0) * 1e3
+        est = self._once(fn, 1)
+        inner = max(1, min(100_000, math.ceil(self.target_ms / max(est, 1e-4))))
+        times = [self._once(fn, inner) for _ in range(self.repeats)]
+        return {"median_ms": statistics.median(times), "min_ms": min(times), "times_ms": times,
+                "inner": inner, "warmup_ms": warmup_ms}
+
+
+SIDES = {"cpp": "host", "numba": "host", "cuda": "device"}
+
+
+def usable_backends() -> tuple[list, dict]:
+    """The backends this machine can bench, and why not for the others."""
+    ok, why = [], {}
+    for b in _backend.NAMES:
+        if not _backend.available(b):
+            why[b] = _backend.backends()[b]
+            continue
+        if b == "cuda":
+            try:
+                import cupy  # noqa: F401
+            except Exception as e:  # ImportError, or CuPy without its CUDA libraries
+                why[b] = f"device arrays need CuPy ({e})"
+                continue
+        ok.append(b)
+    return ok, why
+
+
+def select(all_cases, ops):
+    """Cases whose op is named in `ops`; "rng" selects every rng.* op."""
+    if not ops:
+        return list(all_cases)
+    known = {c.op for c in all_cases} | {c.op.split(".")[0] for c in all_cases}
+    bad = [o for o in ops if o not in known]
+    if bad:
+        raise ValueError(f"unknown op(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
+    return [c for c in all_cases if c.op in ops or c.op.split(".")[0] in ops]
+
+
+def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, progress=None) -> dict:
+    """Runs the suite; returns every number (the ``--json`` document less machine info)."""
+    from ._bench_report import Progress
+
+    repeats, target_ms = (5, 4.0) if quick else (15, 20.0)
+    ok, why = usable_backends()
+    wanted = list(backends or _backend.NAMES)
+    runs = [b for b in wanted if b in ok]
+    rep = {"settings": {"quick": quick, "repeats": repeats, "target_repeat_ms": target_ms, "size_scale": size_scale,
+                        "ops": list(ops or []), "backends": runs},
+           "results": [], "skipped": [], "calibration": [], "notes": []}
+    skip = lambda case, who, reason: rep["skipped"].append(  # noqa: E731
+        {"op": case.op if case else None, "params": case.params if case else None, "who": who, "reason": reason})
+    for b in wanted:
+        if b not in ok:
+            skip(None, b, why[b])
+    if peer_names is None:
+        peer_names = [p for p in ALL_PEERS if not (quick and p in QUICK_SKIPS_PEERS)]
+        if quick:
+            rep["notes"].append("--quick: torch.compile not measured (compiling takes tens of seconds per case)")
+    rep["settings"]["peers"] = list(peer_names)
+    chosen = select(cases(quick, size_scale), ops)
+    sides = list(dict.fromkeys(SIDES[b] for b in runs))
+    steps = {c.id: len(sides) * (len([p for p in c.peers if p in peer_names]) + 1) + len(runs) for c in chosen}
+    prog = progress or Progress(sum(steps.values()))
+    workspaces = {}
+    for case in chosen:
+        fn = op_function(case.op)
+        if fn is None:
+            skip(case, "all", f"mlsec_kernels.{case.op} is not in this build")
+            prog.advance(steps[case.id])
+            continue
+        rep["notes"].extend(n for n in case.notes if n not in rep["notes"])
+        for side in sides:
+            ws = workspaces.setdefault(side, Workspace(side))
+            timer = Timer(ws, repeats, target_ms)
+            a, out = ws.inputs(case), ws.array("out", case.shape)
+            prog.step(f"{case.id} copy ({side})")
+            copy_ms = ws.copy_ms(case.shape, timer)
+            floor_ms = copy_ms * case.nbytes() / (2 * out.nbytes)
+            cal = {"side": side, "shape": list(case.shape), "bytes": 2 * out.nbytes, "copy_ms": copy_ms,
+                   "GBps": 2 * out.nbytes / copy_ms / 1e6}
+            if cal not in rep["calibration"]:
+                rep["calibration"].append(cal)
+            peer_ms, ref = {}, None
+            for p in (p for p in case.peers if p in peer_names):
+                prog.step(f"{case.id} {p}")
+                try:
+                    m = timer(peers.make(p, case.op, case.kw, a, out, ws.xp))
+                except peers.Unavailable as e:
+                    skip(case, p, str(e))
+                    continue
+                except Exception as e:  # a peer that breaks must not stop the suite
+                    skip(case, p, f"{type(e).__name__}: {e}")
+                    continue
+                peer_ms[p] = m["median_ms"]
+                rep["results"].append(_row(case, side, p, "peer", m, floor_ms))
+                if p == "numpy" and case.op != "random_start" and not case.op.startswith("rng."):
+                    ref = out.copy()
+            for b in (b for b in runs if SIDES[b] == side):
+                prog.step(f"{case.id} {b}")
+                try:
+                    m = timer(lambda: call_op(case, fn, a, out, b))
+                except Exception as e:
+                    skip(case, b, f"{type(e).__name__}: {e}")
+                    continue
+                row = _row(case, side, b, "mlsec", m, floor_ms)
+                row["speedup"] = {p: t / m["median_ms"] for p, t in peer_ms.items()}
+                if ref is not None:
+                    row["max_abs_diff_vs_numpy"] = float(ws.xp.nanmax(ws.xp.abs(out - ref)))
+                rep["results"].append(row)
+    prog.close()
+    return rep
+
+
+def _row(case, side, who, kind, m, floor_ms):
+    nbytes = case.nbytes()
+    return {"op": case.op, "params": case.params, "kw": {k: v for k, v in case.kw.items()}, "label": case.label,
+            "backend": who, "kind": kind, "side": side, "shape": list(case.shape), "dtype": "float32",
+            "bytes": nbytes, **m, "GBps": nbytes / m["median_ms"] / 1e6, "x_floor": m["median_ms"] / floor_ms}
