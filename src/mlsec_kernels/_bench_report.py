@@ -55,8 +55,8 @@ def table(rep: dict) -> str:
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     out = [line(head), line(["-" * w for w in widths])] + [line(c) for c in body]
     for c in rep["calibration"]:
-        out.append(f"floor: {c['side']} copy of {'x'.join(map(str, c['shape']))} float32: {c['GBps']:.3g} GB/s "
-                   "(read + write)")
+        out.append(f"floor for {c['op']} {c['params']}: {c['side']} copy of {'x'.join(map(str, c['shape']))} float32, "
+                   f"{c['GBps']:.3g} GB/s (read + write)")
     for s in rep["skipped"]:
         what = f"{s['op']} {s['params']}".strip() if s["op"] else "backend"
         out.append(f"skipped: {what}: {s['who']}: {s['reason']}")

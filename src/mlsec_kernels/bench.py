@@ -21,15 +21,12 @@ from __future__ import annotations
 
 import importlib
 import math
-import statistics
 import time
-import zlib
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from . import _backend
 from . import _bench_peers as peers
+from ._bench_timing import Timer, Workspace
 
 IMAGES = (64, 3, 224, 224)  # an ImageNet batch, float32: 38.5 MB per array
 L1_ROWS = (64, 150528)
@@ -50,7 +47,7 @@ class Case:
     shape: tuple
     inputs: tuple
     pos: tuple
-    peers: tuple = ALL_PEERS
+    peers: tuple = ()
     label: str = ""
     notes: tuple = field(default=())
 
@@ -77,28 +74,41 @@ def _scaled(shape, scale):
     return (max(1, round(shape[0] * scale)),) + tuple(shape[1:])
 
 
+# Which peers have code for which case (others would only be skipped).
+_ELEMENTWISE = ("numpy", "torch", "torch.compile")
+_PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"): _ELEMENTWISE + ("numba-prange",),
+          ("pgd_step", 2): _ELEMENTWISE, ("pgd_step", 1): ("numpy",),
+          ("project", "inf"): _ELEMENTWISE + ("art",), ("project", 2): _ELEMENTWISE + ("art",),
+          ("project", 1): ("numpy", "art"), ("random_start", "inf"): ("numpy", "torch"),
+          ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch")}
+NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its projection helper "
+         "(art.utils.projection) is compared, on project",)
+
+
+def _case(op, kw, shape, inputs, pos, label="", notes=()):
+    return Case(op, kw, shape, inputs, pos, _PEERS.get((op, kw.get("norm")), ()), label, notes)
+
+
 def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
     """The suite. ``size_scale`` scales the batch axis (the CLI tests use tiny sizes)."""
     img, rows = _scaled(IMAGES, size_scale), _scaled(L1_ROWS, size_scale)
     sort_note, sort_rows = (), rows
     if quick:  # the sort-based peers take seconds at full size; fewer rows, same row length
         sort_rows = _scaled(rows, 1 / 8)
-        sort_note = (f"--quick: {sort_rows[0]} rows instead of {rows[0]} (sort-based peer)",)
-    out = [
-        Case("fgsm", {"eps": EPS["inf"]}, img, ("x", "grad"), ("x", "grad", "eps")),
-        Case("fgsm", {"eps": EPS["inf"]}, LATENCY, ("x", "grad"), ("x", "grad", "eps"), ("numpy",), "latency"),
-    ]
+        sort_note = (f"--quick: L1 cases on {sort_rows[0]} rows instead of {rows[0]} (sort-based peers)",)
+    out = [_case("fgsm", {"eps": EPS["inf"]}, img, ("x", "grad"), ("x", "grad", "eps")),
+           Case("fgsm", {"eps": EPS["inf"]}, LATENCY, ("x", "grad"), ("x", "grad", "eps"), ("numpy",), "latency")]
     for norm in ("inf", 2, 1):
         shape, note = (sort_rows, sort_note) if norm == 1 else (img, ())
         kw = {"norm": norm, "step": STEP[norm], "eps": EPS[norm]}
-        out.append(Case("pgd_step", kw, shape, ("x", "x0", "grad"), ("x", "x0", "grad", "step", "eps"), notes=note))
+        out.append(_case("pgd_step", kw, shape, ("x", "x0", "grad"), ("x", "x0", "grad", "step", "eps"), notes=note))
     for norm in ("inf", 2, 1):
         shape, note = (sort_rows, sort_note) if norm == 1 else (img, ())
-        out.append(Case("project", {"norm": norm, "eps": EPS[norm]}, shape, ("delta",), ("delta", "eps"), notes=note))
+        out.append(_case("project", {"norm": norm, "eps": EPS[norm]}, shape, ("delta",), ("delta", "eps"), notes=note))
     for norm in ("inf", 2, 1):
-        out.append(Case("random_start", {"norm": norm, "eps": EPS[norm], "seed": 0}, img, ("x0",), ("x0", "eps")))
+        out.append(_case("random_start", {"norm": norm, "eps": EPS[norm], "seed": 0}, img, ("x0",), ("x0", "eps")))
     for op in ("rng.uniform", "rng.normal"):
-        out.append(Case(op, {"seed": 0}, img, (), ("shape",)))
+        out.append(_case(op, {"seed": 0}, img, (), ("shape",)))
     return out
 
 
@@ -125,91 +135,6 @@ def call_op(case: Case, fn, a: dict, out, backend: str):
     args = [a[n] if n in a else kw[n] for n in case.pos]
     rest = {k: v for k, v in case.kw.items() if k not in case.pos}
     return fn(*args, **rest, out=out, backend=backend)
-
-
-class Workspace:
-    """The arrays of one side ("host" or "device"), made once per shape and reused."""
-
-    def __init__(self, side: str):
-        self.side = side
-        if side == "device":
-            import cupy
-
-            self.xp = cupy
-        else:
-            self.xp = np
-        self._arrays: dict = {}
-        self._copy_ms: dict = {}
-
-    def array(self, name, shape):
-        key = (name, shape)
-        if key not in self._arrays:
-            rng = np.random.default_rng(zlib.crc32(repr(key).encode()))
-            if name in ("x", "x0"):
-                v = rng.random(shape, dtype=np.float32)
-            elif name == "delta":
-                v = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.01)
-            elif name == "grad":
-                v = rng.standard_normal(shape, dtype=np.float32)
-            else:  # out, and the copy's buffers: written once, so their pages exist
-                v = np.zeros(shape, dtype=np.float32)
-                v.fill(0.5)
-            self._arrays[key] = v if self.side == "host" else self.xp.asarray(v)
-        return self._arrays[key]
-
-    def inputs(self, case: Case) -> dict:
-        return {n: self.array(n, case.shape) for n in case.inputs}
-
-    def copy_ms(self, shape, timer) -> float:
-        """Median time of a plain parallel copy of one array of `shape`."""
-        if shape not in self._copy_ms:
-            src, dst = self.array("copy_src", shape), self.array("copy_dst", shape)
-            if self.side == "device":
-                fn = lambda: dst.data.copy_from_device_async(src.data, src.nbytes)  # noqa: E731
-            elif _backend._cpu is not None:
-                fn = lambda: _backend._cpu.memcopy(src, dst)  # noqa: E731
-            else:
-                fn = lambda: np.copyto(dst, src)  # noqa: E731
-            self._copy_ms[shape] = timer(fn)["median_ms"]
-        return self._copy_ms[shape]
-
-    def sync(self):
-        if self.side == "device":
-            self.xp.cuda.get_current_stream().synchronize()
-
-
-class Timer:
-    """Median time per call of a zero-argument callable, warm-up excluded."""
-
-    def __init__(self, ws: Workspace, repeats: int, target_ms: float):
-        self.ws, self.repeats, self.target_ms = ws, repeats, target_ms
-
-    def _once(self, fn, inner):
-        ws = self.ws
-        if ws.side == "device":
-            cp = ws.xp
-            start, end = cp.cuda.Event(), cp.cuda.Event()
-            start.record()
-            for _ in range(inner):
-                fn()
-            end.record()
-            end.synchronize()
-            return cp.cuda.get_elapsed_time(start, end) / inner
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        return (time.perf_counter() - t0) * 1e3 / inner
-
-    def __call__(self, fn) -> dict:
-        t0 = time.perf_counter()
-        fn()  # warm-up: compilation, first touch, caches
-        self.ws.sync()
-        warmup_ms = (time.perf_counter() - t0) * 1e3
-        est = self._once(fn, 1)
-        inner = max(1, min(100_000, math.ceil(self.target_ms / max(est, 1e-4))))
-        times = [self._once(fn, inner) for _ in range(self.repeats)]
-        return {"median_ms": statistics.median(times), "min_ms": min(times), "times_ms": times,
-                "inner": inner, "warmup_ms": warmup_ms}
 
 
 SIDES = {"cpp": "host", "numba": "host", "cuda": "device"}
@@ -248,12 +173,14 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     from ._bench_report import Progress
 
     repeats, target_ms = (5, 4.0) if quick else (15, 20.0)
+    # --quick promises under 30 s on a 2-core machine: past 20 s, one repeat per measurement.
+    deadline = time.perf_counter() + 20.0 if quick else math.inf
     ok, why = usable_backends()
     wanted = list(backends or _backend.NAMES)
     runs = [b for b in wanted if b in ok]
     rep = {"settings": {"quick": quick, "repeats": repeats, "target_repeat_ms": target_ms, "size_scale": size_scale,
                         "ops": list(ops or []), "backends": runs},
-           "results": [], "skipped": [], "calibration": [], "notes": []}
+           "results": [], "skipped": [], "calibration": [], "notes": list(NOTES)}
     skip = lambda case, who, reason: rep["skipped"].append(  # noqa: E731
         {"op": case.op if case else None, "params": case.params if case else None, "who": who, "reason": reason})
     for b in wanted:
@@ -266,9 +193,9 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     rep["settings"]["peers"] = list(peer_names)
     chosen = select(cases(quick, size_scale), ops)
     sides = list(dict.fromkeys(SIDES[b] for b in runs))
-    steps = {c.id: len(sides) * (len([p for p in c.peers if p in peer_names]) + 1) + len(runs) for c in chosen}
+    steps = {c.id: len(sides) * (len([p for p in c.peers if p in peer_names]) + 2) + len(runs) for c in chosen}
     prog = progress or Progress(sum(steps.values()))
-    workspaces = {}
+    workspaces, timers = {}, {}
     for case in chosen:
         fn = op_function(case.op)
         if fn is None:
@@ -278,48 +205,64 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
         rep["notes"].extend(n for n in case.notes if n not in rep["notes"])
         for side in sides:
             ws = workspaces.setdefault(side, Workspace(side))
-            timer = Timer(ws, repeats, target_ms)
+            timer = timers.setdefault(side, Timer(ws, repeats, target_ms, deadline))
             a, out = ws.inputs(case), ws.array("out", case.shape)
             prog.step(f"{case.id} copy ({side})")
-            copy_ms = ws.copy_ms(case.shape, timer)
-            floor_ms = copy_ms * case.nbytes() / (2 * out.nbytes)
-            cal = {"side": side, "shape": list(case.shape), "bytes": 2 * out.nbytes, "copy_ms": copy_ms,
-                   "GBps": 2 * out.nbytes / copy_ms / 1e6}
-            if cal not in rep["calibration"]:
-                rep["calibration"].append(cal)
-            peer_ms, ref = {}, None
+            copy = timer.prepare(ws.copy_fn(case.shape))
+            entries = {}  # name -> (kind, prepared entry)
             for p in (p for p in case.peers if p in peer_names):
-                prog.step(f"{case.id} {p}")
+                name = "cupy" if p == "numpy" and side == "device" else p  # the same expression, on the GPU
+                prog.step(f"{case.id} {name}")
                 try:
-                    m = timer(peers.make(p, case.op, case.kw, a, out, ws.xp))
+                    entries[name] = ("peer", timer.prepare(peers.make(p, case.op, case.kw, a, out, ws.xp)))
                 except peers.Unavailable as e:
-                    skip(case, p, str(e))
-                    continue
+                    skip(case, name, str(e))
                 except Exception as e:  # a peer that breaks must not stop the suite
-                    skip(case, p, f"{type(e).__name__}: {e}")
-                    continue
-                peer_ms[p] = m["median_ms"]
-                rep["results"].append(_row(case, side, p, "peer", m, floor_ms))
-                if p == "numpy" and case.op != "random_start" and not case.op.startswith("rng."):
-                    ref = out.copy()
+                    skip(case, name, f"{type(e).__name__}: {e}")
             for b in (b for b in runs if SIDES[b] == side):
                 prog.step(f"{case.id} {b}")
                 try:
-                    m = timer(lambda: call_op(case, fn, a, out, b))
+                    entries[b] = ("mlsec", timer.prepare(lambda b=b: call_op(case, fn, a, out, b)))
                 except Exception as e:
                     skip(case, b, f"{type(e).__name__}: {e}")
-                    continue
-                row = _row(case, side, b, "mlsec", m, floor_ms)
-                row["speedup"] = {p: t / m["median_ms"] for p, t in peer_ms.items()}
-                if ref is not None:
-                    row["max_abs_diff_vs_numpy"] = float(ws.xp.nanmax(ws.xp.abs(out - ref)))
+            prog.step(f"{case.id} timing ({side})")
+            timer.rounds([copy] + [e for _, e in entries.values()])
+            floor_ms = copy["median_ms"] * case.nbytes() / (2 * out.nbytes)
+            rep["calibration"].append({"op": case.op, "params": case.params, "side": side, "shape": list(case.shape),
+                                       "bytes": 2 * out.nbytes, "copy_ms": copy["median_ms"],
+                                       "GBps": 2 * out.nbytes / copy["median_ms"] / 1e6})
+            peer_ms = {n: e["median_ms"] for n, (kind, e) in entries.items() if kind == "peer"}
+            diffs = _agreement(case, entries, out, ws)
+            for name, (kind, e) in entries.items():
+                row = _row(case, side, name, kind, e, floor_ms)
+                if kind == "mlsec":
+                    row["speedup"] = {p: t / e["median_ms"] for p, t in peer_ms.items()}
+                    if name in diffs:
+                        row["max_abs_diff_vs_numpy"] = diffs[name]
                 rep["results"].append(row)
     prog.close()
+    if any(t.rushed for t in timers.values()):
+        rep["notes"].append("--quick: 20 s budget reached; later cases were timed with 1 round")
     return rep
+
+
+def _agreement(case, entries, out, ws):
+    """Max |backend - NumPy peer| for deterministic ops: the peers compute the same thing."""
+    peer = entries.get("numpy") or entries.get("cupy")
+    if peer is None or case.op == "random_start" or case.op.startswith("rng."):
+        return {}
+    peer[1]["fn"]()
+    ref = out.copy()
+    diffs = {}
+    for name, (kind, e) in entries.items():
+        if kind == "mlsec":
+            e["fn"]()
+            diffs[name] = float(ws.xp.nanmax(ws.xp.abs(out - ref)))
+    return diffs
 
 
 def _row(case, side, who, kind, m, floor_ms):
     nbytes = case.nbytes()
     return {"op": case.op, "params": case.params, "kw": {k: v for k, v in case.kw.items()}, "label": case.label,
             "backend": who, "kind": kind, "side": side, "shape": list(case.shape), "dtype": "float32",
-            "bytes": nbytes, **m, "GBps": nbytes / m["median_ms"] / 1e6, "x_floor": m["median_ms"] / floor_ms}
+            "bytes": nbytes, **{k: v for k, v in m.items() if k != "fn"}, "GBps": nbytes / m["median_ms"] / 1e6, "x_floor": m["median_ms"] / floor_ms}
