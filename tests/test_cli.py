@@ -58,6 +58,8 @@ def test_bad_arguments(capsys):
     assert main(["bench", "--ops", "nosuchop"]) == 2
     assert "unknown op" in capsys.readouterr().err
     assert main(["bench", "--backend", "gpu"]) == 2
+    assert main(["bench", "--peers", "jax"]) == 2
+    assert "--peers: choose from" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([])
 

@@ -22,21 +22,23 @@ def _names(values):
 def _cmd_bench(args) -> int:
     from . import _bench_report, bench
 
-    backends = _names(args.backend)
-    if backends and set(backends) - set(bench.SIDES):
-        print(f"--backend: choose from {', '.join(bench.SIDES)}", file=sys.stderr)
-        return 2
+    backends, peer_names = _names(args.backend), _names(args.peers)
+    for flag, given, known in (("--backend", backends, bench.SIDES), ("--peers", peer_names, bench.ALL_PEERS)):
+        if given and set(given) - set(known):
+            print(f"mlsec-kernels bench: {flag}: choose from {', '.join(known)}", file=sys.stderr)
+            return 2
     try:
-        rep = bench.run(ops=_names(args.ops), backends=backends, peer_names=_names(args.peers),
+        rep = bench.run(ops=_names(args.ops), backends=backends, peer_names=peer_names,
                         quick=args.quick, size_scale=args.size_scale)
     except ValueError as e:  # an unknown op name
         print(f"mlsec-kernels bench: {e}", file=sys.stderr)
         return 2
     rep = {"machine": _bench_report.machine(args.argv), **rep}
-    print(_bench_report.table(rep))
-    if args.json:
+    if args.json:  # saved first: the numbers survive a closed stdout
         with open(args.json, "w") as f:
             json.dump(rep, f, indent=1, default=str)
+    print(_bench_report.table(rep))
+    if args.json:
         print(f"saved: {args.json}")
     return 0
 

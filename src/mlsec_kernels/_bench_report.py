@@ -99,6 +99,9 @@ def machine(argv=None) -> dict:
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        # Other processes matter: a parallel region waits for its slowest thread, and on a
+        # busy machine that thread waits for a scheduler tick.
+        "loadavg_1_5_15": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "numba": numba.get_num_threads(),
                     "cpp_openmp": bool(getattr(_backend._cpu, "openmp", False))},
         "versions": {"mlsec_kernels": mk.__version__, "numpy": _version("numpy"), "numba": _version("numba"),

@@ -3,9 +3,11 @@
 Every case runs each selected backend and each installed peer (``_bench_peers``) on the
 same arrays, with ``out=`` given, and records:
 
-- the median time per call over ``repeats`` repeats, after a warm-up call (so Numba and
-  ``torch.compile`` compilation is excluded); a repeat runs the call ``inner`` times back
-  to back so that short calls are timed over at least a few milliseconds;
+- the median time per call over ``repeats`` rounds, after a warm-up call (so Numba and
+  ``torch.compile`` compilation is excluded); a round times the copy, every peer and every
+  backend of the case once each, one after the other, so that all of them see the same
+  machine (on a shared machine, memory bandwidth swings between runs); one timing runs
+  the call ``inner`` times back to back, so that short calls are timed over milliseconds;
 - GB/s: the bytes of each input read once plus each output written once, over the time;
 - "x floor": the time over the time a plain copy of the same bytes would take, with the
   copy bandwidth measured in the same run on the same side (``_cpu.memcopy`` on the host,
@@ -59,7 +61,8 @@ class Case:
 
     @property
     def id(self) -> str:
-        return "-".join([self.op] + [f"{k}{v}" for k, v in self.kw.items() if k in ("norm",)] + [self.label or "x".join(map(str, self.shape))])
+        norm = [f"norm{self.kw['norm']}"] if "norm" in self.kw else []
+        return "-".join([self.op] + norm + [self.label or "x".join(map(str, self.shape))])
 
     def nbytes(self, itemsize=4) -> int:
         """Bytes moved: each input read once and the output written once."""
@@ -173,7 +176,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     from ._bench_report import Progress
 
     repeats, target_ms = (5, 4.0) if quick else (15, 20.0)
-    # --quick promises under 30 s on a 2-core machine: past 20 s, one repeat per measurement.
+    # --quick promises under 30 s on a 2-core machine: past 20 s, one round per case.
     deadline = time.perf_counter() + 20.0 if quick else math.inf
     ok, why = usable_backends()
     wanted = list(backends or _backend.NAMES)
