@@ -218,6 +218,8 @@ def art_peer(op, kw, a, out, xp):
     return lambda: np.copyto(out, projection(a["delta"], kw["eps"], norm, **extra))
 
 
+HOST_ONLY = ("numba-prange", "art")  # not tried on device arrays at all
+
 PEERS = {
     "numpy": numpy_peer,
     "numba-prange": numba_peer,

@@ -196,7 +196,8 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     rep["settings"]["peers"] = list(peer_names)
     chosen = select(cases(quick, size_scale), ops)
     sides = list(dict.fromkeys(SIDES[b] for b in runs))
-    steps = {c.id: len(sides) * (len([p for p in c.peers if p in peer_names]) + 2) + len(runs) for c in chosen}
+    steps = {c.id: sum(len([p for p in c.peers if p in peer_names and (side == "host" or p not in peers.HOST_ONLY)]) + 2
+                       for side in sides) + len(runs) for c in chosen}
     prog = progress or Progress(sum(steps.values()))
     workspaces, timers = {}, {}
     for case in chosen:
@@ -213,7 +214,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
             prog.step(f"{case.id} copy ({side})")
             copy = timer.prepare(ws.copy_fn(case.shape))
             entries = {}  # name -> (kind, prepared entry)
-            for p in (p for p in case.peers if p in peer_names):
+            for p in (p for p in case.peers if p in peer_names and (side == "host" or p not in peers.HOST_ONLY)):
                 name = "cupy" if p == "numpy" and side == "device" else p  # the same expression, on the GPU
                 prog.step(f"{case.id} {name}")
                 try:
