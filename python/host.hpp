@@ -110,6 +110,16 @@ inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
 }
 
+// The norm code the Python layer passes: 0 (inf), 1 or 2.
+inline int norm_code(int norm) {
+  if (norm != 0 && norm != 1 && norm != 2) value_error("norm must be 'inf' (code 0), 1 or 2, got code " + std::to_string(norm));
+  return norm;
+}
+
+inline void require_unit(double v, const char* name) {
+  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
+}
+
 // Runs f(T{}) for the array's float dtype.
 template <class F> void float_switch(Dt dt, F&& f) {
   if (dt == Dt::f32) f(float{});

@@ -1,6 +1,8 @@
 // _cpu: the host kernels. One short binding per op; checks live in host.hpp.
 #include "host.hpp"
 #include "fgsm.hpp"
+#include "pgd_step.hpp"
+#include "project.hpp"
 
 using namespace mlsec;
 
@@ -20,6 +22,42 @@ static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted
   });
 }
 
+static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_) {
+  Host d = host(d_, "delta"), out = host(out_, "out", true);
+  require_float(d, "delta");
+  require_like(d, "delta", out, "out");
+  require_no_partial_overlap(out, d, "delta");
+  norm_code(norm);
+  PerSample eps = per_sample(eps_, "eps", d.n);
+  py::gil_scoped_release nogil;
+  float_switch(d.dt, [&](auto t) {
+    using T = decltype(t);
+    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, norm);
+  });
+}
+
+static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
+                        bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), x0 = host(x0_, "x0"), g = host(g_, "grad"), out = host(out_, "out", true);
+  require_float(x, "x");
+  require_like(x, "x", x0, "x0");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, x0, "x0");
+  require_no_partial_overlap(out, g, "grad");
+  norm_code(norm);
+  require_unit(l1_sparsity, "l1_sparsity");
+  require_clip(lo, hi);
+  PerSample step = per_sample(step_, "step", x.n), eps = per_sample(eps_, "eps", x.n);
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pgd_step_cpu<T>((const T*)x.data(), (const T*)x0.data(), (const T*)g.data(), (T*)out.data(), x.n, x.d, step, eps,
+                    norm, targeted, l1_sparsity, T(lo), T(hi));
+  });
+}
+
 PYBIND11_MODULE(_cpu, m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
   py::register_local_exception<Fallback>(m, "Fallback");
@@ -29,4 +67,6 @@ PYBIND11_MODULE(_cpu, m) {
   m.attr("openmp") = false;
 #endif
   m.def("fgsm", &py_fgsm);
+  m.def("project", &py_project);
+  m.def("pgd_step", &py_pgd_step);
 }

@@ -2,6 +2,8 @@
 // every kernel runs on the caller's stream, on the device that holds the data.
 #include "device.hpp"
 #include "fgsm.hpp"
+#include "pgd_step.hpp"
+#include "project.hpp"
 
 using namespace mlsec;
 
@@ -22,6 +24,44 @@ static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted
   });
 }
 
+static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_, py::handle stream) {
+  Dev d = dev(d_, "delta"), out = dev(out_, "out", true);
+  require_float(d, "delta");
+  require_like(d, "delta", out, "out");
+  require_no_partial_overlap(out, d, "delta");
+  norm_code(norm);
+  PerSample eps = per_sample(eps_, "eps", d);
+  if (d.n * d.d == 0) return;
+  CudaDeviceGuard on(d.device);
+  float_switch(d.dt, [&](auto t) {
+    using T = decltype(t);
+    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, norm, as_stream(stream));
+  });
+}
+
+static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
+                        bool targeted, double l1_sparsity, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), x0 = dev(x0_, "x0"), g = dev(g_, "grad"), out = dev(out_, "out", true);
+  require_float(x, "x");
+  require_like(x, "x", x0, "x0");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, x0, "x0");
+  require_no_partial_overlap(out, g, "grad");
+  norm_code(norm);
+  require_unit(l1_sparsity, "l1_sparsity");
+  require_clip(lo, hi);
+  PerSample step = per_sample(step_, "step", x), eps = per_sample(eps_, "eps", x);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, norm,
+                     targeted, l1_sparsity, T(lo), T(hi), as_stream(stream));
+  });
+}
+
 static py::object probe() {
   std::string why;
   const int n = cuda_device_count(&why);
@@ -36,4 +76,6 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("probe", &probe, "(device count, device names, reason when there is none)");
   m.def("synchronize", [](py::handle s) { cuda_synchronize(as_stream(s)); });
   m.def("fgsm", &py_fgsm);
+  m.def("project", &py_project);
+  m.def("pgd_step", &py_pgd_step);
 }

@@ -6,7 +6,7 @@ randomised ops draw from one counter-based stream (Philox4x32-10) that gives the
 bits on every backend.
 """
 from ._backend import backends
-from .perturb import fgsm
+from .perturb import fgsm, pgd_step, project
 
 __version__ = "0.1.0"
-__all__ = ["backends", "fgsm"]
+__all__ = ["backends", "fgsm", "pgd_step", "project"]

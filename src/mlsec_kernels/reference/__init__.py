@@ -4,6 +4,6 @@ Each function computes, in float64 and in the plainest NumPy, exactly what the o
 same name computes. Every backend is tested against these; users can read them to know
 what an op does.
 """
-from .perturb import fgsm
+from .perturb import fgsm, pgd_step, project
 
-__all__ = ["fgsm"]
+__all__ = ["fgsm", "pgd_step", "project"]
