@@ -1,0 +1,173 @@
+"""Numba port of cpp/project.hpp and cpp/project.cpp (Condat's algorithm, then the
+canonical fixed point on theta, so the result matches the C++ bits)."""
+import numpy as np
+from numba import njit, prange
+
+from ._util import flat2, jit_pair, parts, per_row
+from .reduce import CHUNK, LANES, fold_into
+
+
+@njit(cache=True)
+def sum_sq(s):
+    d = s.shape[0]
+    acc, tot = np.zeros((1, LANES)), np.zeros(1)
+    for c0 in range(0, d, CHUNK):
+        c1 = min(d, c0 + CHUNK)
+        for j0 in range(c0, c1, LANES):
+            for l in range(min(LANES, c1 - j0)):
+                v = np.float64(s[j0 + l])
+                acc[0, l] += v * v
+        fold_into(acc, tot)
+    return tot[0]
+
+
+@njit(cache=True)
+def sum_abs_into(s, a):
+    """|s| into a, and the canonical sum of |s|."""
+    d = s.shape[0]
+    acc, tot = np.zeros((1, LANES)), np.zeros(1)
+    for c0 in range(0, d, CHUNK):
+        c1 = min(d, c0 + CHUNK)
+        for j0 in range(c0, c1, LANES):
+            for l in range(min(LANES, c1 - j0)):
+                v = abs(s[j0 + l])
+                a[j0 + l] = v
+                acc[0, l] += np.float64(v)
+        fold_into(acc, tot)
+    return tot[0]
+
+
+@njit(cache=True)
+def _active(a, t):
+    """(count, sum) of a over a > t, canonically summed."""
+    d = a.shape[0]
+    acc, tot = np.zeros((2, LANES)), np.zeros(2)
+    for c0 in range(0, d, CHUNK):
+        c1 = min(d, c0 + CHUNK)
+        for j0 in range(c0, c1, LANES):
+            for l in range(min(LANES, c1 - j0)):
+                v = np.float64(a[j0 + l])
+                if v > t:
+                    acc[0, l] += 1.0
+                    acc[1, l] += v
+        fold_into(acc, tot)
+    return tot[0], tot[1]
+
+
+@njit(cache=True)
+def _condat(a, eps, buf):
+    d = a.shape[0]
+    vb, ve = 0, 1
+    buf[0] = a[0]
+    rho = np.float64(a[0]) - eps
+    for j in range(1, d):
+        y = np.float64(a[j])
+        if y <= rho:
+            continue
+        rho += (y - rho) / (ve - vb + 1)
+        if rho > y - eps:
+            buf[ve] = a[j]
+        else:
+            vb = ve
+            buf[ve] = a[j]
+            rho = y - eps
+        ve += 1
+    for i in range(vb):
+        y = np.float64(buf[i])
+        if y > rho:
+            buf[ve] = buf[i]
+            ve += 1
+            rho += (y - rho) / (ve - vb)
+    changed = True
+    while changed:
+        changed = False
+        w, cnt = vb, ve - vb
+        for i in range(vb, ve):
+            y = np.float64(buf[i])
+            if y <= rho:
+                cnt -= 1
+                if cnt > 0:
+                    rho += (rho - y) / cnt
+                changed = True
+            else:
+                buf[w] = buf[i]
+                w += 1
+        ve = w
+    return rho
+
+
+@njit(cache=True)
+def l1_theta(a, eps, buf):
+    """theta of the L1 projection for a = |d| (cpp/project.hpp's l1_refine from Condat's estimate)."""
+    if not eps > 0.0:
+        return np.inf
+    t = _condat(a, eps, buf)
+    theta, prev = t, -1.0
+    for _ in range(100):
+        cnt, s = _active(a, t)
+        if cnt == 0.0 and prev < 0.0:
+            t, prev = 0.0, 0.0
+            continue
+        if cnt == prev:
+            break
+        prev = cnt
+        theta = (s - eps) / cnt
+        t = theta
+    return theta
+
+
+@njit(cache=True)
+def soft(d, th):
+    """cpp/project.hpp's soft_elem (th = 0 passes every value, NaN included, through)."""
+    a = abs(d) - th
+    if not a <= 0:
+        return -a if d < 0 else a
+    return d - d  # +0 in d's type: d is finite here
+
+
+def _project(s, eps, norm, out, nparts):
+    n, d = s.shape
+    for p in prange(nparts):
+        a = np.empty(d, s.dtype)
+        buf = np.empty(2 * d, s.dtype)
+        for r in range(p, n, nparts):
+            e = eps[r]
+            if norm == 2:
+                ss = sum_sq(s[r])
+                nrm = np.sqrt(ss)
+                sc = s.dtype.type(e / nrm if np.isfinite(nrm) and nrm > e else 1.0)
+                for j in range(d):
+                    out[r, j] = s[r, j] * sc
+            else:
+                l1 = sum_abs_into(s[r], a)
+                th = s.dtype.type(l1_theta(a, e, buf) if np.isfinite(l1) and l1 > e else 0.0)
+                for j in range(d):
+                    out[r, j] = soft(s[r, j], th)
+
+
+_serial, _parallel = jit_pair(_project)
+
+
+def _inf(s, eps, out):
+    n, d = s.shape
+    for r in prange(n):
+        e = s.dtype.type(eps[r])
+        for j in range(d):
+            v = s[r, j]
+            out[r, j] = -e if v < -e else (e if v > e else v)
+
+
+_inf_serial, _inf_parallel = jit_pair(_inf)
+
+
+def project(delta, eps, norm, out):
+    s2, o2 = flat2(delta), flat2(out)
+    n, d = s2.shape
+    e = per_row(eps, n, np.float64)
+    if n * d == 0:
+        return
+    k = parts(delta.size)
+    if norm == 0:
+        (_inf_serial if k == 1 else _inf_parallel)(s2, e, o2)
+        return
+    (_serial if k == 1 else _parallel)(s2, e, norm, o2, min(k, n))
