@@ -57,7 +57,8 @@ template <class Stats> MLSEC_HD double l1_refine(double t, double eps, Stats&& s
       prev = 0.0;
       continue;
     }
-    if (s.v[0] == prev) break;
+    // Same set: converged. Empty set: theta rounded up to max|d| (eps below its ulp).
+    if (s.v[0] == prev || s.v[0] == 0.0) break;
     prev = s.v[0];
     theta = (s.v[1] - eps) / s.v[0];
     t = theta;

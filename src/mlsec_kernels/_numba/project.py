@@ -108,7 +108,7 @@ def l1_theta(a, eps, buf):
         if cnt == 0.0 and prev < 0.0:
             t, prev = 0.0, 0.0
             continue
-        if cnt == prev:
+        if cnt == prev or cnt == 0.0:
             break
         prev = cnt
         theta = (s - eps) / cnt
