@@ -34,7 +34,8 @@ def _l1_ball(v, eps):
     u = np.sort(a)[::-1]
     css = np.cumsum(u)
     j = np.arange(1, u.size + 1)
-    rho = np.nonzero(u * j > css - eps)[0][-1]
+    active = np.nonzero(u * j > css - eps)[0]
+    rho = active[-1] if active.size else 0  # j = 1 always qualifies, unless eps is below u's ulp
     theta = (css[rho] - eps) / (rho + 1)
     return np.sign(v) * np.maximum(a - theta, 0.0)
 
