@@ -92,7 +92,7 @@ void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, Per
     l1_direction(gr, a, d, l1_sparsity, sign * step[r], in, &c, &thr);
     const double l1 = in.sum<1>(d, [&](i64 j0, i64 j1) { return l1_chunk(xr, x0r, gr, a, j0, j1, c, thr); }).v[0];
     // Not finite (NaN in the step or the data): no projection, the NaN flows through.
-    const T th = finite(l1) && l1 > eps[r] ? T(l1_theta_cpu(a, d, eps[r], in)) : T(0);
+    const T th = finite(l1) && l1 > eps[r] ? T(l1_theta_cpu(a, d, eps[r], l1, in)) : T(0);
     in.spans(d, [&](i64 j0, i64 j1) { l1_span(xr + j0, x0r + j0, gr + j0, outr + j0, j1 - j0, c, thr, th, lo, hi); });
   });
 }

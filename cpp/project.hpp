@@ -6,7 +6,8 @@
 // differently (Condat's algorithm on the CPU, bisection on the GPU) agree to the bit:
 // theta(t) = (sum of a_j over a_j > t - eps) / #{a_j > t}, both sums in the canonical order
 // of reduce.hpp, and theta is the fixed point t = theta(t) reached from the backend's
-// estimate (each backend starts next to it; one or two rounds confirm it). A sample whose
+// estimate (each backend starts next to it, the CPU by compacting Michelot sweeps and Condat's
+// algorithm, the GPU by bisection; one or two rounds confirm it). A sample whose
 // norm is not finite is left unchanged; eps == 0 projects onto 0.
 #pragma once
 #include <cmath>
@@ -83,10 +84,10 @@ MLSEC_HD QuantilePos quantile_pos(double q, i64 d) {
 // Selected coordinates are those with |g| >= thr (NaN counts as selected, see pgd_step.hpp).
 template <class T> MLSEC_HD bool selected(T g, T thr) { return !(absv(g) < thr); }
 
-// CPU: the L1 projection's theta for a = |d| (Condat's estimate, then l1_refine); +inf
-// for eps == 0. a is read only; the caller's thread owns it (see samples.hpp).
+// CPU: the L1 projection's theta for d (its |d| is used) with l1 = sum|d| > eps (an estimate by
+// compacting sweeps and Condat's algorithm, then l1_refine); +inf for eps == 0.
 class Inner;
-template <class T> double l1_theta_cpu(const T* a, i64 d, double eps, const Inner& in);
+template <class T> double l1_theta_cpu(const T* d, i64 n, double eps, double l1, const Inner& in);
 
 template <class T>
 void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, int norm);

@@ -88,7 +88,7 @@ def _samples(x, x0, g, s, eps, norm, q, lo, hi, out, nparts):
     n, d = x.shape
     for p in prange(nparts):
         a = np.empty(d, x.dtype)
-        buf = np.empty(2 * d, x.dtype)
+        buf = np.empty(3 * d, x.dtype)
         for r in range(p, n, nparts):
             e = eps[r]
             if norm == 2:
@@ -104,7 +104,7 @@ def _samples(x, x0, g, s, eps, norm, q, lo, hi, out, nparts):
             else:
                 c, thr = _l1_direction(g[r], q, s[r], a)
                 l1 = _l1_sums_into(x[r], x0[r], g[r], c, thr, a)
-                th = x.dtype.type(l1_theta(a, e, buf) if np.isfinite(l1) and l1 > e else 0.0)
+                th = x.dtype.type(l1_theta(a, e, l1, buf) if np.isfinite(l1) and l1 > e else 0.0)
                 for j in range(d):
                     out[r, j] = _clip(x0[r, j] + soft(_delta(x[r, j], x0[r, j], g[r, j], c, thr), th), lo, hi)
 

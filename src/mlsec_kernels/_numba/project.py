@@ -1,5 +1,5 @@
-"""Numba port of cpp/project.hpp and cpp/project.cpp (Condat's algorithm, then the
-canonical fixed point on theta, so the result matches the C++ bits)."""
+"""Numba port of cpp/project.hpp and cpp/project.cpp (the same estimate of the L1 theta,
+then the same canonical fixed point, so the result matches the C++ bits)."""
 import numpy as np
 from numba import njit, prange
 
@@ -22,17 +22,15 @@ def sum_sq(s):
 
 
 @njit(cache=True)
-def sum_abs_into(s, a):
-    """|s| into a, and the canonical sum of |s|."""
+def sum_abs(s):
+    """The canonical sum of |s|."""
     d = s.shape[0]
     acc, tot = np.zeros((1, LANES)), np.zeros(1)
     for c0 in range(0, d, CHUNK):
         c1 = min(d, c0 + CHUNK)
         for j0 in range(c0, c1, LANES):
             for l in range(min(LANES, c1 - j0)):
-                v = abs(s[j0 + l])
-                a[j0 + l] = v
-                acc[0, l] += np.float64(v)
+                acc[0, l] += np.float64(abs(s[j0 + l]))
         fold_into(acc, tot)
     return tot[0]
 
@@ -46,7 +44,7 @@ def _active(a, t):
         c1 = min(d, c0 + CHUNK)
         for j0 in range(c0, c1, LANES):
             for l in range(min(LANES, c1 - j0)):
-                v = np.float64(a[j0 + l])
+                v = np.float64(abs(a[j0 + l]))
                 if v > t:
                     acc[0, l] += 1.0
                     acc[1, l] += v
@@ -97,11 +95,41 @@ def _condat(a, eps, buf):
 
 
 @njit(cache=True)
-def l1_theta(a, eps, buf):
-    """theta of the L1 projection for a = |d| (cpp/project.hpp's l1_refine from Condat's estimate)."""
+def _compact_above(src, n, rho, dst):
+    """|src[:n]| above rho into dst (may be src), branch-free; (count, sum)."""
+    r = src.dtype.type(rho)
+    w, s = 0, 0.0
+    for j in range(n):
+        y = abs(src[j])
+        keep = y > r
+        dst[w] = y
+        w += keep
+        s += np.float64(y) * keep
+    return w, s
+
+
+@njit(cache=True)
+def l1_theta(a, eps, l1, buf):
+    """theta of the L1 projection of a (its |a| is used; sum |a| = l1 > eps): the estimate of
+    cpp/project.cpp's l1_estimate, then cpp/project.hpp's l1_refine."""
     if not eps > 0.0:
         return np.inf
-    t = _condat(a, eps, buf)
+    d = a.shape[0]
+    t = (l1 - eps) / d
+    n, s = _compact_above(a, d, t, buf)
+    settled = False
+    for _ in range(8):  # cpp/project.cpp's kSweeps
+        if n == 0:
+            settled = True
+            break
+        t = (s - eps) / n
+        m, s = _compact_above(buf, n, t, buf)
+        if m == n:
+            settled = True
+            break
+        n = m
+    if not settled:
+        t = _condat(buf[:n], eps, buf[n:])
     theta, prev = t, -1.0
     for _ in range(100):
         cnt, s = _active(a, t)
@@ -128,8 +156,7 @@ def soft(d, th):
 def _project(s, eps, norm, out, nparts):
     n, d = s.shape
     for p in prange(nparts):
-        a = np.empty(d, s.dtype)
-        buf = np.empty(2 * d, s.dtype)
+        buf = np.empty(3 * d, s.dtype)
         for r in range(p, n, nparts):
             e = eps[r]
             if norm == 2:
@@ -139,8 +166,8 @@ def _project(s, eps, norm, out, nparts):
                 for j in range(d):
                     out[r, j] = s[r, j] * sc
             else:
-                l1 = sum_abs_into(s[r], a)
-                th = s.dtype.type(l1_theta(a, e, buf) if np.isfinite(l1) and l1 > e else 0.0)
+                l1 = sum_abs(s[r])
+                th = s.dtype.type(l1_theta(s[r], e, l1, buf) if np.isfinite(l1) and l1 > e else 0.0)
                 for j in range(d):
                     out[r, j] = soft(s[r, j], th)
 
