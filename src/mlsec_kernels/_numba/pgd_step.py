@@ -62,32 +62,68 @@ def _l1_sums_into(x, x0, g, c, thr, a):
 
 
 @njit(cache=True)
-def _l1_direction(g, q, s, a):
+def _abs_order_stat(g, gb, kbits, kinf, k, idx):
+    """cpp/pgd_step.cpp's abs_order_stat: the k-th smallest |g| by radix select over the
+    bits gb (g viewed as signed integers, sign masked off), compacting candidate indices
+    into idx. Returns (value, has_nan)."""
+    d = g.shape[0]
+    absmask = (np.int64(1) << kbits) - 1
+    hist = np.empty(1 << 11, np.int64)
+    n, hi, first = d, kbits, True
+    while True:
+        lo = hi - 11 if hi > 11 else 0
+        mask = (np.int64(1) << (hi - lo)) - 1
+        hist[: mask + 1] = 0
+        for i in range(n):
+            j = i if first else idx[i]
+            u = np.int64(gb[j]) & absmask
+            if first and u > kinf:
+                return g[j], True
+            hist[(u >> lo) & mask] += 1
+        b = 0
+        while hist[b] <= k:
+            k -= hist[b]
+            b += 1
+        w = 0
+        for i in range(n):
+            j = i if first else idx[i]
+            idx[w] = j
+            w += ((np.int64(gb[j]) & absmask) >> lo) & mask == b
+        if lo == 0:
+            return abs(g[idx[0]]), False
+        n, hi, first = w, lo, False
+
+
+@njit(cache=True)
+def _l1_direction(g, gb, kbits, kinf, q, s, idx):
     """(c, thr) of the sparse direction (cpp/pgd_step.cpp's l1_direction)."""
     d = g.shape[0]
-    for j in range(d):
-        a[j] = abs(g[j])
-        if g[j] != g[j]:
-            return g.dtype.type(np.nan), g.dtype.type(0.0)
     pos = q * (d - 1)
     k = min(int(pos), d - 1)
-    part = np.partition(a[:d], k)
-    t = part[k]
+    t, nan = _abs_order_stat(g, gb, kbits, kinf, k, idx)
+    if nan:
+        return g.dtype.type(np.nan), g.dtype.type(0.0)
     if pos - k != 0.0:
-        nxt = part[k + 1:].min()
-        if nxt != t:
+        le, nxt = 0, g.dtype.type(np.inf)
+        for j in range(d):
+            y = abs(g[j])
+            le += y <= t
+            if y > t and y < nxt:
+                nxt = y
+        if le < k + 2:
             t = nxt
     m = 0
     for j in range(d):
-        if a[j] >= t and a[j] != 0:
+        if abs(g[j]) >= t and g[j] != 0:
             m += 1
     return g.dtype.type(s / m if m > 0 else 0.0), t
 
 
-def _samples(x, x0, g, s, eps, norm, q, lo, hi, out, nparts):
+def _samples(x, x0, g, gb, kbits, kinf, s, eps, norm, q, lo, hi, out, nparts):
     n, d = x.shape
     for p in prange(nparts):
         a = np.empty(d, x.dtype)
+        idx = np.empty(d, np.int64)
         buf = np.empty(3 * d, x.dtype)
         for r in range(p, n, nparts):
             e = eps[r]
@@ -102,7 +138,7 @@ def _samples(x, x0, g, s, eps, norm, q, lo, hi, out, nparts):
                 for j in range(d):
                     out[r, j] = _clip(x0[r, j] + ((x[r, j] + av * g[r, j]) - x0[r, j]) * sc, lo, hi)
             else:
-                c, thr = _l1_direction(g[r], q, s[r], a)
+                c, thr = _l1_direction(g[r], gb[r], kbits, kinf, q, s[r], idx)
                 l1 = _l1_sums_into(x[r], x0[r], g[r], c, thr, a)
                 th = x.dtype.type(l1_theta(a, e, l1, buf) if np.isfinite(l1) and l1 > e else 0.0)
                 for j in range(d):
@@ -125,4 +161,9 @@ def pgd_step(x, x0, grad, step, eps, norm, targeted, l1_sparsity, lo, hi, out):
     if norm == 0:
         (_inf_serial if k == 1 else _inf_parallel)(x2, x02, g2, s, e, t(lo), t(hi), o2)
         return
-    (_serial if k == 1 else _parallel)(x2, x02, g2, s, e, norm, float(l1_sparsity), t(lo), t(hi), o2, min(k, n))
+    # |g| as ordered integers for the radix select (cpp/pgd_step.cpp's AbsBits)
+    single = x.dtype == np.float32
+    gb = g2.view(np.int32 if single else np.int64)
+    kbits, kinf = (31, 0x7F800000) if single else (63, 0x7FF0000000000000)
+    (_serial if k == 1 else _parallel)(x2, x02, g2, gb, kbits, kinf, s, e, norm, float(l1_sparsity), t(lo), t(hi), o2,
+                                       min(k, n))
