@@ -120,6 +120,22 @@ inline void require_unit(double v, const char* name) {
   if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
 }
 
+// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike.
+template <class A>
+void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
+                      double hi) {
+  require_float(x, "x");
+  require_like(x, "x", x0, "x0");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, x0, "x0");
+  require_no_partial_overlap(out, g, "grad");
+  norm_code(norm);
+  require_unit(l1_sparsity, "l1_sparsity");
+  require_clip(lo, hi);
+}
+
 // Runs f(T{}) for the array's float dtype.
 template <class F> void float_switch(Dt dt, F&& f) {
   if (dt == Dt::f32) f(float{});

@@ -39,16 +39,7 @@ static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_
 static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
                         bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x"), x0 = host(x0_, "x0"), g = host(g_, "grad"), out = host(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", x0, "x0");
-  require_like(x, "x", g, "grad");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
-  require_no_partial_overlap(out, x0, "x0");
-  require_no_partial_overlap(out, g, "grad");
-  norm_code(norm);
-  require_unit(l1_sparsity, "l1_sparsity");
-  require_clip(lo, hi);
+  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
   PerSample step = per_sample(step_, "step", x.n), eps = per_sample(eps_, "eps", x.n);
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {

@@ -42,16 +42,7 @@ static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_
 static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
                         bool targeted, double l1_sparsity, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), x0 = dev(x0_, "x0"), g = dev(g_, "grad"), out = dev(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", x0, "x0");
-  require_like(x, "x", g, "grad");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
-  require_no_partial_overlap(out, x0, "x0");
-  require_no_partial_overlap(out, g, "grad");
-  norm_code(norm);
-  require_unit(l1_sparsity, "l1_sparsity");
-  require_clip(lo, hi);
+  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
   PerSample step = per_sample(step_, "step", x), eps = per_sample(eps_, "eps", x);
   if (x.n * x.d == 0) return;
   CudaDeviceGuard on(x.device);

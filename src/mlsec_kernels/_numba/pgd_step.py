@@ -4,7 +4,7 @@ from numba import njit, prange
 
 from ._util import flat2, jit_pair, parts, per_row
 from .project import l1_theta, soft
-from .reduce import CHUNK, LANES, fold_into
+from .reduce import LANES, fold_into, last_of_chunk
 
 
 @njit(cache=True)
@@ -24,18 +24,15 @@ def _inf(x, x0, g, s, eps, lo, hi, out):
 
 @njit(cache=True)
 def _l2_sums(x, x0, g):
-    d = x.shape[0]
     acc, tot = np.zeros((3, LANES)), np.zeros(3)
-    for c0 in range(0, d, CHUNK):
-        c1 = min(d, c0 + CHUNK)
-        for j0 in range(c0, c1, LANES):
-            for l in range(min(LANES, c1 - j0)):
-                e = np.float64(x[j0 + l]) - np.float64(x0[j0 + l])
-                gd = np.float64(g[j0 + l])
-                acc[0, l] += e * e
-                acc[1, l] += e * gd
-                acc[2, l] += gd * gd
-        fold_into(acc, tot)
+    for j in range(x.shape[0]):
+        e = np.float64(x[j]) - np.float64(x0[j])
+        gd = np.float64(g[j])
+        acc[0, j & 31] += e * e
+        acc[1, j & 31] += e * gd
+        acc[2, j & 31] += gd * gd
+        if last_of_chunk(j, x.shape[0]):
+            fold_into(acc, tot)
     return tot
 
 
@@ -47,17 +44,13 @@ def _delta(x, x0, g, c, thr):
 
 @njit(cache=True)
 def _l1_sums_into(x, x0, g, c, thr, a):
-    d = x.shape[0]
+    """|delta| into a, and its canonical sum."""
     acc, tot = np.zeros((1, LANES)), np.zeros(1)
-    for c0 in range(0, d, CHUNK):
-        c1 = min(d, c0 + CHUNK)
-        for j0 in range(c0, c1, LANES):
-            for l in range(min(LANES, c1 - j0)):
-                j = j0 + l
-                v = abs(_delta(x[j], x0[j], g[j], c, thr))
-                a[j] = v
-                acc[0, l] += np.float64(v)
-        fold_into(acc, tot)
+    for j in range(x.shape[0]):
+        a[j] = abs(_delta(x[j], x0[j], g[j], c, thr))
+        acc[0, j & 31] += np.float64(a[j])
+        if last_of_chunk(j, x.shape[0]):
+            fold_into(acc, tot)
     return tot[0]
 
 

@@ -4,51 +4,32 @@ import numpy as np
 from numba import njit, prange
 
 from ._util import flat2, jit_pair, parts, per_row
-from .reduce import CHUNK, LANES, fold_into
+from .reduce import LANES, fold_into, last_of_chunk
 
 
 @njit(cache=True)
-def sum_sq(s):
-    d = s.shape[0]
+def sum_abs_pow(s, p):
+    """The canonical sum of |s|**p, p in {1, 2}."""
     acc, tot = np.zeros((1, LANES)), np.zeros(1)
-    for c0 in range(0, d, CHUNK):
-        c1 = min(d, c0 + CHUNK)
-        for j0 in range(c0, c1, LANES):
-            for l in range(min(LANES, c1 - j0)):
-                v = np.float64(s[j0 + l])
-                acc[0, l] += v * v
-        fold_into(acc, tot)
-    return tot[0]
-
-
-@njit(cache=True)
-def sum_abs(s):
-    """The canonical sum of |s|."""
-    d = s.shape[0]
-    acc, tot = np.zeros((1, LANES)), np.zeros(1)
-    for c0 in range(0, d, CHUNK):
-        c1 = min(d, c0 + CHUNK)
-        for j0 in range(c0, c1, LANES):
-            for l in range(min(LANES, c1 - j0)):
-                acc[0, l] += np.float64(abs(s[j0 + l]))
-        fold_into(acc, tot)
+    for j in range(s.shape[0]):
+        v = np.float64(abs(s[j]))
+        acc[0, j & 31] += v * v if p == 2 else v
+        if last_of_chunk(j, s.shape[0]):
+            fold_into(acc, tot)
     return tot[0]
 
 
 @njit(cache=True)
 def _active(a, t):
-    """(count, sum) of a over a > t, canonically summed."""
-    d = a.shape[0]
+    """(count, sum) of |a| over |a| > t, canonically summed."""
     acc, tot = np.zeros((2, LANES)), np.zeros(2)
-    for c0 in range(0, d, CHUNK):
-        c1 = min(d, c0 + CHUNK)
-        for j0 in range(c0, c1, LANES):
-            for l in range(min(LANES, c1 - j0)):
-                v = np.float64(abs(a[j0 + l]))
-                if v > t:
-                    acc[0, l] += 1.0
-                    acc[1, l] += v
-        fold_into(acc, tot)
+    for j in range(a.shape[0]):
+        v = np.float64(abs(a[j]))
+        if v > t:
+            acc[0, j & 31] += 1.0
+            acc[1, j & 31] += v
+        if last_of_chunk(j, a.shape[0]):
+            fold_into(acc, tot)
     return tot[0], tot[1]
 
 
@@ -160,13 +141,13 @@ def _project(s, eps, norm, out, nparts):
         for r in range(p, n, nparts):
             e = eps[r]
             if norm == 2:
-                ss = sum_sq(s[r])
+                ss = sum_abs_pow(s[r], 2)
                 nrm = np.sqrt(ss)
                 sc = s.dtype.type(e / nrm if np.isfinite(nrm) and nrm > e else 1.0)
                 for j in range(d):
                     out[r, j] = s[r, j] * sc
             else:
-                l1 = sum_abs(s[r])
+                l1 = sum_abs_pow(s[r], 1)
                 th = s.dtype.type(l1_theta(s[r], e, l1, buf) if np.isfinite(l1) and l1 > e else 0.0)
                 for j in range(d):
                     out[r, j] = soft(s[r, j], th)

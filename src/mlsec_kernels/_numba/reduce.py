@@ -2,12 +2,13 @@
 
 A row is cut into chunks of 1024; in a chunk, lane l (0..31) adds elements l, l+32, ... in
 order, in float64; the lanes fold by halving (16, 8, 4, 2, 1) and the chunk sums add in
-order. Each kernel writes its own lane loop (Numba inlines no functors into loops) as
+order. Chunks start at multiples of 1024, so element j goes to lane j & 31, and each
+kernel's loop (Numba inlines no functors into loops) reads
 
-    for c0 in range(0, d, CHUNK):
-        for j0 in range(c0, min(d, c0 + CHUNK), LANES):
-            for l in range(min(LANES, c1 - j0)):  acc[k, l] += term(j0 + l)
-        fold_into(acc, tot)
+    for j in range(d):
+        acc[k, j & 31] += term(j)
+        if last_of_chunk(j, d):
+            fold_into(acc, tot)
 
 which adds to each lane in element order, as the C++ does.
 """
@@ -29,3 +30,8 @@ def fold_into(acc, tot):
         tot[k] += acc[k, 0]
         for l in range(LANES):
             acc[k, l] = 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def last_of_chunk(j, d):
+    return j & (CHUNK - 1) == CHUNK - 1 or j == d - 1
