@@ -3,12 +3,12 @@
 // sum(max(|d| - theta, 0)) = eps (Duchi et al. 2008; Condat 2016).
 //
 // The L1 threshold is defined through its active set, so that backends that find the set
-// differently (Condat's algorithm on the CPU, bisection on the GPU) agree to the bit:
-// theta(t) = (sum of a_j over a_j > t - eps) / #{a_j > t}, both sums in the canonical order
-// of reduce.hpp, and theta is the fixed point t = theta(t) reached from the backend's
-// estimate (each backend starts next to it, the CPU by compacting Michelot sweeps and Condat's
-// algorithm, the GPU by bisection; one or two rounds confirm it). A sample whose
-// norm is not finite is left unchanged; eps == 0 projects onto 0.
+// differently (compacting Michelot sweeps and Condat's algorithm on the CPU, bisection on
+// the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t - eps) /
+// #{a_j > t}, both sums in the canonical order of reduce.hpp, and theta is the fixed point
+// t = theta(t) reached from the backend's estimate (one or two rounds from where each
+// backend starts). A sample whose norm is not finite is left unchanged; eps == 0 projects
+// onto 0.
 #pragma once
 #include <cmath>
 
@@ -69,10 +69,11 @@ template <class Stats> MLSEC_HD double l1_refine(double t, double eps, Stats&& s
 
 // The sparse L1 direction's selection rule: position q*(d-1) in the ascending order of |g|
 // (NumPy's linear quantile); the quantile is a_k itself when frac == 0 or a_{k+1} == a_k,
-// else strictly above a_k. Returns the k of that position and whether |g| > a_k is wanted.
+// else strictly above a_k, and then the selection |g| > a_k is |g| >= a_{k+1}. So the
+// threshold is a_k or a_{k+1}, and coordinates with |g| >= threshold move.
 struct QuantilePos {
   i64 k;
-  bool strict_needs_next;  // frac != 0: compare a_{k+1} with a_k
+  bool strict_needs_next;  // frac != 0: the threshold is a_{k+1} unless it equals a_k
 };
 MLSEC_HD QuantilePos quantile_pos(double q, i64 d) {
   const double pos = q * double(d - 1);
