@@ -10,7 +10,7 @@ template <class T>
 MLSEC_CLONES static void inf_span(const T* x, const T* x0, const T* g, T* o, i64 len, T s, T e, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = pgd_inf_elem(x[j], x0[j], g[j], s, e, lo, hi);
 }
-template <class T> MLSEC_CLONES static Sums<3> l2_chunk(const T* x, const T* x0, const T* g, i64 j0, i64 j1) {
+template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<3> l2_chunk(const T* x, const T* x0, const T* g, i64 j0, i64 j1) {
   return chunk_sum<3>(j0, j1, [&](i64 j) { return pgd_l2_term(x[j], x0[j], g[j]); });
 }
 template <class T>
@@ -19,7 +19,7 @@ MLSEC_CLONES static void l2_span(const T* x, const T* x0, const T* g, T* o, i64 
 }
 // |delta| into a, and its sum.
 template <class T>
-MLSEC_CLONES static Sums<1> l1_chunk(const T* x, const T* x0, const T* g, T* a, i64 j0, i64 j1, T c, T thr) {
+MLSEC_CLONES MLSEC_FLATTEN static Sums<1> l1_chunk(const T* x, const T* x0, const T* g, T* a, i64 j0, i64 j1, T c, T thr) {
   return chunk_sum<1>(j0, j1, [&](i64 j) {
     a[j] = absv(pgd_l1_delta(x[j], x0[j], g[j], c, thr));
     return Sums<1>{{double(a[j])}};

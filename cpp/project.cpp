@@ -94,7 +94,7 @@ template <class T> static double l1_estimate(const T* a, i64 d, double eps, doub
   return condat(buf, n, eps, buf + n);
 }
 
-template <class T> MLSEC_CLONES static Sums<2> active_chunk(const T* a, i64 j0, i64 j1, double t) {
+template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<2> active_chunk(const T* a, i64 j0, i64 j1, double t) {
   return chunk_sum<2>(j0, j1, [&](i64 j) { return active_term(double(absv(a[j])), t); });
 }
 
@@ -104,10 +104,10 @@ template <class T> double l1_theta_cpu(const T* a, i64 d, double eps, double l1,
   return l1_refine(t0, eps, [&](double t) { return in.sum<2>(d, [&](i64 j0, i64 j1) { return active_chunk(a, j0, j1, t); }); });
 }
 
-template <class T> MLSEC_CLONES static Sums<1> sq_chunk(const T* s, i64 j0, i64 j1) {
+template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<1> sq_chunk(const T* s, i64 j0, i64 j1) {
   return chunk_sum<1>(j0, j1, [&](i64 j) { return Sums<1>{{double(s[j]) * double(s[j])}}; });
 }
-template <class T> MLSEC_CLONES static Sums<1> abs_chunk(const T* s, i64 j0, i64 j1) {
+template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<1> abs_chunk(const T* s, i64 j0, i64 j1) {
   return chunk_sum<1>(j0, j1, [&](i64 j) { return Sums<1>{{double(absv(s[j]))}}; });
 }
 template <class T> MLSEC_CLONES static void inf_span(const T* s, T* o, i64 len, T e) {

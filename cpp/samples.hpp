@@ -7,6 +7,14 @@
 
 #include "reduce.hpp"
 
+// On a MLSEC_CLONES function that calls chunk_sum: GCC otherwise keeps chunk_sum (and its
+// term) out of line, compiled for the baseline ISA, and the clone gains nothing.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define MLSEC_FLATTEN __attribute__((flatten))
+#else
+#define MLSEC_FLATTEN
+#endif
+
 namespace mlsec {
 class Inner {
  public:
