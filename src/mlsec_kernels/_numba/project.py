@@ -25,9 +25,9 @@ def _active(a, t):
     acc, tot = np.zeros((2, LANES)), np.zeros(2)
     for j in range(a.shape[0]):
         v = np.float64(abs(a[j]))
-        if v > t:
-            acc[0, j & 31] += 1.0
-            acc[1, j & 31] += v
+        k = 1.0 if v > t else 0.0
+        acc[0, j & 31] += k
+        acc[1, j & 31] += v * k
         if last_of_chunk(j, a.shape[0]):
             fold_into(acc, tot)
     return tot[0], tot[1]
@@ -90,27 +90,57 @@ def _compact_above(src, n, rho, dst):
 
 
 @njit(cache=True)
+def _block_maxima(a, dst):
+    d = a.shape[0]
+    nb, s = 0, 0.0
+    for j0 in range(0, d, 32):
+        m = abs(a[j0])
+        for j in range(j0 + 1, min(d, j0 + 32)):
+            m = max(m, abs(a[j]))
+        dst[nb] = m
+        nb += 1
+        s += np.float64(m)
+    return nb, s
+
+
+@njit(cache=True)
 def l1_theta(a, eps, l1, buf):
-    """theta of the L1 projection of a (its |a| is used; sum |a| = l1 > eps): the estimate of
-    cpp/project.cpp's l1_estimate, then cpp/project.hpp's l1_refine."""
+    """theta of the L1 projection of a (its |a| is used; sum |a| = l1 > eps): cpp/project.cpp's
+    l1_estimate, then cpp/project.hpp's l1_refine."""
     if not eps > 0.0:
         return np.inf
     d = a.shape[0]
     t = (l1 - eps) / d
-    n, s = _compact_above(a, d, t, buf)
+    nb, s = _block_maxima(a, buf)
+    if s > eps:
+        t = max(t, _condat(buf[:nb], eps, buf[nb:]))
     settled = False
-    for _ in range(8):  # cpp/project.cpp's kSweeps
-        if n == 0:
+    for _ in range(8):  # cpp/project.cpp's kSteps
+        cnt, s = _active(a, t)
+        if cnt == 0.0:
             settled = True
             break
-        t = (s - eps) / n
-        m, s = _compact_above(buf, n, t, buf)
-        if m == n:
+        nxt = (s - eps) / cnt
+        if not nxt > t:
+            if nxt == t:
+                return t
             settled = True
             break
-        n = m
+        t = nxt
     if not settled:
-        t = _condat(buf[:n], eps, buf[n:])
+        n, s = _compact_above(a, d, t, buf)
+        for _ in range(8):
+            if n == 0:
+                settled = True
+                break
+            t = (s - eps) / n
+            m, s = _compact_above(buf, n, t, buf)
+            if m == n:
+                settled = True
+                break
+            n = m
+        if not settled:
+            t = _condat(buf[:n], eps, buf[n:])
     theta, prev = t, -1.0
     for _ in range(100):
         cnt, s = _active(a, t)
