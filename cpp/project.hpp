@@ -3,8 +3,8 @@
 // sum(max(|d| - theta, 0)) = eps (Duchi et al. 2008; Condat 2016).
 //
 // The L1 threshold is defined through its active set, so that backends that find the set
-// differently (compacting Michelot sweeps and Condat's algorithm on the CPU, bisection on
-// the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t - eps) /
+// differently (Condat's algorithm on block maxima, then Michelot steps, on the CPU;
+// bisection on the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t - eps) /
 // #{a_j > t}, both sums in the canonical order of reduce.hpp, and theta is the fixed point
 // t = theta(t) reached from the backend's estimate (one or two rounds from where each
 // backend starts). A sample whose norm is not finite is left unchanged; eps == 0 projects
@@ -85,8 +85,8 @@ MLSEC_HD QuantilePos quantile_pos(double q, i64 d) {
 // Selected coordinates are those with |g| >= thr (NaN counts as selected, see pgd_step.hpp).
 template <class T> MLSEC_HD bool selected(T g, T thr) { return !(absv(g) < thr); }
 
-// CPU: the L1 projection's theta for d (its |d| is used) with l1 = sum|d| > eps (an estimate by
-// compacting sweeps and Condat's algorithm, then l1_refine); +inf for eps == 0.
+// CPU: the L1 projection's theta for d (its |d| is used) with l1 = sum|d| > eps (project.cpp's
+// l1_estimate, then l1_refine); +inf for eps == 0.
 class Inner;
 template <class T> double l1_theta_cpu(const T* d, i64 n, double eps, double l1, const Inner& in);
 
