@@ -80,8 +80,9 @@ def _abs_order_stat(g, gb, kbits, kinf, k, idx):
         w = 0
         for i in range(n):
             j = i if first else idx[i]
-            idx[w] = j
-            w += ((np.int64(gb[j]) & absmask) >> lo) & mask == b
+            if ((np.int64(gb[j]) & absmask) >> lo) & mask == b:
+                idx[w] = j
+                w += 1
         if lo == 0:
             return abs(g[idx[0]]), False
         n, hi, first = w, lo, False
