@@ -2,6 +2,7 @@
 #include "host.hpp"
 #include "fgsm.hpp"
 #include "pgd_step.hpp"
+#include "memcopy.hpp"
 #include "project.hpp"
 
 using namespace mlsec;
@@ -49,6 +50,15 @@ static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle
   });
 }
 
+// The bench's bandwidth floor: dst[...] = src, any dtype, the bytes of one into the other.
+static void py_memcopy(py::handle src_, py::handle dst_) {
+  Host src = host(src_, "src"), dst = host(dst_, "dst", true);
+  if (src.bytes() != dst.bytes()) value_error("dst must have as many bytes as src: " + std::to_string(dst.bytes()) + " vs " + std::to_string(src.bytes()));
+  require_no_partial_overlap(dst, src, "src");
+  py::gil_scoped_release nogil;
+  memcopy_cpu(src.data(), dst.data(), src.bytes(), src.n * src.d);
+}
+
 PYBIND11_MODULE(_cpu, m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
   py::register_local_exception<Fallback>(m, "Fallback");
@@ -60,4 +70,5 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("fgsm", &py_fgsm);
   m.def("project", &py_project);
   m.def("pgd_step", &py_pgd_step);
+  m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
 }
