@@ -3,6 +3,7 @@
 // there are fewer samples than threads, each sample's passes are split among them instead.
 // Both ways give the same bits: sums follow reduce.hpp's canonical chunk order either way.
 #pragma once
+#include <atomic>
 #include <vector>
 
 #include "reduce.hpp"
@@ -66,8 +67,12 @@ template <class F> void for_each_sample(i64 n, i64 d, F&& f) {
     for (i64 r = 0; r < n; ++r) f(r, Inner(nt));
     return;
   }
-  run_parallel(n * d, [&](int part, int nparts) {
-    for (i64 r = part; r < n; r += nparts) f(r, Inner(1));
+  // Samples handed out one at a time: L1 samples differ in cost, and a thread delayed by
+  // the rest of the machine then does fewer of them. Each sample's result is the same on
+  // any thread.
+  std::atomic<i64> next{0};
+  run_parallel(n * d, [&](int, int) {
+    for (i64 r = next++; r < n; r = next++) f(r, Inner(1));
   });
 }
 
