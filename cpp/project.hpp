@@ -3,8 +3,8 @@
 // sum(max(|d| - theta, 0)) = eps (Duchi et al. 2008; Condat 2016).
 //
 // The L1 threshold is defined through its active set, so that backends that find the set
-// differently (Condat's algorithm on block maxima, then Michelot steps, on the CPU;
-// bisection on the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t - eps) /
+// differently (Michelot's steps from the block maxima's threshold, Condat's algorithm for
+// slow rows, on the CPU; bisection on the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t - eps) /
 // #{a_j > t}, both sums in the canonical order of reduce.hpp, and theta is the fixed point
 // t = theta(t) reached from the backend's estimate (one or two rounds from where each
 // backend starts). A sample whose norm is not finite is left unchanged; eps == 0 projects

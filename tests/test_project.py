@@ -153,3 +153,12 @@ def test_heavy_tail_small_eps(backend, rng, dtype):
     # |d| - theta cancels: float32 rounding of theta is relative to max|d|, not to the result
     atol = tol(dtype)["atol"] * float(np.abs(d).max())
     np.testing.assert_allclose(host(got), ref.project(d, eps, norm=1), rtol=tol(dtype)["rtol"], atol=atol)
+
+
+def test_slowly_settling_row(backend):
+    # a geometric row settles slowly from below: the compacting sweeps and then Condat's
+    # algorithm on the survivors finish the CPU estimate
+    d = (0.999 ** np.arange(20000))[None]
+    eps = 1e-2 * d.sum()
+    got = mk.project(dev(d, backend), eps, norm=1, backend=backend)
+    np.testing.assert_allclose(host(got), ref.project(d, eps, norm=1), **tol(np.float64))

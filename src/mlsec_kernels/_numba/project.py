@@ -104,6 +104,22 @@ def _block_maxima(a, dst):
 
 
 @njit(cache=True)
+def _sweeps(buf, n, s, eps, count):
+    """cpp/project.cpp's sweeps: (rho, survivors, settled)."""
+    rho = (s - eps) / n
+    for _ in range(count):
+        m, s = _compact_above(buf, n, rho, buf)
+        if m == n or m == 0:
+            return rho, n, True
+        n = m
+        rho = (s - eps) / m
+    return rho, n, False
+
+
+STEPS = 3  # cpp/project.cpp's kSteps
+
+
+@njit(cache=True)
 def l1_theta(a, eps, l1, buf):
     """theta of the L1 projection of a (its |a| is used; sum |a| = l1 > eps): cpp/project.cpp's
     l1_estimate, then cpp/project.hpp's l1_refine."""
@@ -113,9 +129,9 @@ def l1_theta(a, eps, l1, buf):
     t = (l1 - eps) / d
     nb, s = _block_maxima(a, buf)
     if s > eps:
-        t = max(t, _condat(buf[:nb], eps, buf[nb:]))
+        t = max(t, _sweeps(buf, nb, s, eps, 64)[0])
     settled = False
-    for _ in range(8):  # cpp/project.cpp's kSteps
+    for _ in range(STEPS):
         cnt, s = _active(a, t)
         if cnt == 0.0:
             settled = True
@@ -129,18 +145,10 @@ def l1_theta(a, eps, l1, buf):
         t = nxt
     if not settled:
         n, s = _compact_above(a, d, t, buf)
-        for _ in range(8):
-            if n == 0:
-                settled = True
-                break
-            t = (s - eps) / n
-            m, s = _compact_above(buf, n, t, buf)
-            if m == n:
-                settled = True
-                break
-            n = m
-        if not settled:
-            t = _condat(buf[:n], eps, buf[n:])
+        if n > 0:
+            t, n, settled = _sweeps(buf, n, s, eps, STEPS)
+            if not settled:
+                t = _condat(buf[:n], eps, buf[n:])
     theta, prev = t, -1.0
     for _ in range(100):
         cnt, s = _active(a, t)
