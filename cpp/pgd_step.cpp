@@ -137,6 +137,7 @@ template <class T>
 void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
                   int norm, bool targeted, double l1_sparsity, T lo, T hi) {
   const double sign = targeted ? -1.0 : 1.0;
+  if (n * d == 0) return;
   if (norm == kNormInf) {
     for_each_span(n, d, [&](i64 r, i64 j0, i64 j1) {
       const i64 o = r * d + j0;

@@ -167,6 +167,7 @@ template <class T> MLSEC_CLONES static void soft_span(const T* s, T* o, i64 len,
 }
 
 template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, int norm) {
+  if (n * d == 0) return;
   if (norm == kNormInf) {
     for_each_span(n, d, [&](i64 r, i64 j0, i64 j1) { inf_span(delta + r * d + j0, out + r * d + j0, j1 - j0, T(eps[r])); });
     return;

@@ -183,3 +183,12 @@ def test_binding_checks_its_arguments():
         cpu.pgd_step(a, a, a, -1.0, 0.1, 1, False, 0.5, 0.0, 1.0, np.empty_like(a))
     with pytest.raises(ValueError, match="clip must be"):
         cpu.pgd_step(a, a, a, 0.1, 0.1, 1, False, 0.5, 1.0, 0.0, np.empty_like(a))
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (3, 0), (0, 3, 2)])
+@pytest.mark.parametrize("norm", NORMS)
+def test_empty(host_backend, shape, norm):
+    x = np.zeros(shape, np.float32)
+    got = mk.pgd_step(x, x, x, 0.1, 0.2, norm=norm, backend=host_backend)
+    assert got.shape == shape
+    assert mk.project(x, 0.2, norm=norm, backend=host_backend).shape == shape
