@@ -156,8 +156,8 @@ def test_heavy_tail_small_eps(backend, rng, dtype):
 
 
 def test_slowly_settling_row(backend):
-    # a geometric row settles slowly from below: the compacting sweeps and then Condat's
-    # algorithm on the survivors finish the CPU estimate
+    # a geometric row settles slowly from below (7 steps): Condat's algorithm on the
+    # survivors finishes the CPU estimate
     d = (0.999 ** np.arange(20000))[None]
     eps = 1e-2 * d.sum()
     got = mk.project(dev(d, backend), eps, norm=1, backend=backend)

@@ -104,19 +104,18 @@ def _block_maxima(a, dst):
 
 
 @njit(cache=True)
-def _sweeps(buf, n, s, eps, count):
-    """cpp/project.cpp's sweeps: (rho, survivors, settled)."""
+def _sweeps(buf, n, s, eps):
+    """cpp/project.cpp's sweeps: Michelot's steps on buf[:n] (sum s), compacting in place."""
     rho = (s - eps) / n
-    for _ in range(count):
+    while True:
         m, s = _compact_above(buf, n, rho, buf)
         if m == n or m == 0:
-            return rho, n, True
+            return rho
         n = m
         rho = (s - eps) / m
-    return rho, n, False
 
 
-STEPS = 3  # cpp/project.cpp's kSteps
+STEPS = 5  # cpp/project.cpp's kSteps
 
 
 @njit(cache=True)
@@ -129,7 +128,7 @@ def l1_theta(a, eps, l1, buf):
     t = (l1 - eps) / d
     nb, s = _block_maxima(a, buf)
     if s > eps:
-        t = max(t, _sweeps(buf, nb, s, eps, 64)[0])
+        t = max(t, _sweeps(buf, nb, s, eps))
     settled = False
     for _ in range(STEPS):
         cnt, s = _active(a, t)
@@ -146,9 +145,7 @@ def l1_theta(a, eps, l1, buf):
     if not settled:
         n, s = _compact_above(a, d, t, buf)
         if n > 0:
-            t, n, settled = _sweeps(buf, n, s, eps, STEPS)
-            if not settled:
-                t = _condat(buf[:n], eps, buf[n:])
+            t = _condat(buf[:n], eps, buf[n:])
     theta, prev = t, -1.0
     for _ in range(100):
         cnt, s = _active(a, t)
