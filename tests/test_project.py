@@ -156,9 +156,23 @@ def test_heavy_tail_small_eps(backend, rng, dtype):
 
 
 def test_slowly_settling_row(backend):
-    # a geometric row settles slowly from below (7 steps): Condat's algorithm on the
-    # survivors finishes the CPU estimate
+    # a geometric row settles slowly from below (7 Michelot steps)
     d = (0.999 ** np.arange(20000))[None]
     eps = 1e-2 * d.sum()
     got = mk.project(dev(d, backend), eps, norm=1, backend=backend)
     np.testing.assert_allclose(host(got), ref.project(d, eps, norm=1), **tol(np.float64))
+
+
+@pytest.mark.parametrize("frac", [1e-4, 1e-2, 0.3, 0.9])
+def test_condat_stage(rng, frac):
+    # Condat's algorithm (cpp/project.cpp, ported as _numba.project._condat) finishes rows
+    # that Michelot's steps have not settled; typical rows never reach it, so test it alone
+    skip_unless("numba")
+    from mlsec_kernels._numba.project import _condat
+
+    for a in (np.abs(rng.standard_normal(5001)), rng.standard_exponential(3000) ** 3, 0.999 ** np.arange(4000)):
+        eps = frac * a.sum()
+        u = np.sort(a)[::-1]
+        css = np.cumsum(u)
+        rho = np.nonzero(u * np.arange(1, a.size + 1) > css - eps)[0][-1]
+        np.testing.assert_allclose(_condat(a, eps, np.empty(2 * a.size)), (css[rho] - eps) / (rho + 1), rtol=1e-9)

@@ -104,18 +104,19 @@ def _block_maxima(a, dst):
 
 
 @njit(cache=True)
-def _sweeps(buf, n, s, eps):
-    """cpp/project.cpp's sweeps: Michelot's steps on buf[:n] (sum s), compacting in place."""
+def _sweeps(buf, n, s, eps, count):
+    """cpp/project.cpp's sweeps: (rho, survivors, settled)."""
     rho = (s - eps) / n
-    while True:
+    for _ in range(count):
         m, s = _compact_above(buf, n, rho, buf)
         if m == n or m == 0:
-            return rho
+            return rho, n, True
         n = m
         rho = (s - eps) / m
+    return rho, n, False
 
 
-STEPS = 5  # cpp/project.cpp's kSteps
+STEPS = 4  # cpp/project.cpp's kSteps
 
 
 @njit(cache=True)
@@ -128,7 +129,7 @@ def l1_theta(a, eps, l1, buf):
     t = (l1 - eps) / d
     nb, s = _block_maxima(a, buf)
     if s > eps:
-        t = max(t, _sweeps(buf, nb, s, eps))
+        t = max(t, _sweeps(buf, nb, s, eps, 64)[0])
     settled = False
     for _ in range(STEPS):
         cnt, s = _active(a, t)
@@ -145,7 +146,9 @@ def l1_theta(a, eps, l1, buf):
     if not settled:
         n, s = _compact_above(a, d, t, buf)
         if n > 0:
-            t = _condat(buf[:n], eps, buf[n:])
+            t, n, settled = _sweeps(buf, n, s, eps, STEPS)
+            if not settled:
+                t = _condat(buf[:n], eps, buf[n:])
     theta, prev = t, -1.0
     for _ in range(100):
         cnt, s = _active(a, t)
