@@ -132,12 +132,30 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 
-// The norm of a random start: "inf", "1" or "2" (the Python layer canonicalises).
-inline Norm norm_arg(const std::string& s) {
-  if (s == "inf") return Norm::inf;
-  if (s == "1") return Norm::l1;
-  if (s == "2") return Norm::l2;
-  value_error("norm must be 'inf', 1 or 2, got '" + s + "'");
+// The norm code the Python layer passes: 0 (inf), 1 or 2.
+inline Norm norm_code(int norm) {
+  if (norm != 0 && norm != 1 && norm != 2) value_error("norm must be 'inf' (code 0), 1 or 2, got code " + std::to_string(norm));
+  return static_cast<Norm>(norm);
+}
+
+inline void require_unit(double v, const char* name) {
+  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
+}
+
+// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike.
+template <class A>
+void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
+                      double hi) {
+  require_float(x, "x");
+  require_like(x, "x", x0, "x0");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, x0, "x0");
+  require_no_partial_overlap(out, g, "grad");
+  norm_code(norm);
+  require_unit(l1_sparsity, "l1_sparsity");
+  require_clip(lo, hi);
 }
 
 // Runs f(T{}) for the array's float dtype.

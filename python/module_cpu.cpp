@@ -4,6 +4,8 @@
 #include "random_start.hpp"
 #include "rng.hpp"
 #include "memcopy.hpp"
+#include "pgd_step.hpp"
+#include "project.hpp"
 
 using namespace mlsec;
 
@@ -51,19 +53,46 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
   });
 }
 
-static void py_random_start(py::handle x_, py::handle eps_, const std::string& norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
+static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x0"), out = host(out_, "out", true);
   require_float(x, "x0");
   require_like(x, "x0", out, "out");
   require_no_partial_overlap(out, x, "x0");
   require_clip(lo, hi);
-  const Norm nm = norm_arg(norm);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x.n);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     random_start_cpu<T>((const T*)x.data(), (T*)out.data(), x.n, x.d, eps, nm, p, T(lo), T(hi));
+  });
+}
+
+static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_) {
+  Host d = host(d_, "delta"), out = host(out_, "out", true);
+  require_float(d, "delta");
+  require_like(d, "delta", out, "out");
+  require_no_partial_overlap(out, d, "delta");
+  norm_code(norm);
+  PerSample eps = per_sample(eps_, "eps", d.n);
+  py::gil_scoped_release nogil;
+  float_switch(d.dt, [&](auto t) {
+    using T = decltype(t);
+    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, norm);
+  });
+}
+
+static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
+                        bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), x0 = host(x0_, "x0"), g = host(g_, "grad"), out = host(out_, "out", true);
+  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  PerSample step = per_sample(step_, "step", x.n), eps = per_sample(eps_, "eps", x.n);
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pgd_step_cpu<T>((const T*)x.data(), (const T*)x0.data(), (const T*)g.data(), (T*)out.data(), x.n, x.d, step, eps,
+                    norm, targeted, l1_sparsity, T(lo), T(hi));
   });
 }
 
@@ -91,4 +120,6 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("random_start", &py_random_start);
   m.attr("philox_isa") = philox_isa();
   m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
+  m.def("project", &py_project);
+  m.def("pgd_step", &py_pgd_step);
 }

@@ -4,6 +4,8 @@
 #include "fgsm.hpp"
 #include "random_start.hpp"
 #include "rng.hpp"
+#include "pgd_step.hpp"
+#include "project.hpp"
 
 using namespace mlsec;
 
@@ -54,13 +56,13 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
   });
 }
 
-static void py_random_start(py::handle x_, py::handle eps_, const std::string& norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_, py::handle stream) {
+static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x0"), out = dev(out_, "out", true);
   require_float(x, "x0");
   require_like(x, "x0", out, "out");
   require_no_partial_overlap(out, x, "x0");
   require_clip(lo, hi);
-  const Norm nm = norm_arg(norm);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
   if (x.n * x.d == 0) return;
@@ -68,6 +70,35 @@ static void py_random_start(py::handle x_, py::handle eps_, const std::string& n
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     random_start_cuda<T>((const T*)x.ptr, (T*)out.ptr, x.n, x.d, eps, nm, p, T(lo), T(hi), as_stream(stream));
+  });
+}
+
+static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_, py::handle stream) {
+  Dev d = dev(d_, "delta"), out = dev(out_, "out", true);
+  require_float(d, "delta");
+  require_like(d, "delta", out, "out");
+  require_no_partial_overlap(out, d, "delta");
+  norm_code(norm);
+  PerSample eps = per_sample(eps_, "eps", d);
+  if (d.n * d.d == 0) return;
+  CudaDeviceGuard on(d.device);
+  float_switch(d.dt, [&](auto t) {
+    using T = decltype(t);
+    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, norm, as_stream(stream));
+  });
+}
+
+static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
+                        bool targeted, double l1_sparsity, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), x0 = dev(x0_, "x0"), g = dev(g_, "grad"), out = dev(out_, "out", true);
+  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  PerSample step = per_sample(step_, "step", x), eps = per_sample(eps_, "eps", x);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, norm,
+                     targeted, l1_sparsity, T(lo), T(hi), as_stream(stream));
   });
 }
 
@@ -89,4 +120,6 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);
   m.def("random_start", &py_random_start);
+  m.def("project", &py_project);
+  m.def("pgd_step", &py_pgd_step);
 }

@@ -25,7 +25,6 @@ def _exp1(w):
     return -e if w & _1 else e
 
 
-NORMS = {"inf": 0, "1": 1, "2": 2}
 
 
 @numba.njit(inline="always")
@@ -113,7 +112,7 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     t = x0.dtype.type
     k0, k1, s0, s1 = key(seed, substream)
     nparts = parts(x0.size)
-    code = NORMS[norm]
+    code = norm
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
         (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, nparts)

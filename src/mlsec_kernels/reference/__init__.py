@@ -4,9 +4,8 @@ Each function computes, in float64 and in the plainest NumPy, exactly what the o
 same name computes. Every backend is tested against these; users can read them to know
 what an op does.
 """
-from .perturb import fgsm
 from . import rng
+from .perturb import fgsm, pgd_step, project
 from .rng import random_start
 
-__all__ = ["fgsm"]
-__all__ += ["rng", "random_start"]
+__all__ = ["fgsm", "pgd_step", "project", "rng", "random_start"]
