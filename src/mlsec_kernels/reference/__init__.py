@@ -5,5 +5,7 @@ same name computes. Every backend is tested against these; users can read them t
 what an op does.
 """
 from .perturb import fgsm
+from .squeeze import bit_depth, median_filter, non_local_means, squeeze_score, squeeze_threshold
 
 __all__ = ["fgsm"]
+__all__ += ["bit_depth", "median_filter", "non_local_means", "squeeze_score", "squeeze_threshold"]

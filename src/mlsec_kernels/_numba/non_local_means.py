@@ -1,0 +1,67 @@
+"""Numba port of cpp/non_local_means.hpp (the per-pixel order of cuda/non_local_means.cu)."""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._util import jit_pair, parts
+from .median_filter import edge_index, planes4
+
+f32 = np.float32
+
+
+@njit(cache=True)
+def exp_neg(a):
+    """e^a for float32 a <= 0, the Cephes polynomial of the header, operation for operation."""
+    a = f32(-87.0) if a < f32(-87.0) else a
+    n = np.rint(a * f32(1.44269504088896341))
+    r = a - n * f32(0.693359375)
+    r = r - n * f32(-2.12194440e-4)
+    p = f32(1.9875691500e-4)
+    p = p * r + f32(1.3981999507e-3)
+    p = p * r + f32(8.3334519073e-3)
+    p = p * r + f32(4.1665795894e-2)
+    p = p * r + f32(1.6666665459e-1)
+    p = p * r + f32(5.0000001201e-1)
+    return (p * (r * r) + r + f32(1.0)) * f32(math.ldexp(1.0, int(n)))
+
+
+def _nlm(x, c, rt, rs, out, u8, nparts):
+    P, H, W, C = x.shape
+    rows = P * C * H
+    for part in prange(nparts):
+        for q in range(rows * part // nparts, rows * (part + 1) // nparts):
+            pc, i = q // H, q % H
+            p, ch = pc // C, pc % C
+            for j in range(W):
+                num = f32(0.0)
+                den = f32(0.0)
+                for dy in range(-rs, rs + 1):
+                    for dx in range(-rs, rs + 1):
+                        s = f32(0.0)
+                        for ux in range(-rt, rt + 1):
+                            col = f32(0.0)
+                            for uy in range(-rt, rt + 1):
+                                a = f32(x[p, edge_index(i + uy, H, True), edge_index(j + ux, W, True), ch])
+                                b = f32(x[p, edge_index(i + dy + uy, H, True), edge_index(j + dx + ux, W, True), ch])
+                                e = a - b
+                                col += e * e
+                            s += col
+                        wgt = exp_neg(-(s * c))
+                        num += wgt * f32(x[p, edge_index(i + dy, H, True), edge_index(j + dx, W, True), ch])
+                        den += wgt
+                v = num / den
+                if u8:
+                    v = np.rint(v)
+                    v = f32(0.0) if v < f32(0.0) else (f32(255.0) if v > f32(255.0) else v)
+                out[p, i, j, ch] = v
+
+
+_serial, _parallel = jit_pair(_nlm)
+
+
+def non_local_means(x, h, template_size, search_size, layout, out):
+    t = float(template_size)
+    c = f32(1.0 / (t * t * h * h))
+    k = parts(x.size * search_size * search_size)
+    (_serial if k == 1 else _parallel)(planes4(x, layout), c, template_size // 2, search_size // 2, planes4(out, layout), x.dtype == np.uint8, k)
