@@ -22,7 +22,7 @@ struct Step {
   bool lo, hi;  // which of the two results later steps read
 };
 struct Net {
-  static constexpr int kCap = 2048;
+  static constexpr int kCap = 4096;  // 15x15 needs 2879 steps before pruning
   Step s[kCap] = {};
   int len = 0, target = 0;
 };
@@ -78,6 +78,9 @@ constexpr Net selection(int h, int w) {
   }
   return kept;
 }
+
+// Evaluated at compile time: an overflowing network would not compile.
+static_assert(selection(kMaxWindow, kMaxWindow).len > 0 && selection(kMaxWindow, kMaxWindow - 1).len > 0);
 
 template <int H, int W> struct Fixed {
   static constexpr Net columns = column_sort(H), select = selection(H, W);
