@@ -27,5 +27,15 @@ struct Planes {
   MLSEC_HD i64 count() const { return outer * channels; }
   MLSEC_HD i64 step() const { return channels_last ? channels : 1; }
   MLSEC_HD i64 base(i64 p) const { return channels_last ? (p / channels) * channels * H * W + p % channels : p * H * W; }
+  MLSEC_HD i64 offset(i64 p, i64 i, i64 j) const { return base(p) + (i * W + j) * step(); }
 };
+
+// Pixel (plane, row, column) of flat index idx over all planes' pixels (one GPU thread each).
+struct Pixel {
+  i64 p, i, j;
+};
+MLSEC_HD Pixel pixel_of(const Planes& g, i64 idx) {
+  const i64 hw = g.H * g.W, p = idx / hw, r = idx - p * hw, i = r / g.W;
+  return Pixel{p, i, r - i * g.W};
+}
 }  // namespace mlsec

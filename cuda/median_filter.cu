@@ -11,12 +11,10 @@ template <class T> struct MedianOp {
   Planes g;
   Window win;
   __device__ void operator()(i64 idx) const {
-    const i64 hw = g.H * g.W, p = idx / hw, i = (idx - p * hw) / g.W, j = idx - p * hw - i * g.W;
-    const T* src = x + g.base(p);
-    const i64 st = g.step();
+    const Pixel q = pixel_of(g, idx);
     const int h = win.h, w = win.w;
     auto at = [&](int r, int c) {
-      return src[(edge_index(i - h / 2 + r, g.H, win.edge) * g.W + edge_index(j - w / 2 + c, g.W, win.edge)) * st];
+      return x[g.offset(q.p, edge_index(q.i - h / 2 + r, g.H, win.edge), edge_index(q.j - w / 2 + c, g.W, win.edge))];
     };
     T result;
     if (h == 3 && w == 3) {
@@ -42,7 +40,7 @@ template <class T> struct MedianOp {
         for (int c = 0; c < w; ++c) v[r * w + c] = at(r, c);
       result = select_kth(v, h * w, h * w / 2);
     }
-    out[g.base(p) + (i * g.W + j) * st] = result;
+    out[g.offset(q.p, q.i, q.j)] = result;
   }
 };
 

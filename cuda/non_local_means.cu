@@ -9,12 +9,12 @@ template <class T> struct NlmOp {
   T* out;
   Planes g;
   NlmParams prm;
-  __device__ float at(const T* src, i64 i, i64 j) const {
-    return float(src[(edge_index(i, g.H, Edge::mirror) * g.W + edge_index(j, g.W, Edge::mirror)) * g.step()]);
+  __device__ float at(i64 p, i64 i, i64 j) const {
+    return float(x[g.offset(p, edge_index(i, g.H, Edge::mirror), edge_index(j, g.W, Edge::mirror))]);
   }
   __device__ void operator()(i64 idx) const {
-    const i64 hw = g.H * g.W, p = idx / hw, i = (idx - p * hw) / g.W, j = idx - p * hw - i * g.W;
-    const T* src = x + g.base(p);
+    const Pixel q = pixel_of(g, idx);
+    const i64 p = q.p, i = q.i, j = q.j;
     const int rt = prm.rt, rs = prm.rs;
     float num = 0.0f, den = 0.0f;
     for (int dy = -rs; dy <= rs; ++dy)
@@ -23,16 +23,16 @@ template <class T> struct NlmOp {
         for (int ux = -rt; ux <= rt; ++ux) {
           float col = 0.0f;
           for (int uy = -rt; uy <= rt; ++uy) {
-            const float e = at(src, i + uy, j + ux) - at(src, i + dy + uy, j + dx + ux);
+            const float e = at(p, i + uy, j + ux) - at(p, i + dy + uy, j + dx + ux);
             col += e * e;
           }
           s += col;
         }
         const float w = exp_neg(-(s * prm.c));
-        num += w * at(src, i + dy, j + dx);
+        num += w * at(p, i + dy, j + dx);
         den += w;
       }
-    out[g.base(p) + (i * g.W + j) * g.step()] = nlm_store<T>(num, den);
+    out[g.offset(p, i, j)] = nlm_store<T>(num, den);
   }
 };
 
