@@ -106,3 +106,22 @@ def test_out_overlapping_x_refused(host_backend):
     x = np.zeros((2, 3, 8, 7), np.float32)
     with pytest.raises(ValueError, match="out must not overlap x"):
         mk.median_filter(x, 3, out=x, backend=host_backend)
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    H=st.integers(1, 12), W=st.integers(1, 12), h=st.integers(1, 12), w=st.integers(1, 12),
+    layout=st.sampled_from(["NCHW", "NHWC"]), mode=st.sampled_from(["reflect", "mirror"]),
+    dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1),
+)
+def test_properties(H, W, h, w, layout, mode, dtype, seed):
+    """Any image and window that fits: SciPy's answer, on every host backend."""
+    h, w = min(h, H), min(w, W)
+    shape = (2, H, W, 2) if layout == "NHWC" else (2, 2, H, W)
+    x = data(np.random.default_rng(seed), shape, dtype)
+    want = scipy_median(x, (h, w), layout, mode)
+    for b in ("cpp", "numba"):
+        np.testing.assert_array_equal(mk.median_filter(x, (h, w), layout=layout, mode=mode, backend=b), want)

@@ -80,6 +80,7 @@ def test_close_to_opencv(rng):
     [
         (dict(h=0.0), ValueError, "h must be finite and > 0"),
         (dict(h=float("inf")), ValueError, "h must be finite and > 0"),
+        (dict(h=None), TypeError, "h must be a number"),
         (dict(template_size=4), ValueError, "template_size must be odd"),
         (dict(search_size=0), ValueError, "search_size must be odd"),
         (dict(search_size=47), ValueError, "search_size must be odd, in 1..45"),

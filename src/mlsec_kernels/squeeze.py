@@ -33,6 +33,13 @@ def _int(v, name):
         raise TypeError(f"{name} must be an integer, got {v!r}") from None
 
 
+def _float(v, name):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {v!r}") from None
+
+
 def _range(clip, dtype):
     if clip is None:
         return 0.0, (255.0 if dtype == _U8 else 1.0)
@@ -162,15 +169,15 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
 
     Reference: :func:`mlsec_kernels.reference.non_local_means`.
     """
+    h = _float(h, "h")
     if _FAST and backend == "auto" and type(x) is np.ndarray and type(template_size) is int and type(search_size) is int:
         try:
             o = np.empty_like(x) if out is None else out
-            _cpu.non_local_means(x, float(h), template_size, search_size, layout, o)
+            _cpu.non_local_means(x, h, template_size, search_size, layout, o)
             return o
         except _Fallback:
             pass
     c, _ = _image_call(backend, x, out, layout, (_F32, _U8))
-    h = float(h)
     if not (h > 0) or math.isinf(h):
         raise ValueError(f"h must be finite and > 0, got {h!r}")
     t, s = _int(template_size, "template_size"), _int(search_size, "search_size")
