@@ -10,6 +10,7 @@
 // Square windows up to kFixed are compiled with the network unrolled, so the whole
 // selection runs in vector registers; other sizes run the same network from a table.
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -164,7 +165,7 @@ template <class T> void fill_row(T* __restrict c, const T* s, i64 W, i64 left, i
 
 // One thread's share: output rows [begin, end) of the flattened (plane, row) space.
 template <class T>
-void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net& cols, const Net& sel, i64 begin, i64 end) {
+void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* table, i64 begin, i64 end) {
   const int h = win.h, w = win.w, n = h * w;
   const i64 W = g.W, Wp = W + w - 1, stride = (Wp + kBlock + 63) / 64 * 64, step = g.step();
   const Kernels<T> fixed = kernels_for<T>(h, w);
@@ -199,6 +200,7 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net& col
       fixed.select(col.data(), stride, dst, W);
     } else {
       for (int r = 0; r < h; ++r) fill_row(rows.data() + r * stride, rp[r], W, left, Wp, step, win.edge);
+      const Net &cols = table[0], &sel = table[1];
       table_net(rows.data(), stride, Wp, cols);
       for (i64 j0 = 0; j0 < W; j0 += kBlock) {
         for (int r = 0; r < h; ++r)
@@ -217,10 +219,11 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net& col
 }  // namespace
 
 template <class T> void median_filter_cpu(const T* x, T* out, Planes g, Window win) {
-  const Net cols = column_sort(win.h), sel = selection(win.h, win.w);
+  std::unique_ptr<Net[]> table;  // only windows without a compiled network need it (~100 KB)
+  if (!kernels_for<T>(win.h, win.w).select) table.reset(new Net[2]{column_sort(win.h), selection(win.h, win.w)});
   const i64 rows = g.count() * g.H;
   run_parallel(rows * g.W * win.h, [&](int part, int nparts) {
-    filter_rows(x, out, g, win, cols, sel, rows * part / nparts, rows * (part + 1) / nparts);
+    filter_rows(x, out, g, win, table.get(), rows * part / nparts, rows * (part + 1) / nparts);
   });
 }
 
