@@ -125,3 +125,11 @@ def test_properties(H, W, h, w, layout, mode, dtype, seed):
     want = scipy_median(x, (h, w), layout, mode)
     for b in ("cpp", "numba"):
         np.testing.assert_array_equal(mk.median_filter(x, (h, w), layout=layout, mode=mode, backend=b), want)
+
+
+def test_torch_tensors_round_trip(rng):
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
+    x = torch.rand(2, 3, 9, 10)
+    got = mk.median_filter(x, 3)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.float32
+    np.testing.assert_array_equal(got.numpy(), scipy_median(x.numpy(), 3))
