@@ -170,21 +170,29 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
   const i64 W = g.W, Wp = W + w - 1, stride = (Wp + kBlock + 63) / 64 * 64, step = g.step();
   const Kernels<T> fixed = kernels_for<T>(h, w);
   std::vector<T> rows(static_cast<size_t>(h * stride)), col(rows.size()), row(static_cast<size_t>(W + kBlock));
-  std::vector<T> edge_sorted(static_cast<size_t>(h * kBlock));
   std::vector<T> work(fixed.select ? 0 : static_cast<size_t>(n * kBlock));
   const T* rp[kMaxWindow];
   const i64 left = w / 2, right = Wp - left - W;
+  i64 edge_at[2 * kMaxWindow];  // input offsets of the edge columns, in the row
+  for (i64 j = 0; j < left + right; ++j) edge_at[j] = edge_index(j < left ? j - left : W + j - left, W, win.edge) * step;
   for (i64 q = begin; q < end; ++q) {
     const i64 p = q / g.H, i = q - p * g.H;
     const T* src = x + g.base(p);
     for (int r = 0; r < h; ++r) rp[r] = src + edge_index(i - h / 2 + r, g.H, win.edge) * W * step;
+    // Each output row brings in one new input row, first read at its edges: fetch it a few
+    // rows ahead, or every row starts with a wait on memory.
+    const i64 ahead = i - h / 2 + h + 3;
+    if (ahead < g.H) {
+      const char* a = reinterpret_cast<const char*>(src + ahead * W * step);
+      for (i64 b = 0; b < W * step * i64(sizeof(T)); b += 64) __builtin_prefetch(a + b);
+    }
     T* dst = step == 1 ? out + g.base(p) + i * W : row.data();
     if (fixed.select) {
       // Interior columns straight from the input rows; the few edge columns through `rows`.
       T* edge = rows.data();
       for (int r = 0; r < h; ++r) {
         T* e = edge + r * stride;
-        for (i64 j = 0; j < left + right; ++j) e[j] = rp[r][edge_index(j < left ? j - left : W + j - left, W, win.edge) * step];
+        for (i64 j = 0; j < left + right; ++j) e[j] = rp[r][edge_at[j]];
         if (step != 1) {
           fill_row(e + kBlock, rp[r], W, 0, W, step, win.edge);
           rp[r] = e + kBlock;
@@ -192,11 +200,9 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
       }
       fixed.columns(rp, col.data() + left, stride, W);
       for (int r = 0; r < h; ++r) rp[r] = edge + r * stride;
-      fixed.columns(rp, edge_sorted.data(), kBlock, left + right);
-      for (int r = 0; r < h; ++r) {
-        std::memcpy(col.data() + r * stride, edge_sorted.data() + r * kBlock, left * sizeof(T));
-        std::memcpy(col.data() + r * stride + left + W, edge_sorted.data() + r * kBlock + left, right * sizeof(T));
-      }
+      fixed.columns(rp, col.data(), stride, left);
+      for (int r = 0; r < h; ++r) rp[r] += left;
+      fixed.columns(rp, col.data() + left + W, stride, right);
       fixed.select(col.data(), stride, dst, W);
     } else {
       for (int r = 0; r < h; ++r) fill_row(rows.data() + r * stride, rp[r], W, left, Wp, step, win.edge);
