@@ -92,6 +92,7 @@ template <int A, int B, bool LO, bool HI, class T> __attribute__((always_inline)
   else v[B] = maxv(v[A], v[B]);
 }
 template <const Net& N, class T, size_t... I> __attribute__((always_inline)) inline void unrolled(T* v, std::index_sequence<I...>) {
+  (void)v;  // an empty network uses nothing
   (fixed_step<N.s[I].a, N.s[I].b, N.s[I].lo, N.s[I].hi>(v), ...);
 }
 
@@ -121,6 +122,33 @@ MLSEC_CLONES void fixed_columns(const T* const* rows, T* __restrict col, i64 str
   }
 }
 
+// Fixed window, two output rows at once: rows[1..H-1] are shared, so their columns are
+// sorted once and rows[0] and rows[H] are inserted into copies (into a and b).
+template <class T, int H>
+MLSEC_CLONES void fixed_pair(const T* const* rows, T* __restrict a, T* __restrict b, i64 stride, i64 len) {
+  using F = Fixed<H - 1, H - 1>;
+  const T* in[H + 1];
+  for (int r = 0; r <= H; ++r) in[r] = rows[r];
+#pragma GCC ivdep  // outputs never alias inputs (too many pointers for GCC's runtime check)
+  for (i64 j = 0; j < len; ++j) {
+    T u[H], v[H];
+    for (int r = 0; r < H - 1; ++r) u[r] = in[r + 1][j];
+    unrolled<F::columns>(u, std::make_index_sequence<F::columns.len>{});
+    for (int r = 0; r < H - 1; ++r) v[r] = u[r];
+    u[H - 1] = in[0][j];
+    v[H - 1] = in[H][j];
+#pragma GCC unroll 16
+    for (int k = H - 2; k >= 0; --k) {
+      sort2(u[k], u[k + 1]);
+      sort2(v[k], v[k + 1]);
+    }
+    for (int r = 0; r < H; ++r) {
+      a[r * stride + j] = u[r];
+      b[r * stride + j] = v[r];
+    }
+  }
+}
+
 // Table-driven: the network over `count` lanes of arrays v[index * stride + t].
 template <class T> MLSEC_CLONES void table_net(T* v, i64 stride, i64 count, const Net& net) {
   for (int s = 0; s < net.len; ++s) {
@@ -146,10 +174,13 @@ constexpr i64 kBlock = 64;  // output pixels per pass of a table-driven network
 template <class T> struct Kernels {
   void (*columns)(const T* const*, T*, i64, i64);
   void (*select)(const T*, i64, T*, i64);
+  void (*pair)(const T* const*, T*, T*, i64, i64);
 };
-template <class T, int S> constexpr Kernels<T> fixed_kernels() { return {fixed_columns<T, S>, fixed_select<T, S, S>}; }
+template <class T, int S> constexpr Kernels<T> fixed_kernels() {
+  return {fixed_columns<T, S>, fixed_select<T, S, S>, fixed_pair<T, S>};
+}
 template <class T> Kernels<T> kernels_for(int h, int w) {
-  if (h != w || h < 2 || h > kFixed) return {nullptr, nullptr};
+  if (h != w || h < 2 || h > kFixed) return {nullptr, nullptr, nullptr};
   constexpr Kernels<T> k[] = {fixed_kernels<T, 2>(), fixed_kernels<T, 3>(), fixed_kernels<T, 4>(), fixed_kernels<T, 5>()};
   return k[h - 2];
 }
@@ -163,34 +194,36 @@ template <class T> void fill_row(T* __restrict c, const T* s, i64 W, i64 left, i
   for (i64 j = left + W; j < Wp; ++j) c[j] = s[edge_index(j - left, W, e) * step];
 }
 
-// One thread's share: output rows [begin, end) of the flattened (plane, row) space.
+// One thread's share: output rows [begin, end) of the flattened (plane, row) space; with a
+// compiled network, two rows of a plane at a time.
 template <class T>
 void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* table, i64 begin, i64 end) {
   const int h = win.h, w = win.w, n = h * w;
   const i64 W = g.W, Wp = W + w - 1, stride = (Wp + kBlock + 63) / 64 * 64, step = g.step();
   const Kernels<T> fixed = kernels_for<T>(h, w);
-  std::vector<T> rows(static_cast<size_t>(h * stride)), col(rows.size()), row(static_cast<size_t>(W + kBlock));
+  std::vector<T> rows(static_cast<size_t>((h + 1) * stride)), col(2 * h * stride), row(2 * (W + kBlock));
   std::vector<T> work(fixed.select ? 0 : static_cast<size_t>(n * kBlock));
-  const T* rp[kMaxWindow];
+  const T* rp[kMaxWindow + 1];
   const i64 left = w / 2, right = Wp - left - W;
   i64 edge_at[2 * kMaxWindow];  // input offsets of the edge columns, in the row
   for (i64 j = 0; j < left + right; ++j) edge_at[j] = edge_index(j < left ? j - left : W + j - left, W, win.edge) * step;
-  for (i64 q = begin; q < end; ++q) {
+  for (i64 q = begin; q < end;) {
     const i64 p = q / g.H, i = q - p * g.H;
+    const int k = fixed.select && h > 2 && q + 1 < end && i + 1 < g.H ? 2 : 1;  // output rows this pass
     const T* src = x + g.base(p);
-    for (int r = 0; r < h; ++r) rp[r] = src + edge_index(i - h / 2 + r, g.H, win.edge) * W * step;
+    for (int r = 0; r < h + k - 1; ++r) rp[r] = src + edge_index(i - h / 2 + r, g.H, win.edge) * W * step;
     // Each output row brings in one new input row, first read at its edges: fetch it a few
     // rows ahead, or every row starts with a wait on memory.
-    const i64 ahead = i - h / 2 + h + 3;
-    if (ahead < g.H) {
+    for (i64 ahead = i - h / 2 + h + 2; ahead < i - h / 2 + h + 2 + k && ahead < g.H; ++ahead) {
       const char* a = reinterpret_cast<const char*>(src + ahead * W * step);
       for (i64 b = 0; b < W * step * i64(sizeof(T)); b += 64) __builtin_prefetch(a + b);
     }
-    T* dst = step == 1 ? out + g.base(p) + i * W : row.data();
+    T* dst[2];
+    for (int o = 0; o < k; ++o) dst[o] = step == 1 ? out + g.base(p) + (i + o) * W : row.data() + o * (W + kBlock);
     if (fixed.select) {
       // Interior columns straight from the input rows; the few edge columns through `rows`.
       T* edge = rows.data();
-      for (int r = 0; r < h; ++r) {
+      for (int r = 0; r < h + k - 1; ++r) {
         T* e = edge + r * stride;
         for (i64 j = 0; j < left + right; ++j) e[j] = rp[r][edge_at[j]];
         if (step != 1) {
@@ -198,12 +231,18 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
           rp[r] = e + kBlock;
         }
       }
-      fixed.columns(rp, col.data() + left, stride, W);
-      for (int r = 0; r < h; ++r) rp[r] = edge + r * stride;
-      fixed.columns(rp, col.data(), stride, left);
-      for (int r = 0; r < h; ++r) rp[r] += left;
-      fixed.columns(rp, col.data() + left + W, stride, right);
-      fixed.select(col.data(), stride, dst, W);
+      T *ca = col.data(), *cb = ca + h * stride;
+      auto columns = [&](i64 at, i64 len) {
+        if (k == 2) fixed.pair(rp, ca + at, cb + at, stride, len);
+        else fixed.columns(rp, ca + at, stride, len);
+      };
+      columns(left, W);
+      for (int r = 0; r < h + k - 1; ++r) rp[r] = edge + r * stride;
+      columns(0, left);
+      for (int r = 0; r < h + k - 1; ++r) rp[r] += left;
+      columns(left + W, right);
+      fixed.select(ca, stride, dst[0], W);
+      if (k == 2) fixed.select(cb, stride, dst[1], W);
     } else {
       for (int r = 0; r < h; ++r) fill_row(rows.data() + r * stride, rp[r], W, left, Wp, step, win.edge);
       const Net &cols = table[0], &sel = table[1];
@@ -213,13 +252,14 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
           for (int c = 0; c < w; ++c)
             std::memcpy(work.data() + (r * w + c) * kBlock, rows.data() + r * stride + j0 + c, kBlock * sizeof(T));
         table_net(work.data(), kBlock, kBlock, sel);
-        std::memcpy(dst + j0, work.data() + sel.target * kBlock, std::min(kBlock, W - j0) * sizeof(T));
+        std::memcpy(dst[0] + j0, work.data() + sel.target * kBlock, std::min(kBlock, W - j0) * sizeof(T));
       }
     }
-    if (step != 1) {
-      T* o = out + g.base(p) + i * W * step;
-      for (i64 j = 0; j < W; ++j) o[j * step] = row[j];
+    for (int o = 0; step != 1 && o < k; ++o) {
+      T* to = out + g.base(p) + (i + o) * W * step;
+      for (i64 j = 0; j < W; ++j) to[j * step] = dst[o][j];
     }
+    q += k;
   }
 }
 }  // namespace
