@@ -168,7 +168,7 @@ template <class T> MLSEC_CLONES void table_net(T* v, i64 stride, i64 count, cons
   }
 }
 
-constexpr int kFixed = 5;  // larger unrolled networks no longer fit in registers
+constexpr int kFixed = 7;  // beyond, unrolled networks cost more to compile than they gain
 constexpr i64 kBlock = 64;  // output pixels per pass of a table-driven network
 
 template <class T> struct Kernels {
@@ -181,7 +181,8 @@ template <class T, int S> constexpr Kernels<T> fixed_kernels() {
 }
 template <class T> Kernels<T> kernels_for(int h, int w) {
   if (h != w || h < 2 || h > kFixed) return {nullptr, nullptr, nullptr};
-  constexpr Kernels<T> k[] = {fixed_kernels<T, 2>(), fixed_kernels<T, 3>(), fixed_kernels<T, 4>(), fixed_kernels<T, 5>()};
+  constexpr Kernels<T> k[] = {fixed_kernels<T, 2>(), fixed_kernels<T, 3>(), fixed_kernels<T, 4>(),
+                              fixed_kernels<T, 5>(), fixed_kernels<T, 6>(), fixed_kernels<T, 7>()};
   return k[h - 2];
 }
 
