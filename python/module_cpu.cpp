@@ -1,6 +1,7 @@
 // _cpu: the host kernels. One short binding per op; checks live in host.hpp.
 #include "host.hpp"
 #include "fgsm.hpp"
+#include "memcopy.hpp"
 #include "bit_depth.hpp"
 #include "images.hpp"
 #include "median_filter.hpp"
@@ -68,6 +69,15 @@ static void py_non_local_means(py::handle x_, double h, int template_size, int s
   else non_local_means_cpu<std::uint8_t>((const std::uint8_t*)x.data(), (std::uint8_t*)out.data(), g, prm);
 }
 
+// The bench's bandwidth floor: dst[...] = src, any dtype, the bytes of one into the other.
+static void py_memcopy(py::handle src_, py::handle dst_) {
+  Host src = host(src_, "src"), dst = host(dst_, "dst", true);
+  if (src.bytes() != dst.bytes()) value_error("dst must have as many bytes as src: " + std::to_string(dst.bytes()) + " vs " + std::to_string(src.bytes()));
+  require_no_partial_overlap(dst, src, "src");
+  py::gil_scoped_release nogil;
+  memcopy_cpu(src.data(), dst.data(), src.bytes(), src.n * src.d);
+}
+
 PYBIND11_MODULE(_cpu, m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
   py::register_local_exception<Fallback>(m, "Fallback");
@@ -77,6 +87,7 @@ PYBIND11_MODULE(_cpu, m) {
   m.attr("openmp") = false;
 #endif
   m.def("fgsm", &py_fgsm);
+  m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
   m.def("bit_depth", &py_bit_depth);
   m.def("median_filter", &py_median_filter);
   m.def("non_local_means", &py_non_local_means);
