@@ -42,20 +42,22 @@ def _select_kth(v, n, k):
     return v[k]
 
 
-def _median(x, h, w, mirror, out, nparts):
-    # x, out: (planes, H, W, C) views
+def _median(x, h, w, cols, mirror, out, nparts):
+    # x, out: (planes, H, W, C) views; cols[j + c]: the input column of window column c at j
     P, H, W, C = x.shape
     rows = P * C * H
     for part in prange(nparts):
         v = np.empty(h * w, dtype=x.dtype)
+        ri = np.empty(h, dtype=np.int64)
         for q in range(rows * part // nparts, rows * (part + 1) // nparts):
             pc, i = q // H, q % H
             p, c = pc // C, pc % C
+            for r in range(h):
+                ri[r] = edge_index(i - h // 2 + r, H, mirror)
             for j in range(W):
                 for r in range(h):
-                    ii = edge_index(i - h // 2 + r, H, mirror)
                     for s in range(w):
-                        v[r * w + s] = x[p, ii, edge_index(j - w // 2 + s, W, mirror), c]
+                        v[r * w + s] = x[p, ri[r], cols[j + s], c]
                 out[p, i, j, c] = _select_kth(v, h * w, (h * w) // 2)
 
 
@@ -70,5 +72,7 @@ def planes4(a, layout):
 
 
 def median_filter(x, h, w, layout, mode, out):
+    x4, mirror = planes4(x, layout), mode == "mirror"
+    cols = np.array([edge_index(j - w // 2, x4.shape[2], mirror) for j in range(x4.shape[2] + w - 1)], dtype=np.int64)
     k = parts(x.size * h)
-    (_serial if k == 1 else _parallel)(planes4(x, layout), h, w, mode == "mirror", planes4(out, layout), k)
+    (_serial if k == 1 else _parallel)(x4, h, w, cols, mirror, planes4(out, layout), k)

@@ -1,4 +1,5 @@
-"""Numba port of cpp/non_local_means.hpp (the per-pixel order of cuda/non_local_means.cu)."""
+"""Numba port of cpp/non_local_means.hpp (the per-pixel order of cuda/non_local_means.cu,
+on a mirrored copy of each plane)."""
 import math
 
 import numpy as np
@@ -28,33 +29,36 @@ def exp_neg(a):
 
 def _nlm(x, c, rt, rs, out, u8, nparts):
     P, H, W, C = x.shape
-    rows = P * C * H
+    m = rt + rs
+    planes = P * C
     for part in prange(nparts):
-        for q in range(rows * part // nparts, rows * (part + 1) // nparts):
-            pc, i = q // H, q % H
+        pad = np.empty((H + 2 * m, W + 2 * m), dtype=np.float32)
+        for pc in range(planes * part // nparts, planes * (part + 1) // nparts):
             p, ch = pc // C, pc % C
-            for j in range(W):
-                num = f32(0.0)
-                den = f32(0.0)
-                for dy in range(-rs, rs + 1):
-                    for dx in range(-rs, rs + 1):
-                        s = f32(0.0)
-                        for ux in range(-rt, rt + 1):
-                            col = f32(0.0)
-                            for uy in range(-rt, rt + 1):
-                                a = f32(x[p, edge_index(i + uy, H, True), edge_index(j + ux, W, True), ch])
-                                b = f32(x[p, edge_index(i + dy + uy, H, True), edge_index(j + dx + ux, W, True), ch])
-                                e = a - b
-                                col += e * e
-                            s += col
-                        wgt = exp_neg(-(s * c))
-                        num += wgt * f32(x[p, edge_index(i + dy, H, True), edge_index(j + dx, W, True), ch])
-                        den += wgt
-                v = num / den
-                if u8:
-                    v = np.rint(v)
-                    v = f32(0.0) if v < f32(0.0) else (f32(255.0) if v > f32(255.0) else v)
-                out[p, i, j, ch] = v
+            for a in range(H + 2 * m):  # the plane, mirrored (BORDER_REFLECT_101)
+                for b in range(W + 2 * m):
+                    pad[a, b] = f32(x[p, edge_index(a - m, H, True), edge_index(b - m, W, True), ch])
+            for i in range(H):
+                for j in range(W):
+                    num = f32(0.0)
+                    den = f32(0.0)
+                    for dy in range(-rs, rs + 1):
+                        for dx in range(-rs, rs + 1):
+                            s = f32(0.0)
+                            for ux in range(-rt, rt + 1):
+                                col = f32(0.0)
+                                for uy in range(-rt, rt + 1):
+                                    e = pad[m + i + uy, m + j + ux] - pad[m + i + dy + uy, m + j + dx + ux]
+                                    col += e * e
+                                s += col
+                            wgt = exp_neg(-(s * c))
+                            num += wgt * pad[m + i + dy, m + j + dx]
+                            den += wgt
+                    v = num / den
+                    if u8:
+                        v = np.rint(v)
+                        v = f32(0.0) if v < f32(0.0) else (f32(255.0) if v > f32(255.0) else v)
+                    out[p, i, j, ch] = v
 
 
 _serial, _parallel = jit_pair(_nlm)
