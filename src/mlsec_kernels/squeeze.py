@@ -26,6 +26,17 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 MAX_WINDOW = 15  # cpp/median_filter.hpp kMaxWindow
 
 
+def _fast(op, x, out, *args):
+    """The C++ binding called directly on NumPy data; None where it asks Python to
+    normalise the arguments first (non-contiguous arrays, array-likes)."""
+    try:
+        o = np.empty_like(x) if out is None else out
+        getattr(_cpu, op)(x, *args, o)
+        return o
+    except _Fallback:
+        return None
+
+
 def _int(v, name):
     try:
         return operator.index(v)
@@ -71,13 +82,9 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
     Reference: :func:`mlsec_kernels.reference.bit_depth`.
     """
     if _FAST and backend == "auto" and type(x) is np.ndarray and type(bits) is int:
-        lo, hi = _range(clip, x.dtype)
-        try:
-            o = np.empty_like(x) if out is None else out
-            _cpu.bit_depth(x, bits, lo, hi, o)
+        o = _fast("bit_depth", x, out, bits, *_range(clip, x.dtype))
+        if o is not None:
             return o
-        except _Fallback:
-            pass
     bits = _int(bits, "bits")
     if not 1 <= bits <= 16:
         raise ValueError(f"bits must be an integer in 1..16, got {bits}")
@@ -130,12 +137,9 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
     """
     h, w = _window(size)
     if _FAST and backend == "auto" and type(x) is np.ndarray:
-        try:
-            o = np.empty_like(x) if out is None else out
-            _cpu.median_filter(x, h, w, layout, mode, o)
+        o = _fast("median_filter", x, out, h, w, layout, mode)
+        if o is not None:
             return o
-        except _Fallback:
-            pass
     c, (H, W) = _image_call(backend, x, out, layout, (_F32, _F64, _U8))
     if not (1 <= h <= MAX_WINDOW and 1 <= w <= MAX_WINDOW):
         raise ValueError(f"size must be in 1..{MAX_WINDOW} along each axis, got ({h}, {w})")
@@ -171,12 +175,9 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
     """
     h = _float(h, "h")
     if _FAST and backend == "auto" and type(x) is np.ndarray and type(template_size) is int and type(search_size) is int:
-        try:
-            o = np.empty_like(x) if out is None else out
-            _cpu.non_local_means(x, h, template_size, search_size, layout, o)
+        o = _fast("non_local_means", x, out, h, template_size, search_size, layout)
+        if o is not None:
             return o
-        except _Fallback:
-            pass
     c, _ = _image_call(backend, x, out, layout, (_F32, _U8))
     if not (h > 0) or math.isinf(h):
         raise ValueError(f"h must be finite and > 0, got {h!r}")
