@@ -11,6 +11,7 @@
 // selection runs in vector registers; other sizes run the same network from a table.
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -263,14 +264,22 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
     q += k;
   }
 }
+
+// The table-driven networks of an h x w window (column sort, selection), built on first use
+// (about 100 KB each, and slower to build than to run on a small image).
+const Net* table_for(int h, int w) {
+  static std::once_flag built[kMaxWindow + 1][kMaxWindow + 1];
+  static std::unique_ptr<Net[]> nets[kMaxWindow + 1][kMaxWindow + 1];
+  std::call_once(built[h][w], [&] { nets[h][w].reset(new Net[2]{column_sort(h), selection(h, w)}); });
+  return nets[h][w].get();
+}
 }  // namespace
 
 template <class T> void median_filter_cpu(const T* x, T* out, Planes g, Window win) {
-  std::unique_ptr<Net[]> table;  // only windows without a compiled network need it (~100 KB)
-  if (!kernels_for<T>(win.h, win.w).select) table.reset(new Net[2]{column_sort(win.h), selection(win.h, win.w)});
+  const Net* table = kernels_for<T>(win.h, win.w).select ? nullptr : table_for(win.h, win.w);
   const i64 rows = g.count() * g.H;
   run_parallel(rows * g.W * win.h, [&](int part, int nparts) {
-    filter_rows(x, out, g, win, table.get(), rows * part / nparts, rows * (part + 1) / nparts);
+    filter_rows(x, out, g, win, table, rows * part / nparts, rows * (part + 1) / nparts);
   });
 }
 

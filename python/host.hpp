@@ -112,19 +112,17 @@ inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
 }
 
-// a.dt must be one of `ok`; `got` names the dtype found (host and device arrays alike).
-template <class A> void require_dtype(const A& a, const char* name, std::initializer_list<Dt> ok, const std::string& got) {
-  std::string m = std::string(name) + " must be ";
-  bool first = true;
-  for (Dt d : ok) {
+// a.dt must be one of `ok`; got() names the dtype found (host and device arrays alike). The
+// message is built only on failure: this runs on every call of the fast path.
+template <class A, class G> void require_dtype(const A& a, const char* name, std::initializer_list<Dt> ok, G&& got) {
+  for (Dt d : ok)
     if (a.dt == d) return;
-    m += (first ? "" : " or ") + std::string(dt_name(d));
-    first = false;
-  }
-  type_error(m + ", got " + got);
+  std::string m = std::string(name) + " must be ";
+  for (Dt d : ok) m += (d == *ok.begin() ? "" : " or ") + std::string(dt_name(d));
+  type_error(m + ", got " + got());
 }
 inline void require_dtype(const Host& a, const char* name, std::initializer_list<Dt> ok) {
-  require_dtype(a, name, ok, std::string(py::str(a.arr.dtype())));
+  require_dtype(a, name, ok, [&] { return std::string(py::str(a.arr.dtype())); });
 }
 
 // Runs f(T{}) for float32, float64 or uint8 data (callers check the dtype first).

@@ -28,7 +28,7 @@ static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted
 
 static void py_bit_depth(py::handle x_, int bits, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), out = dev(out_, "out", true);
-  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8}, dt_name(x.dt));
+  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8}, [&] { return std::string(dt_name(x.dt)); });
   require_like(x, "x", out, "out");
   require_no_partial_overlap(out, x, "x");
   require_bits(bits);
@@ -43,7 +43,7 @@ static void py_bit_depth(py::handle x_, int bits, double lo, double hi, py::hand
 
 static Planes image_args(const Dev& x, const Dev& out, const std::string& layout, std::initializer_list<Dt> dts) {
   Planes g = planes_of(x.shape, layout);
-  require_dtype(x, "x", dts, dt_name(x.dt));
+  require_dtype(x, "x", dts, [&] { return std::string(dt_name(x.dt)); });
   require_like(x, "x", out, "out");
   require_disjoint((const char*)out.ptr, out.bytes(), (const char*)x.ptr, x.bytes());
   return g;
