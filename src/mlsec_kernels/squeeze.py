@@ -71,7 +71,10 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
     ``((rint(((x - lo) / span) * m) / m) * span) + lo`` with ``span = hi - lo``. Float data
     computes in its own dtype (``lo`` and ``span`` rounded to it first, as NumPy rounds Python
     floats); uint8 data computes in float64, then rounds half to even and clamps to [0, 255].
-    Values outside ``clip`` are not clipped first (as in ART).
+    Values outside ``clip`` are not clipped first (as in ART). This is Xu et al.'s code and
+    ART on NumPy 1 exactly; ART on NumPy 2 promotes float32 data to float64 at ``* m`` (its
+    ``m`` is a NumPy float64 scalar), which differs by one level where ``x * m`` rounds onto
+    a half in float32 (a few values in a million for clip (0, 1)).
 
     Parameters
     ----------
