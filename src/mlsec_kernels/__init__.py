@@ -7,8 +7,12 @@ bits on every backend.
 """
 from ._backend import backends
 from .perturb import fgsm
+from .perturb import random_start
+from . import rng
+from .rng import Generator
 from .squeeze import SqueezeDetector, bit_depth, median_filter, non_local_means, squeeze_score
 
 __version__ = "0.1.0"
 __all__ = ["backends", "fgsm"]
+__all__ += ["random_start", "rng", "Generator"]
 __all__ += ["SqueezeDetector", "bit_depth", "median_filter", "non_local_means", "squeeze_score"]

@@ -5,7 +5,10 @@ same name computes. Every backend is tested against these; users can read them t
 what an op does.
 """
 from .perturb import fgsm
+from . import rng
+from .rng import random_start
 from .squeeze import bit_depth, median_filter, non_local_means, squeeze_score, squeeze_threshold
 
 __all__ = ["fgsm"]
+__all__ += ["rng", "random_start"]
 __all__ += ["bit_depth", "median_filter", "non_local_means", "squeeze_score", "squeeze_threshold"]
