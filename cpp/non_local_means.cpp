@@ -34,7 +34,7 @@ MLSEC_CLONES void accumulate(const float* pad, const Band& b, int rs, int dy, in
     for (i64 i = 0; i < n; ++i) s[i] += v[i + k];
   const float* src = pad + (b.M + dy) * pw + b.M + dx;
   for (i64 i = 0; i < n; ++i) {
-    const float w = exp_neg(-(s[i] * c));
+    const float w = exp_f32(-(s[i] * c));
     num[i] += w * src[i];
     den[i] += w;
   }

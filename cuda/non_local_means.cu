@@ -28,7 +28,7 @@ template <class T> struct NlmOp {
           }
           s += col;
         }
-        const float w = exp_neg(-(s * prm.c));
+        const float w = exp_f32(-(s * prm.c));
         num += w * at(p, i + dy, j + dx);
         den += w;
       }

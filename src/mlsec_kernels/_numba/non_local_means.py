@@ -1,30 +1,13 @@
 """Numba port of cpp/non_local_means.hpp (the per-pixel order of cuda/non_local_means.cu,
 on a mirrored copy of each plane)."""
-import math
-
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ._util import jit_pair, parts
+from .fmath import exp_f32
 from .median_filter import edge_index, planes4
 
 f32 = np.float32
-
-
-@njit(cache=True)
-def exp_neg(a):
-    """e^a for float32 a <= 0, the Cephes polynomial of the header, operation for operation."""
-    a = f32(-87.0) if a < f32(-87.0) else a
-    n = np.rint(a * f32(1.44269504088896341))
-    r = a - n * f32(0.693359375)
-    r = r - n * f32(-2.12194440e-4)
-    p = f32(1.9875691500e-4)
-    p = p * r + f32(1.3981999507e-3)
-    p = p * r + f32(8.3334519073e-3)
-    p = p * r + f32(4.1665795894e-2)
-    p = p * r + f32(1.6666665459e-1)
-    p = p * r + f32(5.0000001201e-1)
-    return (p * (r * r) + r + f32(1.0)) * f32(math.ldexp(1.0, int(n)))
 
 
 def _nlm(x, c, rt, rs, out, u8, nparts):
@@ -51,7 +34,7 @@ def _nlm(x, c, rt, rs, out, u8, nparts):
                                     e = pad[m + i + uy, m + j + ux] - pad[m + i + dy + uy, m + j + dx + ux]
                                     col += e * e
                                 s += col
-                            wgt = exp_neg(-(s * c))
+                            wgt = exp_f32(-(s * c))
                             num += wgt * pad[m + i + dy, m + j + dx]
                             den += wgt
                     v = num / den
