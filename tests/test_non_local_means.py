@@ -4,7 +4,7 @@ import pytest
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host
+from conftest import dev, host, skip_unless
 
 PARAMS = [dict(h=10.0), dict(h=4.0, template_size=1, search_size=5), dict(h=25.0, template_size=5, search_size=7)]
 
@@ -39,6 +39,16 @@ def test_host_backends_agree_to_the_bit(rng, dtype):
     a = mk.non_local_means(x, h=8.0, backend="cpp")
     b = mk.non_local_means(x, h=8.0, backend="numba")
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_cuda_agrees_with_cpp_to_the_bit(rng, dtype):
+    """Same header math (exp_f32, summation order) on the GPU: the same bits."""
+    skip_unless("cuda")
+    x = image(rng, (2, 3, 19, 23), dtype)
+    got = host(mk.non_local_means(dev(x, "cuda"), h=8.0, backend="cuda"))
+    np.testing.assert_array_equal(got, mk.non_local_means(x, h=8.0, backend="cpp"))
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 4, 5), (1, 2, 1, 9), (2, 1, 3, 3)])
