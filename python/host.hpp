@@ -8,6 +8,8 @@
 #include <pybind11/pybind11.h>
 
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -109,6 +111,27 @@ inline PerSample per_sample(const py::handle& h, const char* name, i64 n) {
 
 inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+}
+
+// a.dt must be one of `ok`; got() names the dtype found (host and device arrays alike). The
+// message is built only on failure: this runs on every call of the fast path.
+template <class A, class G> void require_dtype(const A& a, const char* name, std::initializer_list<Dt> ok, G&& got) {
+  for (Dt d : ok)
+    if (a.dt == d) return;
+  std::string m = std::string(name) + " must be ";
+  for (Dt d : ok) m += (d == *ok.begin() ? "" : " or ") + std::string(dt_name(d));
+  type_error(m + ", got " + got());
+}
+inline void require_dtype(const Host& a, const char* name, std::initializer_list<Dt> ok) {
+  require_dtype(a, name, ok, [&] { return std::string(py::str(a.arr.dtype())); });
+}
+
+// Runs f(T{}) for float32, float64 or uint8 data (callers check the dtype first).
+template <class F> void dtype_switch(Dt dt, F&& f) {
+  if (dt == Dt::f32) f(float{});
+  else if (dt == Dt::f64) f(double{});
+  else if (dt == Dt::u8) f(std::uint8_t{});
+  else type_error("unsupported dtype");
 }
 
 // A Python int in [0, 2^64) (seeds, substreams, stream offsets).

@@ -6,6 +6,10 @@
 #include "memcopy.hpp"
 #include "pgd_step.hpp"
 #include "project.hpp"
+#include "bit_depth.hpp"
+#include "images.hpp"
+#include "median_filter.hpp"
+#include "non_local_means.hpp"
 
 using namespace mlsec;
 
@@ -23,6 +27,50 @@ static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted
     using T = decltype(t);
     fgsm_cpu<T>((const T*)x.data(), (const T*)g.data(), (T*)out.data(), x.n, x.d, eps, targeted, T(lo), T(hi));
   });
+}
+
+static void py_bit_depth(py::handle x_, int bits, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8});
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_bits(bits);
+  require_range(lo, hi);
+  py::gil_scoped_release nogil;
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    bit_depth_cpu<T>((const T*)x.data(), (T*)out.data(), x.n * x.d, bits, lo, hi);
+  });
+}
+
+// The checks median_filter and non_local_means share: layout, dtype, out.
+static Planes image_args(const Host& x, const Host& out, const std::string& layout, std::initializer_list<Dt> dts) {
+  Planes g = planes_of(shape_of(x), layout);
+  require_dtype(x, "x", dts);
+  require_like(x, "x", out, "out");
+  require_disjoint((const char*)out.data(), out.bytes(), (const char*)x.data(), x.bytes());
+  return g;
+}
+
+static void py_median_filter(py::handle x_, int h, int w, const std::string& layout, const std::string& mode, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::f64, Dt::u8});
+  require_window(h, w, g, kMaxWindow);
+  const Window win{h, w, edge_of(mode)};
+  py::gil_scoped_release nogil;
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    median_filter_cpu<T>((const T*)x.data(), (T*)out.data(), g, win);
+  });
+}
+
+static void py_non_local_means(py::handle x_, double h, int template_size, int search_size, const std::string& layout, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::u8});
+  const NlmParams prm = nlm_params(h, template_size, search_size);
+  py::gil_scoped_release nogil;
+  if (x.dt == Dt::f32) non_local_means_cpu<float>((const float*)x.data(), (float*)out.data(), g, prm);
+  else non_local_means_cpu<std::uint8_t>((const std::uint8_t*)x.data(), (std::uint8_t*)out.data(), g, prm);
 }
 
 // The rng family: out (contiguous, any shape) filled from stream elements offset, offset+1, ...
@@ -122,4 +170,7 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
   m.def("project", &py_project);
   m.def("pgd_step", &py_pgd_step);
+  m.def("bit_depth", &py_bit_depth);
+  m.def("median_filter", &py_median_filter);
+  m.def("non_local_means", &py_non_local_means);
 }

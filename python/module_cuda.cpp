@@ -6,6 +6,10 @@
 #include "rng.hpp"
 #include "pgd_step.hpp"
 #include "project.hpp"
+#include "bit_depth.hpp"
+#include "images.hpp"
+#include "median_filter.hpp"
+#include "non_local_means.hpp"
 
 using namespace mlsec;
 
@@ -24,6 +28,52 @@ static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted
     using T = decltype(t);
     fgsm_cuda<T>((const T*)x.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, eps, targeted, T(lo), T(hi), as_stream(stream));
   });
+}
+
+static void py_bit_depth(py::handle x_, int bits, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8}, [&] { return std::string(dt_name(x.dt)); });
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_bits(bits);
+  require_range(lo, hi);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    bit_depth_cuda<T>((const T*)x.ptr, (T*)out.ptr, x.n * x.d, bits, lo, hi, as_stream(stream));
+  });
+}
+
+static Planes image_args(const Dev& x, const Dev& out, const std::string& layout, std::initializer_list<Dt> dts) {
+  Planes g = planes_of(x.shape, layout);
+  require_dtype(x, "x", dts, [&] { return std::string(dt_name(x.dt)); });
+  require_like(x, "x", out, "out");
+  require_disjoint((const char*)out.ptr, out.bytes(), (const char*)x.ptr, x.bytes());
+  return g;
+}
+
+static void py_median_filter(py::handle x_, int h, int w, const std::string& layout, const std::string& mode, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::f64, Dt::u8});
+  require_window(h, w, g, kMaxWindow);
+  const Window win{h, w, edge_of(mode)};
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    median_filter_cuda<T>((const T*)x.ptr, (T*)out.ptr, g, win, as_stream(stream));
+  });
+}
+
+static void py_non_local_means(py::handle x_, double h, int template_size, int search_size, const std::string& layout, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::u8});
+  const NlmParams prm = nlm_params(h, template_size, search_size);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  if (x.dt == Dt::f32) non_local_means_cuda<float>((const float*)x.ptr, (float*)out.ptr, g, prm, as_stream(stream));
+  else non_local_means_cuda<std::uint8_t>((const std::uint8_t*)x.ptr, (std::uint8_t*)out.ptr, g, prm, as_stream(stream));
 }
 
 // The rng family on the device: out (contiguous, any shape) from stream element offset on.
@@ -122,4 +172,7 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("random_start", &py_random_start);
   m.def("project", &py_project);
   m.def("pgd_step", &py_pgd_step);
+  m.def("bit_depth", &py_bit_depth);
+  m.def("median_filter", &py_median_filter);
+  m.def("non_local_means", &py_non_local_means);
 }

@@ -9,6 +9,8 @@ from . import rng
 from ._backend import backends
 from .perturb import fgsm, pgd_step, project, random_start
 from .rng import Generator
+from .squeeze import SqueezeDetector, bit_depth, median_filter, non_local_means, squeeze_score
 
 __version__ = "0.1.0"
 __all__ = ["backends", "fgsm", "pgd_step", "project", "random_start", "rng", "Generator"]
+__all__ += ["SqueezeDetector", "bit_depth", "median_filter", "non_local_means", "squeeze_score"]

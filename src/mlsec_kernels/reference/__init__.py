@@ -7,5 +7,7 @@ what an op does.
 from . import rng
 from .perturb import fgsm, pgd_step, project
 from .rng import random_start
+from .squeeze import bit_depth, median_filter, non_local_means, squeeze_score, squeeze_threshold
 
 __all__ = ["fgsm", "pgd_step", "project", "rng", "random_start"]
+__all__ += ["bit_depth", "median_filter", "non_local_means", "squeeze_score", "squeeze_threshold"]
