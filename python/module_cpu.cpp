@@ -3,6 +3,11 @@
 #include "fgsm.hpp"
 #include "random_start.hpp"
 #include "rng.hpp"
+#include "noise.hpp"
+#include "random_resize_pad.hpp"
+#include "pixel_deflection.hpp"
+#include "class_counts.hpp"
+#include "transforms_args.hpp"
 
 using namespace mlsec;
 
@@ -66,6 +71,72 @@ static void py_random_start(py::handle x_, py::handle eps_, const std::string& n
   });
 }
 
+// x is out's shape, or one row broadcast over out's rows (smoothing's noisy batches).
+static bool noise_broadcast(const Host& x, const Host& out) {
+  if (x.n == 1 && out.n != 1 && x.d == out.d && x.dt == out.dt) return true;
+  require_like(x, "x", out, "out");
+  return false;
+}
+
+static void py_noise(py::handle x_, py::handle scale_, const std::string& kind, py::handle seed, py::handle substream, py::handle offset, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_float(x, "x");
+  const bool bc = noise_broadcast(x, out);
+  require_no_partial_overlap(out, x, "x");
+  require_clip(lo, hi);
+  const Norm k = noise_kind(kind);
+  PerSample scale = per_sample(scale_, k == Norm::l2 ? "sigma" : "eps", out.n);
+  const StreamPos o = offset_arg(offset, out.n * out.d);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    noise_cpu<T>((const T*)x.data(), (T*)out.data(), out.n, out.d, bc, scale, k, p, o, T(lo), T(hi));
+  });
+}
+
+static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size, const std::string& layout, const std::string& interp, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_float(x, "x");
+  const ImageDims g = image_dims(x.arr, layout, "x");
+  const bool bilinear = interp_arg(interp);
+  require_resize_out(x, g, out_size, out);
+  require_no_partial_overlap(out, x, "x");
+  Host prm = host(params_, "params");
+  const int* p = resize_params(prm.arr, g, out_size);
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    random_resize_pad_cpu<T>((const T*)x.data(), (T*)out.data(), g.n, g.c, g.h, g.w, out_size, p, g.layout, bilinear);
+  });
+}
+
+static void py_pixel_deflection(py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed, py::handle substream, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_float(x, "x");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  const ImageDims g = image_dims(x.arr, layout, "x");
+  require_deflection_args(g, deflections, window);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pixel_deflection_cpu<T>((const T*)x.data(), (T*)out.data(), g.n, g.c, g.h, g.w, g.layout == Layout::nchw, deflections, window, p);
+  });
+}
+
+static void py_class_counts(py::handle pred_, i64 k, py::handle counts_) {
+  Host pred = host(pred_, "pred"), counts = host(counts_, "counts", true);
+  const Votes v = votes_arg(pred.arr, k, counts.arr);
+  i64* c = (i64*)counts.data();
+  py::gil_scoped_release nogil;
+  vote_switch(v.type, [&](auto t) {
+    using T = decltype(t);
+    class_counts_cpu<T>((const T*)pred.data(), pred.n, k, v.is_logits, c);
+  });
+}
+
 PYBIND11_MODULE(_cpu, m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
   py::register_local_exception<Fallback>(m, "Fallback");
@@ -79,4 +150,8 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);
   m.def("random_start", &py_random_start);
+  m.def("noise", &py_noise);
+  m.def("random_resize_pad", &py_random_resize_pad);
+  m.def("pixel_deflection", &py_pixel_deflection);
+  m.def("class_counts", &py_class_counts);
 }

@@ -14,3 +14,7 @@ from .rng import Generator
 __version__ = "0.1.0"
 __all__ = ["backends", "fgsm"]
 __all__ += ["random_start", "rng", "Generator"]
+from . import transforms
+from .transforms import gaussian_noise, uniform_noise, random_resize_pad, pixel_deflection
+from . import smoothing
+__all__ += ["transforms", "gaussian_noise", "uniform_noise", "random_resize_pad", "pixel_deflection", "smoothing"]

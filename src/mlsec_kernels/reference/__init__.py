@@ -10,3 +10,5 @@ from .rng import random_start
 
 __all__ = ["fgsm"]
 __all__ += ["rng", "random_start"]
+from . import transforms
+__all__ += ["transforms"]
