@@ -16,9 +16,9 @@ def _taps(dst, step, n_in, edge_weight, bilinear):
     if not bilinear:
         s = min(np.int64(np.floor(np.float64(dst) * step)), n_in - 1)
         return s, s, f32(1.0), f32(0.0)
-    f = f32((np.float64(dst) + 0.5) * step - 0.5)
-    s = np.int64(np.floor(f))
-    f = f - f32(s)
+    g = (np.float64(dst) + 0.5) * step - 0.5
+    s = np.int64(np.floor(g))
+    f = f32(g - s)
     if edge_weight:
         if s < 0:
             s, f = 0, f32(0.0)

@@ -49,18 +49,18 @@ def resize_opencv(img, size, interpolation):
         return img[:, ys][:, :, xs]
 
     def taps(n_in, edge_weight):
-        f = np.float32((d + 0.5) * (1.0 / (size / n_in)) - 0.5).astype(np.float64)
-        s = np.floor(f).astype(np.int64)
-        f = f - s
+        g = (d + 0.5) * (1.0 / (size / n_in)) - 0.5
+        s = np.floor(g).astype(np.int64)
+        f = (g - s).astype(np.float32)  # OpenCV keeps the weights in float32
         if edge_weight:
-            f = np.where((s < 0) | (s >= n_in - 1), 0.0, f)
+            f = np.where((s < 0) | (s >= n_in - 1), np.float32(0), f)
             s = np.clip(s, 0, n_in - 1)
-        return np.clip(s, 0, n_in - 1), np.clip(s + 1, 0, n_in - 1), f
+        return np.clip(s, 0, n_in - 1), np.clip(s + 1, 0, n_in - 1), (np.float32(1) - f).astype(np.float64), f.astype(np.float64)
 
-    x0, x1, fx = taps(w, True)
-    y0, y1, fy = taps(h, False)
-    rows = img[:, :, x0] * (1 - fx) + img[:, :, x1] * fx  # horizontal pass first, as OpenCV
-    return rows[:, y0] * (1 - fy)[:, None] + rows[:, y1] * fy[:, None]
+    x0, x1, ax0, ax1 = taps(w, True)
+    y0, y1, ay0, ay1 = taps(h, False)
+    rows = img[:, :, x0] * ax0 + img[:, :, x1] * ax1  # horizontal pass first, as OpenCV
+    return rows[:, y0] * ay0[:, None] + rows[:, y1] * ay1[:, None]
 
 
 def random_resize_pad(x, out_size, *, min_size=None, seed, substream=0, interpolation="nearest", per_sample=True,
