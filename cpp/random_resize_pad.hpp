@@ -6,22 +6,22 @@
 // Resampling follows OpenCV's cv::resize, so results match it within float rounding:
 //   nearest  (INTER_NEAREST): src = min(floor(dst * (1 / (size / in))), in - 1), the
 //            top-left convention (no half-pixel shift), computed in double as OpenCV does;
-//   bilinear (INTER_LINEAR): pixel centres, f = float((dst + 0.5) * (in / size) - 0.5),
-//            s = floor(f), weights (1 - frac, frac) in float; columns clamp to the edge
+//   bilinear (INTER_LINEAR): pixel centres, g = (dst + 0.5) * (in / size) - 0.5 in
+//            double, s = floor(g), weights (1 - f, f) with f = float(g - s), as OpenCV 5
+//            (4.x rounds g to float first: ~1e-5 apart); columns clamp to the edge
 //            with weight 0 (OpenCV's horizontal pass), rows clamp their indices only
 //            (OpenCV's vertical pass); horizontal pass first, then vertical, in T.
 #pragma once
 #include <cmath>
 
 #include "common.hpp"
-#include "fmath.hpp"
 
 namespace mlsec {
 enum class Layout { nchw, nhwc };
 
 // One output coordinate's source taps and weights.
 struct Taps {
-  i64 s0, s1;
+  int s0, s1;
   float a0, a1;
 };
 
@@ -35,15 +35,15 @@ MLSEC_HD i64 nearest_src(i64 dst, double step, i64 in) {
 
 // edge_weight: columns (weight 0 beyond the edge); rows keep the weight, clamp the index.
 MLSEC_HD Taps linear_taps(i64 dst, double step, i64 in, bool edge_weight) {
-  float f = float((double(dst) + 0.5) * step - 0.5);
-  i64 s = i64(floor_f32(f));
-  f -= float(s);
+  const double g = (double(dst) + 0.5) * step - 0.5;
+  i64 s = i64(floor(g));
+  float f = float(g - double(s));
   if (edge_weight) {
     if (s < 0) s = 0, f = 0.0f;
     if (s >= in - 1) s = in - 1, f = 0.0f;
   }
   const i64 s0 = clampv<i64>(s, 0, in - 1), s1 = clampv<i64>(s + 1, 0, in - 1);
-  return Taps{s0, s1, 1.0f - f, f};
+  return Taps{int(s0), int(s1), 1.0f - f, f};
 }
 
 template <class T> MLSEC_HD T lerp2(T a, T b, float wa, float wb) { return a * T(wa) + b * T(wb); }
