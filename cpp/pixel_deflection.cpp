@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "rng.hpp"
+
 namespace mlsec {
 template <class T>
 void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p) {
@@ -9,8 +11,12 @@ void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool n
   // work: the copy plus a Philox block per deflection (~ as dear as 16 copied elements)
   for_each_row(n, d + 16 * deflections * c, [&](i64 r) {
     if (x != out) std::memcpy(out + r * d, x + r * d, sizeof(T) * size_t(d));
-    for (i64 ch = 0; ch < c; ++ch)
-      deflect_plane(out, r * d + (nchw ? ch * h * w : ch), nchw ? 1 : c, r, ch, c, h, w, deflections, window, p);
+    for (i64 ch = 0; ch < c; ++ch) {
+      // the plane's blocks, in order, from the SIMD generator (philox_span visits blocks in order)
+      T* plane = out + r * d + (nchw ? ch * h * w : ch);
+      const StreamPos first{u64((r * c + ch) * deflections), 0};
+      philox_span(p, first, 4 * deflections, [&](i64, const Block& b, int, int) { deflect(plane, nchw ? 1 : c, b, h, w, window); });
+    }
   });
 }
 

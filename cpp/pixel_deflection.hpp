@@ -7,7 +7,7 @@
 // (image, channel) plane runs its own sequence, in any order, with the same result.
 //
 // Word mapping (docs/rng.md): deflection k (0-based) of channel ch of image r uses block
-// e = (r * deflections + k) * channels + ch:
+// e = (r * channels + ch) * deflections + k (a plane's blocks are consecutive):
 //   py = below(w0, H), px = below(w1, W),
 //   sy = lo_y + below(w2, hi_y - lo_y + 1), lo_y = max(0, py - window), hi_y = min(H - 1, py + window),
 //   sx likewise from w3.
@@ -31,14 +31,10 @@ MLSEC_HD Deflection deflection_of(const Block& b, i64 h, i64 w, i64 window) {
   return Deflection{py * w + px, sy * w + sx};
 }
 
-// Plane (r, ch) of out: pixel p at out[base + p * step].
-template <class T>
-MLSEC_HD void deflect_plane(T* out, i64 base, i64 step, i64 r, i64 ch, i64 c, i64 h, i64 w, i64 deflections, i64 window,
-                            const Philox& p) {
-  for (i64 k = 0; k < deflections; ++k) {
-    const Deflection d = deflection_of(p.block(u64((r * deflections + k) * c + ch)), h, w, window);
-    out[base + d.dst * step] = out[base + d.src * step];
-  }
+// One deflection of a plane whose pixel p is at plane[p * step].
+template <class T> MLSEC_HD void deflect(T* plane, i64 step, const Block& b, i64 h, i64 w, i64 window) {
+  const Deflection d = deflection_of(b, h, w, window);
+  plane[d.dst * step] = plane[d.src * step];
 }
 
 // out receives x (unless it is x) and then the deflections; layout NCHW or NHWC.

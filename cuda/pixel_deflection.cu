@@ -18,7 +18,8 @@ template <class T> struct PlaneOp {
   Philox p;
   __device__ void operator()(i64 t) const {
     const i64 r = t / c, ch = t - r * c;
-    deflect_plane(out, r * c * h * w + (nchw ? ch * h * w : ch), nchw ? 1 : c, r, ch, c, h, w, deflections, window, p);
+    T* plane = out + r * c * h * w + (nchw ? ch * h * w : ch);
+    for (i64 k = 0; k < deflections; ++k) deflect(plane, nchw ? 1 : c, p.block(u64(t * deflections + k)), h, w, window);
   }
 };
 }  // namespace

@@ -20,7 +20,7 @@ def _deflect(out, deflections, window, k0, k1, s0, s1):
     for t in prange(n * c):
         r, ch = t // c, t % c
         for k in range(deflections):
-            w0, w1, w2, w3 = block(np.uint64((r * deflections + k) * c + ch), k0, k1, s0, s1)
+            w0, w1, w2, w3 = block(np.uint64(t * deflections + k), k0, k1, s0, s1)
             py, px = _below(w0, h), _below(w1, w)
             ly, hy = max(py - window, 0), min(py + window, h - 1)
             lx, hx = max(px - window, 0), min(px + window, w - 1)

@@ -83,11 +83,11 @@ def pixel_deflection(x, deflections, window, *, seed, substream=0, layout="NCHW"
     out = np.array(x, dtype=np.float64)
     v = out.transpose(0, 3, 1, 2) if layout == "NHWC" else out
     n, c, h, w = v.shape
-    blk = blocks(seed, substream, 0, n * deflections * c).reshape(n, deflections, c, 4)
+    blk = blocks(seed, substream, 0, n * c * deflections).reshape(n, c, deflections, 4)
     for r in range(n):
         for k in range(deflections):
             for ch in range(c):
-                w0, w1, w2, w3 = (int(t) for t in blk[r, k, ch])
+                w0, w1, w2, w3 = (int(t) for t in blk[r, ch, k])
                 py, px = int(below(w0, h)), int(below(w1, w))
                 ly, hy = max(py - window, 0), min(py + window, h - 1)
                 lx, hx = max(px - window, 0), min(px + window, w - 1)
