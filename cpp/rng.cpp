@@ -1,5 +1,8 @@
 #include "rng.hpp"
 
+#include <cstdlib>
+#include <string>
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #define MLSEC_X86_SIMD 1
@@ -93,14 +96,20 @@ __attribute__((target("avx2"), flatten)) void groups_avx2(const Philox& p, u64 b
 }
 
 using GroupsFn = void (*)(const Philox&, u64, int, Group*);
-GroupsFn pick_groups() {
+// MLSEC_PHILOX_ISA=avx2|scalar (read at load) caps the choice, so that tests can check
+// every path against the reference on one machine.
+GroupsFn pick_groups(const char** name) {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return groups_avx512;
-  if (__builtin_cpu_supports("avx2")) return groups_avx2;
-  return groups_scalar;
+  const char* cap = std::getenv("MLSEC_PHILOX_ISA");
+  const std::string want = cap ? cap : "";
+  if (want != "avx2" && want != "scalar" && __builtin_cpu_supports("avx512f")) return *name = "avx512", groups_avx512;
+  if (want != "scalar" && __builtin_cpu_supports("avx2")) return *name = "avx2", groups_avx2;
+  return *name = "scalar", groups_scalar;
 }
-const GroupsFn groups_impl = pick_groups();
+const char* groups_name = "scalar";
+const GroupsFn groups_impl = pick_groups(&groups_name);
 #else
+const char* groups_name = "scalar";
 const auto groups_impl = groups_scalar;
 #endif
 
@@ -113,6 +122,7 @@ template <class F> void fill(i64 n, StreamPos offset, const Philox& p, F&& f) {
 }  // namespace
 
 void philox_groups(const Philox& p, u64 b0, int ngroups, Group* out) { groups_impl(p, b0, ngroups, out); }
+const char* philox_isa() { return groups_name; }
 
 void random_raw_cpu(u32* out, i64 n, Philox p, StreamPos offset) {
   fill(n, offset, p, [=](i64 pos, const Block& b, int k0, int k1) {

@@ -28,6 +28,7 @@ using Group = u32[4][kGroup];
 // out[g][k][i]. AVX-512 or AVX2 (widening vpmuludq; the compiler's own vectorisation
 // falls back to slow 64-bit multiplies) or scalar, chosen once at load time.
 void philox_groups(const Philox& p, u64 b0, int ngroups, Group* out);
+const char* philox_isa();  // "avx512", "avx2" or "scalar"
 
 // Visits stream elements [g, g + len) block by block: f(pos, block, k0, k1) handles words
 // k0..k1-1 of `block`, which are local elements pos+k0 .. pos+k1-1 (pos < 0 for a head

@@ -8,6 +8,7 @@
 #include "pixel_deflection.hpp"
 #include "class_counts.hpp"
 #include "transforms_args.hpp"
+#include "memcopy.hpp"
 
 using namespace mlsec;
 
@@ -135,6 +136,13 @@ static void py_class_counts(py::handle pred_, i64 k, py::handle counts_) {
     using T = decltype(t);
     class_counts_cpu<T>((const T*)pred.data(), pred.n, k, v.is_logits, c);
   });
+// The bench's bandwidth floor: dst[...] = src, any dtype, the bytes of one into the other.
+static void py_memcopy(py::handle src_, py::handle dst_) {
+  Host src = host(src_, "src"), dst = host(dst_, "dst", true);
+  if (src.bytes() != dst.bytes()) value_error("dst must have as many bytes as src: " + std::to_string(dst.bytes()) + " vs " + std::to_string(src.bytes()));
+  require_no_partial_overlap(dst, src, "src");
+  py::gil_scoped_release nogil;
+  memcopy_cpu(src.data(), dst.data(), src.bytes(), src.n * src.d);
 }
 
 PYBIND11_MODULE(_cpu, m) {
@@ -154,4 +162,6 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("random_resize_pad", &py_random_resize_pad);
   m.def("pixel_deflection", &py_pixel_deflection);
   m.def("class_counts", &py_class_counts);
+  m.attr("philox_isa") = philox_isa();
+  m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
 }

@@ -6,7 +6,7 @@ from mlsec_kernels import reference as ref
 
 from conftest import dev, host, tol
 
-SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes; the last crosses the threading threshold
+SHAPES = [(0, 3), (4,), (1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes; the last crosses the threading threshold
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -86,3 +86,28 @@ def test_partial_overlap_refused():
     x, out = buf[:8].reshape(2, 4), buf[2:].reshape(2, 4)
     with pytest.raises(ValueError, match="overlaps"):
         mk.fgsm(x, np.ones((2, 4), np.float32), 0.1, out=out, backend="cpp")
+
+
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=hnp.arrays(np.float32, hnp.array_shapes(min_dims=1, max_dims=4, max_side=9), elements=st.floats(0, 1, width=32)),
+    eps=st.floats(0, 1),
+    lo=st.floats(0, 0.5),
+    width=st.floats(0, 0.5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_properties(x, eps, lo, width, seed):
+    """Any shape: the step moves each coordinate by at most eps, lands inside clip, agrees on every host backend."""
+    g = np.random.default_rng(seed).standard_normal(x.shape).astype(np.float32)
+    hi = lo + width
+    outs = [mk.fgsm(x, g, eps, clip=(lo, hi), backend=b) for b in ("cpp", "numba")]
+    np.testing.assert_array_equal(outs[0], outs[1])
+    y = outs[0]
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert np.all((y >= np.float32(lo)) & (y <= np.float32(hi)))
+    inside = (x >= np.float32(lo)) & (x <= np.float32(hi))
+    assert np.all(np.abs(y - x)[inside] <= np.float32(eps) * (1 + 1e-6) + 1e-7)

@@ -1,12 +1,19 @@
+import io
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
 from mlsec_kernels import rng as krng
 from mlsec_kernels import reference as ref
 
-from conftest import host
+from conftest import host, skip_unless
 
 # spec/rng.md: (seed, substream, block) -> block words
 KAT = [
@@ -43,6 +50,26 @@ def test_raw_stream_matches_reference(backend, rng):
         seed, sub = big[2] << 2 | 3, big[3] << 2
         got = host(krng.random_raw(n, seed=seed, substream=sub, offset=off, backend=backend))
         np.testing.assert_array_equal(got, ref.rng.random_raw(n, seed=seed, substream=sub, offset=off))
+
+
+@pytest.mark.parametrize("be", ["cpp", "numba"])
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(0, 700),
+    cut=st.integers(0, 700),
+    off=st.integers(0, 2**66 - 700),
+    seed=st.integers(0, 2**64 - 1),
+    sub=st.integers(0, 2**64 - 1),
+)
+def test_property_stream_any_offset_and_split(be, n, cut, off, seed, sub):
+    skip_unless(be)
+    cut = min(cut, n)
+    want = ref.rng.random_raw(n, seed=seed, substream=sub, offset=off)
+    a = krng.random_raw(cut, seed=seed, substream=sub, offset=off, backend=be)
+    b = krng.random_raw(n - cut, seed=seed, substream=sub, offset=off + cut, backend=be)
+    np.testing.assert_array_equal(np.concatenate([a, b]), want)
+    u = krng.uniform(n, seed=seed, substream=sub, offset=off, backend=be)
+    np.testing.assert_array_equal(u, ref.rng.uniform_co(want))
 
 
 def test_stream_end():
@@ -180,3 +207,24 @@ def test_bindings_check_too():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         cpu.uniform(ro, 1, 0, 0)
+
+
+@pytest.mark.parametrize("isa", ["avx2", "scalar"])
+def test_every_philox_path(isa):
+    # the C++ generator picks AVX-512, AVX2 or scalar code at load; cap it in a child
+    # process and compare with what this process computes (and the reference)
+    pytest.importorskip("mlsec_kernels._cpu")
+    code = (
+        "import numpy as np; from mlsec_kernels import _cpu, rng\n"
+        "print(_cpu.philox_isa)\n"
+        "np.save(sys.stdout.buffer, np.concatenate([rng.random_raw(70001, seed=5, substream=2**40 + 3, offset=2**34 - 5, backend='cpp'),"
+        " rng.normal(4099, seed=9, backend='cpp').view(np.uint32)]))\n"
+    )
+    env = dict(os.environ, MLSEC_PHILOX_ISA=isa)
+    got = subprocess.run([sys.executable, "-c", "import sys\n" + code], env=env, capture_output=True, check=True).stdout
+    name, _, data = got.partition(b"\n")
+    words = np.load(io.BytesIO(data))
+    assert name.decode() in (isa, "scalar")
+    want = ref.rng.random_raw(70001, seed=5, substream=2**40 + 3, offset=2**34 - 5)
+    np.testing.assert_array_equal(words[:70001], want)
+    np.testing.assert_array_equal(words[70001:], krng.normal(4099, seed=9, backend="cpp").view(np.uint32))
