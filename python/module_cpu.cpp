@@ -136,6 +136,8 @@ static void py_class_counts(py::handle pred_, i64 k, py::handle counts_) {
     using T = decltype(t);
     class_counts_cpu<T>((const T*)pred.data(), pred.n, k, v.is_logits, c);
   });
+}
+
 // The bench's bandwidth floor: dst[...] = src, any dtype, the bytes of one into the other.
 static void py_memcopy(py::handle src_, py::handle dst_) {
   Host src = host(src_, "src"), dst = host(dst_, "dst", true);
