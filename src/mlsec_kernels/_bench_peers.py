@@ -91,6 +91,10 @@ def numpy_peer(op, kw, a, out, xp):
         rng = xp.random.default_rng(0)
         draw = rng.random if op == "rng.uniform" else rng.standard_normal
         return lambda: draw(dtype=out.dtype, out=out)
+    if op == "gaussian_noise":
+        x, rng, tmp = a["x"], xp.random.default_rng(0), xp.empty_like(a["x"])
+        sigma, (nlo, nhi) = x.dtype.type(kw["sigma"]), kw["clip"]
+        return lambda: xp.clip(x + sigma * rng.standard_normal(x.shape, dtype=x.dtype, out=tmp), nlo, nhi, out=out)
     raise Unavailable(f"no NumPy peer for {op}")
 
 
@@ -174,6 +178,8 @@ def _torch_expr(torch, op, kw):
     if op in ("rng.uniform", "rng.normal"):
         draw = torch.rand if op == "rng.uniform" else torch.randn
         return lambda out=None: draw(out.shape, dtype=out.dtype, device=out.device, out=out)
+    if op == "gaussian_noise":
+        return lambda x, out=None: torch.clamp(x + kw["sigma"] * torch.randn_like(x), *kw["clip"], out=out)
     raise Unavailable(f"no PyTorch peer for {op} {'norm=' + str(norm) if norm else ''}".strip())
 
 
@@ -193,7 +199,7 @@ def torch_peer(op, kw, a, out, xp):
 
 def torch_compile_peer(op, kw, a, out, xp):
     torch = _torch()
-    if op.startswith("rng.") or op == "random_start":
+    if op.startswith("rng.") or op in ("random_start", "gaussian_noise"):
         raise Unavailable("torch.compile is not measured on random draws")
     if xp is not np and not torch.cuda.is_available():
         raise Unavailable("this PyTorch build has no CUDA")

@@ -83,7 +83,9 @@ _PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"):
           ("pgd_step", 2): _ELEMENTWISE, ("pgd_step", 1): ("numpy",),
           ("project", "inf"): _ELEMENTWISE + ("art",), ("project", 2): _ELEMENTWISE + ("art",),
           ("project", 1): ("numpy", "art"), ("random_start", "inf"): ("numpy", "torch"),
-          ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch")}
+          ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch"),
+          ("gaussian_noise", None): ("numpy", "torch")}
+RANDOM_OPS = ("random_start", "gaussian_noise", "pixel_deflection")  # peers draw other numbers: no agreement check
 NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its projection helper "
          "(art.utils.projection) is compared, on project",)
 
@@ -112,6 +114,9 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
         out.append(_case("random_start", {"norm": norm, "eps": EPS[norm], "seed": 0}, img, ("x0",), ("x0", "eps")))
     for op in ("rng.uniform", "rng.normal"):
         out.append(_case(op, {"seed": 0}, img, (), ("shape",)))
+    out.append(_case("gaussian_noise", {"sigma": 0.1, "clip": (0.0, 1.0), "seed": 0}, img, ("x",), ("x", "sigma")))
+    out.append(_case("pixel_deflection", {"deflections": 200, "window": 10, "seed": 0}, img, ("x",),
+                     ("x", "deflections", "window")))
     return out
 
 
@@ -253,7 +258,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
 def _agreement(case, entries, out, ws):
     """Max |backend - NumPy peer| for deterministic ops: the peers compute the same thing."""
     peer = entries.get("numpy") or entries.get("cupy")
-    if peer is None or case.op == "random_start" or case.op.startswith("rng."):
+    if peer is None or case.op in RANDOM_OPS or case.op.startswith("rng."):
         return {}
     peer[1]["fn"]()
     ref = out.copy()

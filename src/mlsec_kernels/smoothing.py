@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _arrays
 from ._arrays import Arr, Call
-from ._progress import Progress
+from ._bench_report import Progress
 from ._stats import binom_test_half, clopper_pearson_lower, norm_ppf
 from .rng import Generator
 
@@ -107,6 +107,19 @@ def _generator(seed):
     return seed if isinstance(seed, Generator) else Generator(seed)
 
 
+@contextlib.contextmanager
+def _bar(total, show):
+    """The bench's progress bar over inputs: drawn when stderr is a terminal (show=None) or
+    when asked to (show=True)."""
+    bar = Progress(total)
+    if show is not None:
+        bar.live = bool(show)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
 def predict(model, x, sigma, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None,
             backend="auto"):
     """Cohen et al.'s PREDICT for each input of the batch ``x``: the top class of n noisy
@@ -120,7 +133,7 @@ def predict(model, x, sigma, n, alpha=0.001, batch_size=1000, seed=None, *, num_
     gen = _generator(seed)
     s = _Sampler(model, x, sigma, batch_size, num_classes, backend)
     out = np.empty(s.c.n, np.int64)
-    with Progress(s.c.n, show=progress) as bar:
+    with _bar(s.c.n, progress) as bar:
         for i in range(s.c.n):
             counts = s.votes(i, n, gen.seed, gen.next_substream())
             top2 = np.argsort(-counts, kind="stable")[:2]
@@ -145,7 +158,7 @@ def certify(model, x, sigma, n0, n, alpha=0.001, batch_size=1000, seed=None, *, 
     gen = _generator(seed)
     s = _Sampler(model, x, sigma, batch_size, num_classes, backend)
     labels, radii = np.empty(s.c.n, np.int64), np.zeros(s.c.n)
-    with Progress(s.c.n, show=progress) as bar:
+    with _bar(s.c.n, progress) as bar:
         for i in range(s.c.n):
             guess = int(np.argmax(s.votes(i, n0, gen.seed, gen.next_substream())))
             n_a = int(s.votes(i, n, gen.seed, gen.next_substream())[guess])
