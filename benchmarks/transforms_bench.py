@@ -11,7 +11,6 @@ with other work; the certify case is always wall-clock). Not a test: timing neve
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import statistics

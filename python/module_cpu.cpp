@@ -72,13 +72,6 @@ static void py_random_start(py::handle x_, py::handle eps_, const std::string& n
   });
 }
 
-// x is out's shape, or one row broadcast over out's rows (smoothing's noisy batches).
-static bool noise_broadcast(const Host& x, const Host& out) {
-  if (x.n == 1 && out.n != 1 && x.d == out.d && x.dt == out.dt) return true;
-  require_like(x, "x", out, "out");
-  return false;
-}
-
 static void py_noise(py::handle x_, py::handle scale_, const std::string& kind, py::handle seed, py::handle substream, py::handle offset, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x"), out = host(out_, "out", true);
   require_float(x, "x");

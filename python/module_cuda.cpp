@@ -78,8 +78,7 @@ static void py_random_start(py::handle x_, py::handle eps_, const std::string& n
 static void py_noise(py::handle x_, py::handle scale_, const std::string& kind, py::handle seed, py::handle substream, py::handle offset, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), out = dev(out_, "out", true);
   require_float(x, "x");
-  const bool bc = x.n == 1 && out.n != 1 && x.d == out.d && x.dt == out.dt;
-  if (!bc) require_like(x, "x", out, "out");
+  const bool bc = noise_broadcast(x, out);
   require_no_partial_overlap(out, x, "x");
   require_clip(lo, hi);
   const Norm k = noise_kind(kind);

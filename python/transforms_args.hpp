@@ -17,6 +17,14 @@ inline Norm noise_kind(const std::string& k) {
   value_error("noise kind must be 'normal' or 'uniform', got '" + k + "'");
 }
 
+// x is out's shape, or one row broadcast over out's rows (smoothing's noisy batches).
+// A is Host or Dev; require_like is found for either.
+template <class A> bool noise_broadcast(const A& x, const A& out) {
+  if (x.n == 1 && out.n != 1 && x.d == out.d && x.dt == out.dt) return true;
+  require_like(x, "x", out, "out");
+  return false;
+}
+
 struct ImageDims {
   i64 n, c, h, w;
   Layout layout;

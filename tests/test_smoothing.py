@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mlsec_kernels import _backend, _stats, smoothing
+from mlsec_kernels import _stats, smoothing
 from mlsec_kernels.rng import Generator
 
 from conftest import dev
@@ -57,7 +57,6 @@ def test_certify_linear_analytic_radius(backend):
 
 
 def test_certify_abstains_and_matches_backends(host_backend):
-    rng = np.random.default_rng(1)
     w = np.array([1.0, 0.0])
     x = np.array([[0.0, 0.3], [2.0, 0.0], [-1.5, 1.0]])
     model = _linear(w, 0.0)

@@ -15,7 +15,6 @@ back in the caller's array type. References: :mod:`mlsec_kernels.reference.trans
 """
 from __future__ import annotations
 
-import math
 import operator
 
 import numpy as np
@@ -33,15 +32,14 @@ _INTERPOLATIONS = ("nearest", "bilinear")
 
 def _noise(kind, name, x, scale, seed, clip, out, backend):
     seed, substream = _rng.seed_and_substream(seed)
+    lo, hi = check_clip(clip)
     if _FAST and backend == "auto" and type(x) is np.ndarray:
         try:
-            lo, hi = (-math.inf, math.inf) if clip is None else clip
             o = np.empty_like(x) if out is None else out
             _cpu.noise(x, scale, kind, seed, substream, 0, lo, hi, o)
             return o
         except _Fallback:
             pass
-    lo, hi = check_clip(clip)
     c = Call(backend, x=x)
     scale = c.per_sample(scale, name)
     c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out))
