@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
@@ -103,18 +104,11 @@ def test_binding_checks():
         cpu.pixel_deflection(x, 3, 1, "CHW", 1, 0, x)
 
 
-try:
-    from hypothesis import given, settings, strategies as st
-except ImportError:  # hypothesis is a test dependency; without it this property is skipped
-    given = None
-
-if given is not None:
-
-    @settings(max_examples=40, deadline=None)
-    @given(n=st.integers(0, 2), c=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7), k=st.integers(0, 30),
-           window=st.integers(1, 9), layout=st.sampled_from(["NCHW", "NHWC"]), seed=st.integers(0, 2**64 - 1))
-    def test_property_matches_reference(n, c, h, w, k, window, layout, seed):
-        shape = (n, c, h, w) if layout == "NCHW" else (n, h, w, c)
-        x = np.random.default_rng(seed % 1000).random(shape)
-        np.testing.assert_array_equal(mk.pixel_deflection(x, k, window, seed=seed, layout=layout),
-                                      ref.transforms.pixel_deflection(x, k, window, seed=seed, layout=layout))
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 2), c=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7), k=st.integers(0, 30),
+       window=st.integers(1, 9), layout=st.sampled_from(["NCHW", "NHWC"]), seed=st.integers(0, 2**64 - 1))
+def test_property_matches_reference(n, c, h, w, k, window, layout, seed):
+    shape = (n, c, h, w) if layout == "NCHW" else (n, h, w, c)
+    x = np.random.default_rng(seed % 1000).random(shape)
+    np.testing.assert_array_equal(mk.pixel_deflection(x, k, window, seed=seed, layout=layout),
+                                  ref.transforms.pixel_deflection(x, k, window, seed=seed, layout=layout))

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
@@ -123,20 +124,13 @@ def test_binding_checks():
         cpu.random_resize_pad(x, np.full((2, 3), 1, np.int32), 3, "NCHW", "nearest", out)
 
 
-try:
-    from hypothesis import given, settings, strategies as st
-except ImportError:  # hypothesis is a test dependency; without it this property is skipped
-    given = None
-
-if given is not None:
-
-    @settings(max_examples=40, deadline=None)
-    @given(n=st.integers(0, 3), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), extra=st.integers(0, 6),
-           interpolation=st.sampled_from(["nearest", "bilinear"]), seed=st.integers(0, 2**64 - 1))
-    def test_property_shapes(n, c, h, w, extra, interpolation, seed):
-        x = np.random.default_rng(seed % 1000).random((n, c, h, w))
-        s = max(h, w) + extra
-        got, p = mk.random_resize_pad(x, s, seed=seed, interpolation=interpolation, return_params=True)
-        assert got.shape == (n, c, s, s) and p.shape == (n, 3)
-        np.testing.assert_allclose(got, ref.transforms.random_resize_pad(x, s, seed=seed, interpolation=interpolation),
-                                   rtol=0, atol=1e-15)
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 3), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), extra=st.integers(0, 6),
+       interpolation=st.sampled_from(["nearest", "bilinear"]), seed=st.integers(0, 2**64 - 1))
+def test_property_shapes(n, c, h, w, extra, interpolation, seed):
+    x = np.random.default_rng(seed % 1000).random((n, c, h, w))
+    s = max(h, w) + extra
+    got, p = mk.random_resize_pad(x, s, seed=seed, interpolation=interpolation, return_params=True)
+    assert got.shape == (n, c, s, s) and p.shape == (n, 3)
+    np.testing.assert_allclose(got, ref.transforms.random_resize_pad(x, s, seed=seed, interpolation=interpolation),
+                               rtol=0, atol=1e-15)
