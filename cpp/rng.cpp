@@ -102,9 +102,16 @@ GroupsFn pick_groups(const char** name) {
   __builtin_cpu_init();
   const char* cap = std::getenv("MLSEC_PHILOX_ISA");
   const std::string want = cap ? cap : "";
-  if (want != "avx2" && want != "scalar" && __builtin_cpu_supports("avx512f")) return *name = "avx512", groups_avx512;
-  if (want != "scalar" && __builtin_cpu_supports("avx2")) return *name = "avx2", groups_avx2;
-  return *name = "scalar", groups_scalar;
+  if (want != "avx2" && want != "scalar" && __builtin_cpu_supports("avx512f")) {
+    *name = "avx512";
+    return groups_avx512;
+  }
+  if (want != "scalar" && __builtin_cpu_supports("avx2")) {
+    *name = "avx2";
+    return groups_avx2;
+  }
+  *name = "scalar";
+  return groups_scalar;
 }
 const char* groups_name = "scalar";
 const GroupsFn groups_impl = pick_groups(&groups_name);
