@@ -1,6 +1,7 @@
 """Numba port of cpp/noise.hpp / .cpp: out = clip(x + scale * draw), out element (r, j)
 drawing stream element offset + r*d + j (docs/rng.md); x may be one broadcast row.
-The draws and the writes are random_start's (norm inf: the uniform draw)."""
+The draws and the writes are random_start's (norm inf: the uniform draw); the loop is its
+_spans with a stream offset and a broadcast row added."""
 import numpy as np
 from numba import prange
 
@@ -16,6 +17,7 @@ def _noise(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
     for p in prange(nparts):
         scratch = scratch_for(np.float32)
         draws = np.empty(_PIECE, np.float32)
+        ys = np.empty(_PIECE, out.dtype)
         i, end = total * p // nparts, total * (p + 1) // nparts
         while i < end:
             r = i // d
@@ -23,7 +25,7 @@ def _noise(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
             j1 = min(d, j0 + end - i, j0 + _PIECE)
             t = lane0 + i  # stream element 4*b0 + t
             visit(conv, copy_emit, draws, k0, k1, s0, s1, b0 + np.uint64(t >> 2), t & 3, j1 - j0, scratch)
-            _write((x[0 if bc else r, j0:j1], out[r, j0:j1], scale[r], lo, hi), 0, draws, 0, j1 - j0)
+            _write((x[0 if bc else r, j0:j1], out[r, j0:j1], ys, scale[r], lo, hi), 0, draws, 0, j1 - j0)
             i += j1 - j0
 
 
