@@ -101,6 +101,7 @@ static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size
   const bool bilinear = interp_arg(interp);
   require_resize_shape(g, out_size, out.shape);
   if (out.dt != x.dt) type_error("out must have the dtype of x");
+  if (out.ptr == x.ptr && x.n * x.d > 0) value_error("out must not be x (random_resize_pad writes a new canvas)");
   if (prm.shape != std::vector<i64>{g.n, 3} || prm.itemsize != 4) value_error("params must be an int32 array of shape (N, 3)");
   require_no_partial_overlap(out, x, "x");
   if (out.n * out.d == 0) return;

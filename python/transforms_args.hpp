@@ -59,6 +59,7 @@ inline void require_resize_shape(const ImageDims& g, i64 out_size, const std::ve
 }
 inline void require_resize_out(const Host& x, const ImageDims& g, i64 out_size, const Host& out) {
   require_resize_shape(g, out_size, shape_of(out.arr));
+  if (out.data() == x.data() && x.n * x.d > 0) value_error("out must not be x (random_resize_pad writes a new canvas)");
   if (out.dt != x.dt) type_error(std::string("out must have the dtype of x (") + dt_name(x.dt) + ")");
 }
 

@@ -104,11 +104,14 @@ def test_per_sample_false_and_generator(rng):
         (dict(x=np.zeros((2, 8, 8), np.float32)), ValueError, "4 axes"),
         (dict(x=np.zeros((2, 1, 8, 8), np.uint8)), TypeError, "x must be float32 or float64"),
         (dict(out=np.zeros((2, 1, 8, 8), np.float32)), ValueError, "out must have shape"),
+        (dict(out_size=8, out="x"), ValueError, "out must not be x"),
     ],
 )
 def test_bad_input(host_backend, kwargs, err, match):
     args = dict(x=np.zeros((2, 1, 8, 8), np.float32), out_size=12, seed=1, backend=host_backend)
     args.update(kwargs)
+    if isinstance(args.get("out"), str):
+        args["out"] = args["x"]
     with pytest.raises(err, match=match):
         mk.random_resize_pad(args.pop("x"), args.pop("out_size"), **args)
 
@@ -122,6 +125,8 @@ def test_binding_checks():
         cpu.random_resize_pad(x, np.zeros((2, 3), np.int64), 6, "NCHW", "nearest", out)
     with pytest.raises(ValueError, match="out_size must be"):
         cpu.random_resize_pad(x, np.full((2, 3), 1, np.int32), 3, "NCHW", "nearest", out)
+    with pytest.raises(ValueError, match="out must not be x"):
+        cpu.random_resize_pad(x, np.array([[4, 0, 0], [4, 0, 0]], np.int32), 4, "NCHW", "nearest", x)
 
 
 @settings(max_examples=40, deadline=None)

@@ -135,11 +135,13 @@ def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="n
     code's nearest neighbour); ``"bilinear"`` is OpenCV's INTER_LINEAR (pixel centres:
     ``src = (dst + 0.5) * in / size - 0.5``, edges clamped); both match ``cv2.resize``
     within float rounding. ``return_params=True`` also returns the draws, an int32
-    (N, 3) array of (size, top, left). Reference:
+    (N, 3) array of (size, top, left). ``out`` must not be ``x``. Reference:
     :func:`reference.transforms.random_resize_pad`.
     """
     layout = _choice(layout, _LAYOUTS, "layout")
     interpolation = _choice(interpolation, _INTERPOLATIONS, "interpolation")
+    if out is not None and out is x:
+        raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
     out_size = _int(out_size, "out_size")
     c = Call(backend, x=x)
     n, ch, h, w = _images(c, layout)
