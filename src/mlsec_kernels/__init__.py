@@ -7,6 +7,7 @@ bits on every backend.
 """
 from ._backend import backends
 from .perturb import fgsm
+from . import output
 
 __version__ = "0.1.0"
-__all__ = ["backends", "fgsm"]
+__all__ = ["backends", "fgsm", "output"]

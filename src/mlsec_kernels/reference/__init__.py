@@ -5,5 +5,6 @@ same name computes. Every backend is tested against these; users can read them t
 what an op does.
 """
 from .perturb import fgsm
+from . import output
 
-__all__ = ["fgsm"]
+__all__ = ["fgsm", "output"]

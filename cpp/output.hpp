@@ -1,0 +1,198 @@
+// Output post-processors against model extraction (ReverseSigmoid of Lee et al. 2019,
+// Gaussian noise, rounding, high-confidence cut-off, top-k, class labels), written as the
+// steps of a small program that one call runs on each row of a (N, C) batch. A Guard is a
+// program of several steps; a single op is a program of one. The row is read once and then
+// rewritten in place by each step while it is still in cache, and every step stores in the
+// data's dtype, so the fused program and the steps called one by one give the same bits.
+#pragma once
+#include <cmath>
+
+#include "common.hpp"
+#include "philox.hpp"
+#include "reduce.hpp"
+
+namespace mlsec {
+enum StepKind : int { kReverseSigmoid = 0, kGaussianNoise = 1, kRound = 2, kHighConfidence = 3, kTopK = 4, kClassLabels = 5 };
+enum Renorm : int { kRenormNever = 0, kRenormAlways = 1, kRenormAuto = 2 };
+constexpr int kMaxSteps = 8;
+
+// a, b: real parameters (beta and gamma; scale; 10**decimals; cutoff); k: top-k's k or the
+// renormalisation mode; flag: one-hot; seed and substream: the noise's stream.
+struct Step {
+  int kind, flag;
+  i64 k;
+  double a, b;
+  u64 seed, substream;
+};
+
+struct Program {
+  int n;
+  Step s[kMaxSteps];
+};
+
+// Float32 log and exp from fmath.hpp (fixed operation sequences: the same bits on every
+// backend); float64 uses the platform's log and exp, which agree to a tolerance only
+// (CUDA's differ from glibc's in the last place).
+MLSEC_HD float log_t(float x) { return x > 0.0f && x < INFINITY ? log_f32(x) : (x == 0.0f ? -INFINITY : (x == INFINITY ? x : NAN)); }
+MLSEC_HD float exp_t(float x) { return x != x ? x : exp_f32(x); }
+MLSEC_HD double log_t(double x) { return log(x); }
+MLSEC_HD double exp_t(double x) { return exp(x); }
+MLSEC_HD float rint_t(float x) { return rintf(x); }
+MLSEC_HD double rint_t(double x) { return rint(x); }
+
+// ART's ReverseSigmoid term: q = clip(p - beta*(sigmoid(-gamma*log((1-pc)/pc)) - 1/2), 0, 1)
+// with pc = clip(p, 1e-9, 1-1e-9), the clip bounds rounded to T as NumPy rounds them.
+template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
+  const T pc = clampv(p, T(1e-9), T(1.0 - 1e-9));
+  const T s = T(1) / (T(1) + exp_t(gamma * log_t((T(1) - pc) / pc)));
+  return clampv(p - beta * (s - T(0.5)), T(0), T(1));
+}
+
+// NumPy's np.round for decimals >= 0: multiply by 10**decimals (in T), rint, divide.
+template <class T> MLSEC_HD T round_elem(T x, T f) { return rint_t(x * f) / f; }
+
+// A total order for ranking (top-k, argmax): NaN above everything, as np.argmax has it,
+// and -0 equal to +0.
+MLSEC_HD u64 rank_key(double v) {
+  if (v != v) return ~u64(0);
+  if (v == 0.0) v = 0.0;
+  u64 b;
+#if defined(__CUDA_ARCH__)
+  b = u64(__double_as_longlong(v));
+#else
+  std::memcpy(&b, &v, sizeof b);
+#endif
+  return (b >> 63) ? ~b : (b | (u64(1) << 63));
+}
+
+constexpr int kSmallK = 32;
+
+// The k-th largest key of the row (1 <= k <= c): a sorted buffer for small k, else a
+// bisection on the key space (64 counting passes, no scratch memory on any backend).
+template <class T> MLSEC_HD u64 kth_key(const T* x, i64 c, i64 k) {
+  if (k <= kSmallK) {
+    u64 top[kSmallK];
+    i64 have = 0;
+    for (i64 j = 0; j < c; ++j) {
+      const u64 v = rank_key(double(x[j]));
+      if (have == k && v <= top[k - 1]) continue;
+      i64 i = have < k ? have++ : k - 1;
+      for (; i > 0 && top[i - 1] < v; --i) top[i] = top[i - 1];
+      top[i] = v;
+    }
+    return top[k - 1];
+  }
+  u64 lo = 0, hi = ~u64(0);  // invariant: count(key >= lo) >= k
+  while (lo < hi) {
+    const u64 mid = lo + (hi - lo) / 2 + 1;
+    i64 cnt = 0;
+    for (i64 j = 0; j < c; ++j) cnt += rank_key(double(x[j])) >= mid;
+    if (cnt >= k) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// Keeps the k largest entries of the row (ties: lower index first), zeroing the rest;
+// one_hot writes 1 for the kept ones. k = 1 with one_hot is the class label.
+template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
+  const u64 t = kth_key(x, c, k);
+  i64 greater = 0;
+  for (i64 j = 0; j < c; ++j) greater += rank_key(double(x[j])) > t;
+  i64 ties = k - greater;
+  for (i64 j = 0; j < c; ++j) {
+    const u64 v = rank_key(double(x[j]));
+    const bool keep = v > t || (v == t && ties-- > 0);
+    x[j] = keep ? (one_hot ? T(1) : x[j]) : T(0);
+  }
+}
+
+// Calls f(j, z) for the standard normals of stream elements e0 .. e0+c-1, one Philox
+// block (four normals) at a time.
+template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F&& f) {
+  u64 b = e0 / 4;
+  int k = int(e0 % 4);
+  for (i64 j = 0; j < c; ++b, k = 0) {
+    float z[4];
+    normals_of(ph.block(b), z);
+    for (; k < 4 && j < c; ++k, ++j) f(j, z[k]);
+  }
+}
+
+// x + scale*z; with renormalisation, negatives zeroed and the row divided by its sum, a
+// row summing to zero left noiseless. The noise is drawn twice rather than stored: the
+// kernels own no scratch row, and the first pass must not overwrite an aliased input.
+template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const Step& st) {
+  const Philox ph = Philox::make(st.seed, st.substream);
+  const u64 e0 = u64(row) * u64(c);
+  const T scale = T(st.a);
+  bool renorm = st.k == kRenormAlways;
+  if (st.k == kRenormAuto) {
+    const Sums<2> s = row_sum<2>(c, [&](i64 j) { return Sums<2>{{double(x[j]), (x[j] >= T(0) && x[j] <= T(1)) ? 0.0 : 1.0}}; });
+    renorm = s.v[1] == 0.0 && fabs(s.v[0] - 1.0) <= 1e-3;
+  }
+  if (!renorm) {
+    normals_span(ph, e0, c, [&](i64 j, float z) { x[j] = x[j] + scale * T(z); });
+    return;
+  }
+  double total = 0.0;
+  for (i64 c0 = 0; c0 < c; c0 += kChunk) {  // row_sum's order, with the noise drawn a chunk at a time
+    const i64 len = c0 + kChunk < c ? kChunk : c - c0;
+    double lane[kLanes] = {};
+    normals_span(ph, e0 + u64(c0), len, [&](i64 j, float z) {
+      const T v = x[c0 + j] + scale * T(z);
+      lane[j % kLanes] += double(v > T(0) ? v : T(0));
+    });
+    for (int h = kLanes / 2; h > 0; h /= 2)
+      for (int l = 0; l < h; ++l) lane[l] += lane[l + h];
+    total += lane[0];
+  }
+  if (!(total > 0.0)) return;
+  const T inv = T(1.0 / total);
+  normals_span(ph, e0, c, [&](i64 j, float z) {
+    const T v = x[j] + scale * T(z);
+    x[j] = (v > T(0) ? v : T(0)) * inv;
+  });
+}
+
+// ReverseSigmoid on the row, renormalised; a row with no mass left comes out uniform.
+template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st) {
+  const T beta = T(st.a), gamma = T(st.b);
+  // The term writes q as it sums it: each element is visited exactly once.
+  const double total = row_sum<1>(c, [&](i64 j) {
+    x[j] = reverse_sigmoid_elem(x[j], beta, gamma);
+    return Sums<1>{{double(x[j])}};
+  }).v[0];
+  const T inv = total != 0.0 ? T(1.0 / total) : T(0);
+  for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? x[j] * inv : T(1.0 / double(c));
+}
+
+// The program on one row: in -> out (which may be the same memory), row index `row`.
+template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* out, i64 c, i64 row) {
+  if (out != in)
+    for (i64 j = 0; j < c; ++j) out[j] = in[j];
+  for (int i = 0; i < prog.n; ++i) {
+    const Step& st = prog.s[i];
+    switch (st.kind) {
+      case kReverseSigmoid: reverse_sigmoid_row(out, c, st); break;
+      case kGaussianNoise: gaussian_noise_row(out, c, row, st); break;
+      case kRound: {
+        const T f = T(st.a);
+        for (i64 j = 0; j < c; ++j) out[j] = round_elem(out[j], f);
+        break;
+      }
+      case kHighConfidence: {
+        const T cut = T(st.a);
+        for (i64 j = 0; j < c; ++j) out[j] = out[j] < cut ? T(0) : out[j];
+        break;
+      }
+      case kTopK: top_k_row(out, c, st.k, st.flag != 0); break;
+      case kClassLabels: top_k_row(out, c, 1, true); break;
+      default: break;
+    }
+  }
+}
+
+template <class T> void output_cpu(const T* p, T* out, i64 n, i64 c, const Program& prog);
+template <class T> void output_cuda(const T* p, T* out, i64 n, i64 c, const Program& prog, void* stream);
+}  // namespace mlsec

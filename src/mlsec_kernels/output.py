@@ -1,0 +1,312 @@
+"""Output defences against model extraction: post-processors for the scores an API returns,
+a fused Guard for inference servers, DAWN watermarking and the PRADA extraction monitor.
+
+The post-processors take p of shape (N, C) (probabilities or logits), float32 or float64,
+on the host or on a device, and return the caller's array type and dtype; ``out=`` may
+alias p. Each is a one-step program of the kernel that runs a Guard: the row is read
+once and every step rewrites it in place in the data's dtype, so ``Guard(steps)(p)`` is
+bit for bit the steps applied one by one. Float32 results are the same bits on every
+backend; float64 ``reverse_sigmoid`` uses the platform's exp and log and agrees across
+backends to a tolerance (a few ulp) only.
+
+Randomness (``gaussian_noise``, ``GaussianNoise``) comes from the project's Philox stream
+(spec/rng.md): stream element ``r*C + j`` of the call's substream for entry (r, j).
+``seed=None`` means a process secret drawn from the OS's CSPRNG (redrawn in a forked
+child) with a fresh substream per call: noise an attacker can predict is no defence.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import secrets
+
+import numpy as np
+
+from . import _backend
+from ._arrays import Call
+from ._monitor import ExtractionMonitor, shapiro_wilk
+from ._watermark import Watermark
+
+_cpu = _backend._cpu
+_Fallback = _cpu.Fallback if _cpu is not None else ()
+_FAST = _backend.FAST
+# Step kinds and renormalisation modes of cpp/output.hpp.
+_RS, _GN, _ROUND, _HC, _TOPK, _CL = range(6)
+_RENORM = {False: 0, True: 1, "auto": 2}
+_MAX_STEPS = 8
+
+__all__ = ["reverse_sigmoid", "gaussian_noise", "round", "high_confidence", "top_k", "class_labels", "Guard",
+           "ReverseSigmoid", "GaussianNoise", "Round", "HighConfidence", "TopK", "ClassLabels", "Watermark",
+           "ExtractionMonitor", "shapiro_wilk"]
+
+
+class _Secret:
+    """The process's secret seed for seed=None, with a substream counter; redrawn after fork."""
+
+    def __init__(self):
+        self.seed, self.counter = secrets.randbits(64), itertools.count()
+
+    def draw(self):
+        return self.seed, next(self.counter)
+
+
+_secret = _Secret()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: globals().__setitem__("_secret", _Secret()))
+
+
+# Parameter checks, the same messages as python/output_program.hpp.
+def _real(v, name, positive=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(v).__name__}")
+    if not (v > 0 if positive else v >= 0) or math.isinf(v):
+        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {v}")
+    return float(v)
+
+
+def _int(v, name):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    return int(v)
+
+
+def _check(prog, c):
+    """The C-dependent checks of an encoded program (the rest was checked at encoding)."""
+    for s in prog:
+        if s[0] in (_RS, _CL) and c < 2:
+            raise ValueError(f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)")
+        if s[0] == _TOPK and not 1 <= s[1] <= c:
+            raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
+
+
+def _run(p, prog, out, backend):
+    if _FAST and backend == "auto" and type(p) is np.ndarray:
+        try:
+            o = np.empty_like(p) if out is None else out
+            _cpu.output(p, prog, o)
+            return o
+        except _Fallback:
+            pass
+    c = Call(backend, p=p)
+    if len(c.shape) != 2:
+        raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
+    _check(prog, c.shape[1])
+    c.kernel("output")(c.views[0], prog, c.output(out))
+    return c.result()
+
+
+class _Step:
+    __slots__ = ()
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(getattr(self, k) == getattr(other, k) for k in self._fields)
+
+    def __hash__(self):
+        return hash((type(self).__name__,) + tuple(getattr(self, k) for k in self._fields))
+
+
+class ReverseSigmoid(_Step):
+    """Reverse sigmoid (Lee et al. 2019) as ART computes it; see :func:`reverse_sigmoid`."""
+
+    __slots__ = ("beta", "gamma")
+    _fields = __slots__
+
+    def __init__(self, beta=1.0, gamma=0.1):
+        self.beta, self.gamma = _real(beta, "beta", True), _real(gamma, "gamma", True)
+
+    def _encode(self):
+        return (_RS, self.beta, self.gamma)
+
+
+class GaussianNoise(_Step):
+    """Additive Gaussian noise; see :func:`gaussian_noise`. A seeded step gives each call
+    a fresh substream (0, 1, 2, ...), reproducible from the seed; an unseeded one draws
+    from a secret seed, redrawn when the step is unpickled."""
+
+    __slots__ = ("scale", "seed", "renormalize", "_key", "_counter")
+    _fields = ("scale", "seed", "renormalize")
+
+    def __init__(self, scale=0.2, seed=None, renormalize="auto", *, _next=0):
+        self.scale = _real(scale, "scale")
+        if seed is not None:
+            seed = _int(seed, "seed")
+            if not 0 <= seed < 2**64:
+                raise ValueError(f"seed must be None or an int in [0, 2**64), got {seed}")
+        if renormalize not in (True, False, "auto") or isinstance(renormalize, (int, float)) and not isinstance(renormalize, bool):
+            raise ValueError(f"renormalize must be 'auto', True or False, got {renormalize!r}")
+        self.seed, self.renormalize = seed, renormalize
+        self._key = secrets.randbits(64) if seed is None else seed
+        self._counter = itertools.count(_next)
+
+    def _encode(self):
+        return (_GN, self.scale, self._key, next(self._counter), _RENORM[self.renormalize])
+
+    def __reduce__(self):
+        nxt = 0 if self.seed is None else next(self._counter)
+        if self.seed is not None:
+            self._counter = itertools.count(nxt)
+        return (_rebuild_noise, (self.scale, self.seed, self.renormalize, nxt))
+
+
+def _rebuild_noise(scale, seed, renormalize, nxt):
+    return GaussianNoise(scale, seed, renormalize, _next=nxt)
+
+
+class Round(_Step):
+    """Rounding to `decimals` places, half to even (np.round); see :func:`round`."""
+
+    __slots__ = ("decimals",)
+    _fields = __slots__
+
+    def __init__(self, decimals=3):
+        self.decimals = _int(decimals, "decimals")
+        if self.decimals < 0:
+            raise ValueError(f"decimals must be >= 0, got {self.decimals}")
+
+    def _encode(self):
+        return (_ROUND, self.decimals)
+
+
+class HighConfidence(_Step):
+    """Entries below `cutoff` set to 0 (ART's HighConfidence)."""
+
+    __slots__ = ("cutoff",)
+    _fields = __slots__
+
+    def __init__(self, cutoff=0.25):
+        self.cutoff = _real(cutoff, "cutoff")
+
+    def _encode(self):
+        return (_HC, self.cutoff)
+
+
+class TopK(_Step):
+    """The k largest entries of each row kept (1 with one_hot), the rest 0."""
+
+    __slots__ = ("k", "one_hot")
+    _fields = __slots__
+
+    def __init__(self, k, one_hot=False):
+        self.k, self.one_hot = _int(k, "k"), bool(one_hot)
+        if self.k < 1:
+            raise ValueError(f"k must be in [1, C], got {self.k}")
+
+    def _encode(self):
+        return (_TOPK, self.k, self.one_hot)
+
+
+class ClassLabels(_Step):
+    """One-hot of each row's argmax (first index on ties, NaN counted largest)."""
+
+    __slots__ = ()
+    _fields = ()
+
+    def _encode(self):
+        return (_CL,)
+
+
+class Guard:
+    """A composed post-processor, run as one fused kernel pass per call.
+
+    ``Guard([ReverseSigmoid(beta=0.8, gamma=0.2), GaussianNoise(scale=0.01), Round(3), TopK(5)])``
+    then ``guard(p)``: bit for bit the steps applied one after the other, at the cost of
+    reading and writing p once. Picklable (an unseeded GaussianNoise redraws its secret).
+    """
+
+    def __init__(self, steps):
+        steps = tuple(steps)
+        for s in steps:
+            if not isinstance(s, _Step):
+                raise TypeError(f"Guard steps must be ReverseSigmoid, GaussianNoise, Round, HighConfidence, TopK or ClassLabels, got {type(s).__name__}")
+        if len(steps) > _MAX_STEPS:
+            raise ValueError(f"a Guard takes at most {_MAX_STEPS} steps, got {len(steps)}")
+        self.steps = steps
+        self._static = None if any(isinstance(s, GaussianNoise) for s in steps) else tuple(s._encode() for s in steps)
+
+    def __call__(self, p, *, out=None, backend="auto"):
+        prog = self._static if self._static is not None else tuple(s._encode() for s in self.steps)
+        return _run(p, prog, out, backend)
+
+    def __repr__(self):
+        return f"Guard([{', '.join(map(repr, self.steps))}])"
+
+    def __reduce__(self):
+        return (Guard, (list(self.steps),))
+
+
+def reverse_sigmoid(p, *, beta=1.0, gamma=0.1, out=None, backend="auto"):
+    """Reverse sigmoid perturbation (Lee et al., "Defending against NN model stealing
+    attacks using deceptive perturbations", IEEE S&P Workshops 2019), as ART computes it.
+
+    ``pc = clip(p, 1e-9, 1-1e-9)``, ``r = beta*(sigmoid(gamma*logit(pc)) - 1/2)``,
+    ``q = clip(p - r, 0, 1)`` renormalised per row (a row with no mass left comes out
+    uniform rather than NaN). Needs C >= 2. The clip bounds, beta and gamma are rounded
+    to the dtype of p, as NumPy does (1 - 1e-9 is 1 in float32).
+
+    Reference: :func:`mlsec_kernels.reference.output.reverse_sigmoid`.
+    """
+    return _run(p, ((_RS, beta, gamma),), out, backend)
+
+
+def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", out=None, backend="auto"):
+    """Additive Gaussian noise of standard deviation `scale` (ART's GaussianNoise).
+
+    With ``renormalize=True``, or ``"auto"`` on rows that are probabilities (entries in
+    [0, 1], sum within 1e-3 of 1; decided per row), negatives are zeroed and the row is
+    divided by its sum; a row that would sum to zero keeps its noiseless values. An int
+    `seed` gives substream 0 of that seed (the same noise each call); ``seed=None`` is
+    unpredictable. Float32 noise is computed in float32; float64 noise is the float32
+    normal widened, times scale.
+
+    Reference: :func:`mlsec_kernels.reference.output.gaussian_noise`.
+    """
+    step = GaussianNoise(scale, seed, renormalize) if seed is not None else None
+    if step is None:
+        _real(scale, "scale")
+        if renormalize not in _RENORM or isinstance(renormalize, int) and not isinstance(renormalize, bool):
+            raise ValueError(f"renormalize must be 'auto', True or False, got {renormalize!r}")
+        key, sub = _secret.draw()
+        prog = ((_GN, scale, key, sub, _RENORM[renormalize]),)
+    else:
+        prog = (step._encode(),)
+    return _run(p, prog, out, backend)
+
+
+def round(p, *, decimals=3, out=None, backend="auto"):  # noqa: A001 (the NumPy name)
+    """Rounding to `decimals` places, half to even, bit for bit NumPy's ``np.round`` in the
+    dtype of p (multiply by 10**decimals, rint, divide). ``decimals >= 0``.
+
+    Reference: :func:`mlsec_kernels.reference.output.round`.
+    """
+    return _run(p, ((_ROUND, decimals),), out, backend)
+
+
+def high_confidence(p, *, cutoff=0.25, out=None, backend="auto"):
+    """Entries below `cutoff` (rounded to the dtype of p) set to 0 (ART's HighConfidence).
+
+    Reference: :func:`mlsec_kernels.reference.output.high_confidence`.
+    """
+    return _run(p, ((_HC, cutoff),), out, backend)
+
+
+def top_k(p, k, *, one_hot=False, out=None, backend="auto"):
+    """The k largest entries of each row kept (set to 1 with ``one_hot``), the rest 0.
+    Ties go to the lower index; NaN ranks above every number (as in np.argmax).
+
+    Reference: :func:`mlsec_kernels.reference.output.top_k`.
+    """
+    return _run(p, ((_TOPK, k, one_hot),), out, backend)
+
+
+def class_labels(p, *, out=None, backend="auto"):
+    """One-hot of each row's argmax (first index on ties), right for batches (ART's
+    ClassLabels marks every row's argmax column in every row). Needs C >= 2.
+
+    Reference: :func:`mlsec_kernels.reference.output.class_labels`.
+    """
+    return _run(p, ((_CL,),), out, backend)
