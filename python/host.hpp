@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "random_start.hpp"
 
 namespace py = pybind11;
 
@@ -108,6 +109,35 @@ inline PerSample per_sample(const py::handle& h, const char* name, i64 n) {
 
 inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+}
+
+// A Python int in [0, 2^64) (seeds, substreams, stream offsets).
+inline u64 u64_arg(const py::handle& h, const char* name) {
+  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) type_error(std::string(name) + " must be an int, got " + std::string(py::str(py::type::of(h).attr("__name__"))));
+  const unsigned long long v = PyLong_AsUnsignedLongLong(h.ptr());
+  if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    value_error(std::string(name) + " must be in [0, 2**64), got " + std::string(py::str(h)));
+  }
+  return static_cast<u64>(v);
+}
+
+// The stream element a fill of `count` elements starts at: an int in [0, 2^66 - count]
+// (a substream holds 2^64 blocks of 4 words).
+inline StreamPos offset_arg(const py::handle& h, i64 count) {
+  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) type_error("offset must be an int, got " + std::string(py::str(py::type::of(h).attr("__name__"))));
+  py::int_ o = py::reinterpret_borrow<py::int_>(h);
+  if (o < py::int_(0) || py::int_(o + py::int_(count)) > (py::int_(1).attr("__lshift__")(66)))
+    value_error("offset must be >= 0 with offset + size <= 2**66, got " + std::string(py::str(h)));
+  return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
+}
+
+// The norm of a random start: "inf", "1" or "2" (the Python layer canonicalises).
+inline Norm norm_arg(const std::string& s) {
+  if (s == "inf") return Norm::inf;
+  if (s == "1") return Norm::l1;
+  if (s == "2") return Norm::l2;
+  value_error("norm must be 'inf', 1 or 2, got '" + s + "'");
 }
 
 // Runs f(T{}) for the array's float dtype.

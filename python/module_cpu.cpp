@@ -5,6 +5,8 @@
 #include "fgsm.hpp"
 #include "output_program.hpp"
 #include "watermark.hpp"
+#include "random_start.hpp"
+#include "rng.hpp"
 
 using namespace mlsec;
 
@@ -50,6 +52,50 @@ static void py_hmac_sha256(py::bytes key, py::handle x_, py::handle out_) {
   hmac_sha256_rows(reinterpret_cast<const unsigned char*>(k.data()), i64(k.size()), static_cast<const unsigned char*>(x.data()), x.n, row_bytes, static_cast<unsigned char*>(out.data()));
 }
 
+// The rng family: out (contiguous, any shape) filled from stream elements offset, offset+1, ...
+template <class Fill> static void rng_fill(py::handle out_, py::handle seed, py::handle substream, py::handle offset, bool raw, Fill&& fill) {
+  Host out = host(out_, "out", true);
+  if (raw ? out.dt != Dt::u32 : (out.dt != Dt::f32 && out.dt != Dt::f64))
+    type_error(std::string("out must be ") + (raw ? "uint32" : "float32 or float64") + ", got " + std::string(py::str(out.arr.dtype())));
+  const i64 count = out.n * out.d;
+  const StreamPos o = offset_arg(offset, count);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  py::gil_scoped_release nogil;
+  fill(out, count, p, o);
+}
+
+static void py_random_raw(py::handle out, py::handle seed, py::handle substream, py::handle offset) {
+  rng_fill(out, seed, substream, offset, true, [](const Host& a, i64 n, const Philox& p, StreamPos o) { random_raw_cpu((u32*)a.data(), n, p, o); });
+}
+
+static void py_uniform(py::handle out, py::handle seed, py::handle substream, py::handle offset) {
+  rng_fill(out, seed, substream, offset, false, [](const Host& a, i64 n, const Philox& p, StreamPos o) {
+    float_switch(a.dt, [&](auto t) { uniform_cpu((decltype(t)*)a.data(), n, p, o); });
+  });
+}
+
+static void py_normal(py::handle out, py::handle seed, py::handle substream, py::handle offset) {
+  rng_fill(out, seed, substream, offset, false, [](const Host& a, i64 n, const Philox& p, StreamPos o) {
+    float_switch(a.dt, [&](auto t) { normal_cpu((decltype(t)*)a.data(), n, p, o); });
+  });
+}
+
+static void py_random_start(py::handle x_, py::handle eps_, const std::string& norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x0"), out = host(out_, "out", true);
+  require_float(x, "x0");
+  require_like(x, "x0", out, "out");
+  require_no_partial_overlap(out, x, "x0");
+  require_clip(lo, hi);
+  const Norm nm = norm_arg(norm);
+  PerSample eps = per_sample(eps_, "eps", x.n);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    random_start_cpu<T>((const T*)x.data(), (T*)out.data(), x.n, x.d, eps, nm, p, T(lo), T(hi));
+  });
+}
+
 PYBIND11_MODULE(_cpu, m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
   py::register_local_exception<Fallback>(m, "Fallback");
@@ -61,4 +107,8 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("fgsm", &py_fgsm);
   m.def("output", &py_output);
   m.def("hmac_sha256", &py_hmac_sha256);
+  m.def("random_raw", &py_random_raw);
+  m.def("uniform", &py_uniform);
+  m.def("normal", &py_normal);
+  m.def("random_start", &py_random_start);
 }

@@ -24,16 +24,6 @@ inline i64 int_arg(const py::handle& h, const char* name) {
   return py::cast<i64>(h);
 }
 
-inline u64 stream_arg(const py::handle& h, const char* name) {
-  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) type_error(std::string(name) + " must be an int");
-  const unsigned long long v = PyLong_AsUnsignedLongLong(h.ptr());
-  if (PyErr_Occurred()) {
-    PyErr_Clear();
-    value_error(std::string(name) + " must be in [0, 2**64)");
-  }
-  return u64(v);
-}
-
 // NumPy's power_of_ten (np.round): exact table to 1e8, then repeated *10 in double.
 inline double power_of_ten(i64 n) {
   static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
@@ -67,8 +57,8 @@ inline Program program_arg(const py::handle& h, i64 c) {
         break;
       case kGaussianNoise:
         s.a = real_arg(t[1], "scale", false);
-        s.seed = stream_arg(t[2], "seed");
-        s.substream = stream_arg(t[3], "substream");
+        s.seed = u64_arg(t[2], "seed");
+        s.substream = u64_arg(t[3], "substream");
         s.k = int_arg(t[4], "renormalize");
         if (s.k < kRenormNever || s.k > kRenormAuto) value_error("malformed renormalize mode");
         break;

@@ -7,7 +7,12 @@ bits on every backend.
 """
 from ._backend import backends
 from .perturb import fgsm
-from . import output
+from .perturb import random_start
+from . import rng
+from .rng import Generator
 
 __version__ = "0.1.0"
-__all__ = ["backends", "fgsm", "output"]
+__all__ = ["backends", "fgsm"]
+__all__ += ["random_start", "rng", "Generator"]
+from . import output
+__all__ += ["output"]

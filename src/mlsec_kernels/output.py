@@ -11,19 +11,18 @@ backends to a tolerance (a few ulp) only.
 
 Randomness (``gaussian_noise``, ``GaussianNoise``) comes from the project's Philox stream
 (spec/rng.md): stream element ``r*C + j`` of the call's substream for entry (r, j).
-``seed=None`` means a process secret drawn from the OS's CSPRNG (redrawn in a forked
-child) with a fresh substream per call: noise an attacker can predict is no defence.
+Seeds follow :mod:`mlsec_kernels.rng`: an int (substream 0), a :class:`~mlsec_kernels.rng.Generator`
+(its next substream) or None (a fresh seed from the OS's CSPRNG: noise an attacker can
+predict is no defence).
 """
 from __future__ import annotations
 
-import itertools
 import math
-import os
-import secrets
 
 import numpy as np
 
 from . import _backend
+from .rng import Generator, check_u64, seed_and_substream
 from ._arrays import Call
 from ._monitor import ExtractionMonitor, shapiro_wilk
 from ._watermark import Watermark
@@ -41,21 +40,6 @@ __all__ = ["reverse_sigmoid", "gaussian_noise", "round", "high_confidence", "top
            "ExtractionMonitor", "shapiro_wilk"]
 
 
-class _Secret:
-    """The process's secret seed for seed=None, with a substream counter; redrawn after fork."""
-
-    def __init__(self):
-        self.seed, self.counter = secrets.randbits(64), itertools.count()
-
-    def draw(self):
-        return self.seed, next(self.counter)
-
-
-_secret = _Secret()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=lambda: globals().__setitem__("_secret", _Secret()))
-
-
 # Parameter checks, the same messages as python/output_program.hpp.
 def _real(v, name, positive=False):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -71,11 +55,21 @@ def _int(v, name):
     return int(v)
 
 
+def _renorm(v):
+    if not (v is True or v is False or v == "auto"):
+        raise ValueError(f"renormalize must be 'auto', True or False, got {v!r}")
+    return v
+
+
 def _check(prog, c):
-    """The C-dependent checks of an encoded program (the rest was checked at encoding)."""
+    """The checks of python/output_program.hpp, for backends without it (the general path)."""
     for s in prog:
         if s[0] in (_RS, _CL) and c < 2:
             raise ValueError(f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)")
+        if s[0] == _GN:
+            _real(s[1], "scale")
+        elif s[0] in _DECODE:
+            _DECODE[s[0]](*s[1:])
         if s[0] == _TOPK and not 1 <= s[1] <= c:
             raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
 
@@ -124,32 +118,28 @@ class ReverseSigmoid(_Step):
 
 
 class GaussianNoise(_Step):
-    """Additive Gaussian noise; see :func:`gaussian_noise`. A seeded step gives each call
-    a fresh substream (0, 1, 2, ...), reproducible from the seed; an unseeded one draws
-    from a secret seed, redrawn when the step is unpickled."""
+    """Additive Gaussian noise; see :func:`gaussian_noise`. The step owns a
+    :class:`~mlsec_kernels.rng.Generator`: call i of a seeded step uses substream i,
+    reproducibly; an unseeded one draws its seed from the OS's CSPRNG, and draws a new
+    one when unpickled (copies of a server must not share a noise stream)."""
 
-    __slots__ = ("scale", "seed", "renormalize", "_key", "_counter")
+    __slots__ = ("scale", "seed", "renormalize", "_gen")
     _fields = ("scale", "seed", "renormalize")
 
     def __init__(self, scale=0.2, seed=None, renormalize="auto", *, _next=0):
         self.scale = _real(scale, "scale")
-        if seed is not None:
-            seed = _int(seed, "seed")
-            if not 0 <= seed < 2**64:
-                raise ValueError(f"seed must be None or an int in [0, 2**64), got {seed}")
-        if renormalize not in (True, False, "auto") or isinstance(renormalize, (int, float)) and not isinstance(renormalize, bool):
-            raise ValueError(f"renormalize must be 'auto', True or False, got {renormalize!r}")
-        self.seed, self.renormalize = seed, renormalize
-        self._key = secrets.randbits(64) if seed is None else seed
-        self._counter = itertools.count(_next)
+        self.seed = None if seed is None else check_u64(seed, "seed")
+        self.renormalize = _renorm(renormalize)
+        self._gen = Generator(self.seed, substream=_next)
 
     def _encode(self):
-        return (_GN, self.scale, self._key, next(self._counter), _RENORM[self.renormalize])
+        return (_GN, self.scale, self._gen.seed, self._gen.next_substream(), _RENORM[self.renormalize])
 
     def __reduce__(self):
-        nxt = 0 if self.seed is None else next(self._counter)
-        if self.seed is not None:
-            self._counter = itertools.count(nxt)
+        nxt = 0
+        if self.seed is not None:  # the copy continues where this step stands
+            nxt = self._gen.next_substream()
+            self._gen = Generator(self.seed, substream=nxt)
         return (_rebuild_noise, (self.scale, self.seed, self.renormalize, nxt))
 
 
@@ -210,6 +200,9 @@ class ClassLabels(_Step):
         return (_CL,)
 
 
+_DECODE = {_RS: ReverseSigmoid, _ROUND: Round, _HC: HighConfidence, _TOPK: TopK}
+
+
 class Guard:
     """A composed post-processor, run as one fused kernel pass per call.
 
@@ -258,23 +251,15 @@ def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", out=None, bac
 
     With ``renormalize=True``, or ``"auto"`` on rows that are probabilities (entries in
     [0, 1], sum within 1e-3 of 1; decided per row), negatives are zeroed and the row is
-    divided by its sum; a row that would sum to zero keeps its noiseless values. An int
-    `seed` gives substream 0 of that seed (the same noise each call); ``seed=None`` is
-    unpredictable. Float32 noise is computed in float32; float64 noise is the float32
+    divided by its sum; a row that would sum to zero keeps its noiseless values. `seed`:
+    an int (substream 0: the same noise each call), a :class:`~mlsec_kernels.rng.Generator`
+    (its next substream) or None (unpredictable). Float32 noise is computed in float32; float64 noise is the float32
     normal widened, times scale.
 
     Reference: :func:`mlsec_kernels.reference.output.gaussian_noise`.
     """
-    step = GaussianNoise(scale, seed, renormalize) if seed is not None else None
-    if step is None:
-        _real(scale, "scale")
-        if renormalize not in _RENORM or isinstance(renormalize, int) and not isinstance(renormalize, bool):
-            raise ValueError(f"renormalize must be 'auto', True or False, got {renormalize!r}")
-        key, sub = _secret.draw()
-        prog = ((_GN, scale, key, sub, _RENORM[renormalize]),)
-    else:
-        prog = (step._encode(),)
-    return _run(p, prog, out, backend)
+    key, sub = seed_and_substream(seed)
+    return _run(p, ((_GN, scale, key, sub, _RENORM[_renorm(renormalize)]),), out, backend)
 
 
 def round(p, *, decimals=3, out=None, backend="auto"):  # noqa: A001 (the NumPy name)

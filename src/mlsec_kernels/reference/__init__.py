@@ -5,6 +5,10 @@ same name computes. Every backend is tested against these; users can read them t
 what an op does.
 """
 from .perturb import fgsm
-from . import output
+from . import rng
+from .rng import random_start
 
-__all__ = ["fgsm", "output"]
+__all__ = ["fgsm"]
+__all__ += ["rng", "random_start"]
+from . import output
+__all__ += ["output"]

@@ -1,0 +1,58 @@
+// Random start (Madry et al., ICLR 2018): out = clip(x0 + u, lo, hi), u uniform in volume
+// over the eps-ball of the norm. One call, one substream; the word mapping is in
+// docs/rng.md:
+//   stream element f = row*d + j (word f % 4 of block f / 4) feeds element j of row:
+//     inf: u = eps * (2*U[0,1) - 1)
+//     l2:  z = the stream's standard normal f (spec pairs); u = z * eps * R / ||z||
+//     l1:  E = -log U(0,1] from the top 24 bits, sign from bit 0; u = +-E * eps / S
+//   block kExtra + row, word 0, feeds the row's extra draw:
+//     l2:  R = U(0,1]^(1/d) = exp(log(U) / d)     l1: E_{d+1} = -log U(0,1]
+// with ||z||^2 and S = sum_j E_j + E_{d+1} summed in double in cpp/reduce.hpp's order.
+#pragma once
+#include "common.hpp"
+#include "philox.hpp"
+
+namespace mlsec {
+enum class Norm { inf, l1, l2 };
+constexpr u64 kExtraBlock = u64(1) << 63;  // far above any array's element blocks
+
+// Element k of block b (the block holding stream element f = 4b + k).
+template <Norm N> MLSEC_HD float start_draw(const Block& b, int k) {
+  if (N == Norm::inf) return uniform_co(b.w[k]) * 2.0f - 1.0f;
+  if (N == Norm::l1) {
+    const float e = 0.0f - log_f32(uniform_oc(b.w[k]));
+    return (b.w[k] & 1u) ? -e : e;
+  }
+  const int k0 = k & 2;
+  float ze, zo;
+  box_muller(b.w[k0], b.w[k0 + 1], &ze, &zo);
+  return (k & 1) ? zo : ze;
+}
+
+template <Norm N> MLSEC_HD float start_draw_at(const Philox& p, u64 f) { return start_draw<N>(p.block(f >> 2), int(f & 3)); }
+
+// The row's term of the canonical sum: z^2 (l2) or |draw| = E (l1).
+template <Norm N> MLSEC_HD double start_term(float v) {
+  const double dv = double(v);
+  return N == Norm::l2 ? dv * dv : (dv < 0 ? -dv : dv);
+}
+
+// What the row's draws are multiplied by, from the canonical sum of their terms.
+template <Norm N> MLSEC_HD double start_scale(const Philox& p, i64 row, i64 d, double sum, double eps) {
+  const u32 w = p.block(kExtraBlock + u64(row)).w[0];
+  const float lu = log_f32(uniform_oc(w));
+  if (N == Norm::l2) {
+    const float r = exp_f32(lu / float(d));
+    return sum > 0.0 ? eps * double(r) / sqrt(sum) : 0.0;
+  }
+  const double s = sum + double(0.0f - lu);
+  return s > 0.0 ? eps / s : 0.0;
+}
+
+template <class T> MLSEC_HD T start_elem(T x, float draw, T scale, T lo, T hi) { return clampv(x + T(draw) * scale, lo, hi); }
+
+template <class T>
+void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi);
+template <class T>
+void random_start_cuda(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi, void* stream);
+}  // namespace mlsec
