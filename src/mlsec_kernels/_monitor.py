@@ -135,14 +135,22 @@ class ExtractionMonitor:
             raise ValueError(f"predicted_labels must have one label per query: {y.shape[0]} vs {q.shape[0]}")
         cl = self._clients.setdefault(client_id, _Client())
         start = cl.queries
+        # Distances to the stored sets and within the batch come from two matrix products
+        # per class; the queries are then taken in arrival order (the sets, and the memory
+        # cap shared by all classes, depend on it).
+        pre, pos = {}, np.empty(len(y), np.int64)
         for label in dict.fromkeys(y.tolist()):
-            self._observe_class(cl, label, q[y == label])
+            rows = np.flatnonzero(y == label)
+            pos[rows] = np.arange(rows.size)
+            pre[label] = self._distances(cl, label, q[rows]) + ([],)
+        for i, label in enumerate(y.tolist()):
+            self._place(cl, label, q[i], pre[label], pos[i])
         cl.queries += q.shape[0]
         if -(-start // self.check_every) * self.check_every < cl.queries:  # a check point was passed
             self._test(cl)
         return cl.flag
 
-    def _observe_class(self, cl, label, q):
+    def _distances(self, cl, label, q):
         qn = np.einsum("ij,ij->i", q, q, dtype=np.float64)
         if label not in cl.sets:
             cl.sets[label] = np.empty((min(16, self.max_set_size), q.shape[1]), q.dtype)
@@ -153,20 +161,22 @@ class ExtractionMonitor:
         s, sn = cl.sets[label][:k], cl.norms[label][:k]
         to_set = np.sqrt(_sq_dists(q, qn, s, sn).min(axis=1)) if k else np.full(q.shape[0], np.inf)
         within = np.sqrt(_sq_dists(q, qn, q, qn)) if q.shape[0] > 1 else None
-        added = []  # batch rows that joined the set, in order
-        for i in range(q.shape[0]):
-            d = to_set[i]
-            if added:
-                d = min(d, float(within[i, added].min()))
-            if math.isinf(d):  # the class's first query seeds its set
-                self._store(cl, label, q[i], qn[i], 0.0)
+        return qn, to_set, within
+
+    def _place(self, cl, label, v, pre, i):
+        qn, to_set, within, added = pre  # added: this batch's rows of the class that joined the set
+        d = to_set[i]
+        if added:
+            d = min(d, float(within[i, added].min()))
+        if math.isinf(d):  # the class's first query seeds its set
+            if self._store(cl, label, v, qn[i], 0.0):
                 added.append(i)
-                continue
-            cl.dists[label].append(d)
-            if d > cl.threshold[label] and self._store(cl, label, q[i], qn[i], d):
-                added.append(i)
-                g = np.asarray(cl.set_dists[label])
-                cl.threshold[label] = max(float(g.mean() - g.std()), cl.threshold[label])
+            return
+        cl.dists[label].append(d)
+        if d > cl.threshold[label] and self._store(cl, label, v, qn[i], d):
+            added.append(i)
+            g = np.asarray(cl.set_dists[label])
+            cl.threshold[label] = max(float(g.mean() - g.std()), cl.threshold[label])
 
     def _store(self, cl, label, v, vn, d):
         if cl.stored >= self.max_set_size:
