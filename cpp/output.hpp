@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "philox.hpp"
 #include "reduce.hpp"
+#include "rng.hpp"
 
 namespace mlsec {
 enum StepKind : int { kReverseSigmoid = 0, kGaussianNoise = 1, kRound = 2, kHighConfidence = 3, kTopK = 4, kClassLabels = 5 };
@@ -33,8 +34,17 @@ struct Program {
 // Float32 log and exp from fmath.hpp (fixed operation sequences: the same bits on every
 // backend); float64 uses the platform's log and exp, which agree to a tolerance only
 // (CUDA's differ from glibc's in the last place).
-MLSEC_HD float log_t(float x) { return x > 0.0f && x < INFINITY ? log_f32(x) : (x == 0.0f ? -INFINITY : (x == INFINITY ? x : NAN)); }
-MLSEC_HD float exp_t(float x) { return x != x ? x : exp_f32(x); }
+// log for x = 0, NaN or a positive normal float (the odds ratios of reverse_sigmoid);
+// the selects come after log_f32, whose argument must stay a plain value for GCC to
+// vectorise the loop. exp_f32 never sees a NaN.
+MLSEC_HD float log_t(float x) {
+  const float r = log_f32(x);
+  return x == 0.0f ? -INFINITY : (x == x ? r : x);
+}
+MLSEC_HD float exp_t(float x) {
+  const float r = exp_f32(x == x ? x : 0.0f);
+  return x == x ? r : x;
+}
 MLSEC_HD double log_t(double x) { return log(x); }
 MLSEC_HD double exp_t(double x) { return exp(x); }
 MLSEC_HD float rint_t(float x) { return rintf(x); }
@@ -107,9 +117,17 @@ template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
   }
 }
 
-// Calls f(j, z) for the standard normals of stream elements e0 .. e0+c-1, one Philox
-// block (four normals) at a time.
+// Calls f(j, z) for the standard normals of stream elements e0 .. e0+c-1. The CPU build
+// walks whole blocks through rng.hpp's philox_span, which GCC vectorises across blocks;
+// nvcc takes the plain loop. Same numbers either way.
 template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F&& f) {
+#if !defined(__CUDACC__)
+  philox_span(ph, StreamPos{e0 / 4, u32(e0 % 4)}, c, [&](i64 pos, const Block& b, int k0, int k1) {
+    float z[4];
+    normals_of(b, z);
+    for (int k = k0; k < k1; ++k) f(pos + k, z[k]);
+  });
+#else
   u64 b = e0 / 4;
   int k = int(e0 % 4);
   for (i64 j = 0; j < c; ++b, k = 0) {
@@ -117,6 +135,7 @@ template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F
     normals_of(ph.block(b), z);
     for (; k < 4 && j < c; ++k, ++j) f(j, z[k]);
   }
+#endif
 }
 
 // x + scale*z; with renormalisation, negatives zeroed and the row divided by its sum, a
@@ -158,11 +177,8 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
 // ReverseSigmoid on the row, renormalised; a row with no mass left comes out uniform.
 template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st) {
   const T beta = T(st.a), gamma = T(st.b);
-  // The term writes q as it sums it: each element is visited exactly once.
-  const double total = row_sum<1>(c, [&](i64 j) {
-    x[j] = reverse_sigmoid_elem(x[j], beta, gamma);
-    return Sums<1>{{double(x[j])}};
-  }).v[0];
+  for (i64 j = 0; j < c; ++j) x[j] = reverse_sigmoid_elem(x[j], beta, gamma);
+  const double total = row_sum<1>(c, [&](i64 j) { return Sums<1>{{double(x[j])}}; }).v[0];
   const T inv = total != 0.0 ? T(1.0 / total) : T(0);
   for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? x[j] * inv : T(1.0 / double(c));
 }

@@ -34,8 +34,8 @@ def exp_t(x):
 @overload(log_t)
 def _log_t(x):
     if x == types.float32:
-        inf, nan, zero = np.float32(np.inf), np.float32(np.nan), np.float32(0)
-        return lambda x: (log_f32(x) if x > zero and x < inf else (-inf if x == zero else (x if x == inf else nan)))
+        inf, zero = np.float32(np.inf), np.float32(0)
+        return lambda x: -inf if x == zero else (log_f32(x) if x == x else x)
     return lambda x: np.log(x)
 
 
