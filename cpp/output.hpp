@@ -10,7 +10,6 @@
 #include "common.hpp"
 #include "philox.hpp"
 #include "reduce.hpp"
-#include "rng.hpp"
 
 namespace mlsec {
 enum StepKind : int { kReverseSigmoid = 0, kGaussianNoise = 1, kRound = 2, kHighConfidence = 3, kTopK = 4, kClassLabels = 5 };
@@ -117,19 +116,38 @@ template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
   }
 }
 
-// Calls f(j, z) for the standard normals of stream elements e0 .. e0+c-1. The CPU build
-// walks whole blocks through rng.hpp's philox_span, which GCC vectorises across blocks;
-// nvcc takes the plain loop. Same numbers either way.
-template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F&& f) {
 #if !defined(__CUDACC__)
-  philox_span(ph, StreamPos{e0 / 4, u32(e0 % 4)}, c, [&](i64 pos, const Block& b, int k0, int k1) {
-    float z[4];
-    normals_of(b, z);
-    for (int k = k0; k < k1; ++k) f(pos + k, z[k]);
-  });
-#else
+constexpr int kNormalBlocks = 16;
+
+// The 64 normals of blocks b0 .. b0+15 in element order, computed lane-wise (all Philox
+// blocks, then all Box-Muller pairs) so that GCC vectorises both loops across blocks.
+inline void normals_batch(const Philox& ph, u64 b0, float* z) {
+  u32 w[4][kNormalBlocks];
+  for (int i = 0; i < kNormalBlocks; ++i) {
+    const Block b = ph.block(b0 + u64(i));
+    for (int k = 0; k < 4; ++k) w[k][i] = b.w[k];
+  }
+  for (int i = 0; i < kNormalBlocks; ++i) {
+    box_muller(w[0][i], w[1][i], &z[4 * i], &z[4 * i + 1]);
+    box_muller(w[2][i], w[3][i], &z[4 * i + 2], &z[4 * i + 3]);
+  }
+}
+#endif
+
+// Calls f(j, z) for the standard normals of stream elements e0 .. e0+c-1 (the CPU in
+// batches of 64, the GPU a block at a time: the same numbers).
+template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F&& f) {
   u64 b = e0 / 4;
   int k = int(e0 % 4);
+#if !defined(__CUDACC__)
+  float z[4 * kNormalBlocks];
+  for (i64 j = 0; j < c; b += kNormalBlocks, k = 0) {
+    normals_batch(ph, b, z);
+    const i64 take = std::min<i64>(4 * kNormalBlocks - k, c - j);
+    for (i64 t = 0; t < take; ++t) f(j + t, z[k + t]);
+    j += take;
+  }
+#else
   for (i64 j = 0; j < c; ++b, k = 0) {
     float z[4];
     normals_of(ph.block(b), z);
@@ -139,8 +157,7 @@ template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F
 }
 
 // x + scale*z; with renormalisation, negatives zeroed and the row divided by its sum, a
-// row summing to zero left noiseless. The noise is drawn twice rather than stored: the
-// kernels own no scratch row, and the first pass must not overwrite an aliased input.
+// row summing to zero left noiseless (so the sum pass must not overwrite the row).
 template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const Step& st) {
   const Philox ph = Philox::make(st.seed, st.substream);
   const u64 e0 = u64(row) * u64(c);
@@ -154,24 +171,28 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
     normals_span(ph, e0, c, [&](i64 j, float z) { x[j] = x[j] + scale * T(z); });
     return;
   }
+  // One 1024-element chunk of noise at a time in nz, summed in reduce.hpp's order; a row
+  // longer than a chunk draws its noise again for the write.
+  float nz[kChunk];
+  i64 c0 = 0;  // the chunk in nz
+  const auto draw = [&](i64 len) { normals_span(ph, e0 + u64(c0), len, [&](i64 j, float z) { nz[j] = z; }); };
+  const auto noisy = [&](i64 i) {
+    const T v = x[i] + scale * T(nz[i - c0]);
+    return v > T(0) ? v : T(0);
+  };
   double total = 0.0;
-  for (i64 c0 = 0; c0 < c; c0 += kChunk) {  // row_sum's order, with the noise drawn a chunk at a time
-    const i64 len = c0 + kChunk < c ? kChunk : c - c0;
-    double lane[kLanes] = {};
-    normals_span(ph, e0 + u64(c0), len, [&](i64 j, float z) {
-      const T v = x[c0 + j] + scale * T(z);
-      lane[j % kLanes] += double(v > T(0) ? v : T(0));
-    });
-    for (int h = kLanes / 2; h > 0; h /= 2)
-      for (int l = 0; l < h; ++l) lane[l] += lane[l + h];
-    total += lane[0];
+  for (c0 = 0; c0 < c; c0 += kChunk) {
+    const i64 c1 = c - c0 < kChunk ? c : c0 + kChunk;
+    draw(c1 - c0);
+    total += chunk_sum<1>(c0, c1, [&](i64 i) { return Sums<1>{{double(noisy(i))}}; }).v[0];
   }
   if (!(total > 0.0)) return;
   const T inv = T(1.0 / total);
-  normals_span(ph, e0, c, [&](i64 j, float z) {
-    const T v = x[j] + scale * T(z);
-    x[j] = (v > T(0) ? v : T(0)) * inv;
-  });
+  for (c0 = 0; c0 < c; c0 += kChunk) {
+    const i64 c1 = c - c0 < kChunk ? c : c0 + kChunk;
+    if (c > kChunk) draw(c1 - c0);
+    for (i64 i = c0; i < c1; ++i) x[i] = noisy(i) * inv;
+  }
 }
 
 // ReverseSigmoid on the row, renormalised; a row with no mass left comes out uniform.
