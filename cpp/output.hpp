@@ -79,14 +79,24 @@ constexpr int kSmallK = 32;
 // memory on any backend.
 template <class T> MLSEC_HD u64 kth_key(const T* x, i64 c, i64 k, i64* greater) {
   if (k <= kSmallK) {
-    u64 top[kSmallK];
+    u64 top[kSmallK], keys[16];
     i64 have = 0;
-    for (i64 j = 0; j < c; ++j) {
-      const u64 v = rank_key(double(x[j]));
-      if (have == k && v <= top[k - 1]) continue;
-      i64 i = have < k ? have++ : k - 1;
-      for (; i > 0 && top[i - 1] < v; --i) top[i] = top[i - 1];
-      top[i] = v;
+    for (i64 j0 = 0; j0 < c; j0 += 16) {  // 16 keys at a time, vectorised; most blocks hold no candidate
+      const int len = c - j0 < 16 ? int(c - j0) : 16;
+      const u64 bar = have == k ? top[k - 1] : 0;
+      bool any = have < k;
+      for (int i = 0; i < len; ++i) {
+        keys[i] = rank_key(double(x[j0 + i]));
+        any |= keys[i] > bar;
+      }
+      if (!any) continue;
+      for (int m = 0; m < len; ++m) {
+        const u64 v = keys[m];
+        if (have == k && v <= top[k - 1]) continue;
+        i64 i = have < k ? have++ : k - 1;
+        for (; i > 0 && top[i - 1] < v; --i) top[i] = top[i - 1];
+        top[i] = v;
+      }
     }
     *greater = 0;
     for (i64 i = 0; i < k; ++i) *greater += top[i] > top[k - 1];
@@ -110,8 +120,17 @@ template <class T> MLSEC_HD u64 kth_key(const T* x, i64 c, i64 k, i64* greater) 
 template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
   i64 greater;
   const u64 t = kth_key(x, c, k, &greater);
-  i64 last = 0, ties = k - greater;  // the kept entries equal to t end at index `last`
-  for (i64 j = 0; j < c; ++j)
+  // The kept entries equal to t end at index `last`: whole 16-blocks are counted in
+  // vectorised passes until the block holding the last kept tie.
+  i64 last = 0, ties = k - greater, j0 = 0;
+  for (;; j0 += 16) {
+    const i64 j1 = c - j0 < 16 ? c : j0 + 16;
+    i64 eq = 0;
+    for (i64 j = j0; j < j1; ++j) eq += rank_key(double(x[j])) == t;
+    if (eq >= ties) break;
+    ties -= eq;
+  }
+  for (i64 j = j0;; ++j)
     if (rank_key(double(x[j])) == t && --ties == 0) {
       last = j;
       break;
