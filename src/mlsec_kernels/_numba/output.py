@@ -12,7 +12,7 @@ from numba.extending import intrinsic, overload
 from ._util import parts
 from .fmath import exp_f32, log_f32
 from .philox import block, box_muller, key
-from .reduce import CHUNK, LANES, row_sum
+from .reduce import row_sum
 
 # Step kinds and renormalisation modes, as in cpp/output.hpp.
 REVERSE_SIGMOID, GAUSSIAN_NOISE, ROUND, HIGH_CONFIDENCE, TOP_K, CLASS_LABELS = range(6)
@@ -173,6 +173,12 @@ def _as_impl(z, like):
 
 
 @numba.njit(inline="always")
+def _noisy_term(ctx, j):
+    x, e0, scale, zero, key4 = ctx
+    return np.float64(_noisy(x, j, e0 + j, scale, zero, key4, True))
+
+
+@numba.njit(inline="always")
 def gaussian_noise_row(x, row, scale, mode, key4, consts):
     c = x.shape[0]
     one, zero = consts[2], consts[4]
@@ -185,18 +191,7 @@ def gaussian_noise_row(x, row, scale, mode, key4, consts):
         for j in range(c):
             x[j] = _noisy(x, j, e0 + j, scale, zero, key4, False)
         return
-    total = 0.0
-    lane = np.empty(LANES, dtype=np.float64)
-    for c0 in range(0, c, CHUNK):
-        lane[:] = 0.0
-        for j in range(c0, min(c, c0 + CHUNK)):
-            lane[(j - c0) % LANES] += np.float64(_noisy(x, j, e0 + j, scale, zero, key4, True))
-        h = LANES // 2
-        while h > 0:
-            for l in range(h):
-                lane[l] += lane[l + h]
-            h //= 2
-        total += lane[0]
+    total = row_sum(_noisy_term, (x, e0, scale, zero, key4), c)
     if not total > 0.0:
         return
     inv = _as(1.0 / total, zero)
@@ -204,7 +199,7 @@ def gaussian_noise_row(x, row, scale, mode, key4, consts):
         x[j] = _noisy(x, j, e0 + j, scale, zero, key4, True) * inv
 
 
-def _rows(p, out, kinds, ints, reals, reals64, keys, consts, nparts):
+def _rows(p, out, kinds, ints, reals, keys, consts, nparts):
     n, c = p.shape
     lo, hi, one, half, zero = consts[0], consts[1], consts[2], consts[3], consts[4]
     for part in prange(nparts):
@@ -266,7 +261,7 @@ def output(p, steps, out):
     with np.errstate(over="ignore"):
         consts = np.array([1e-9, 1.0 - 1e-9, 1.0, 0.5, 0.0], dtype=p.dtype)
         k = parts(p.size)
-        (_serial if k == 1 else _parallel)(p, out, kinds, ints, reals.astype(p.dtype), reals, keys, consts, k)
+        (_serial if k == 1 else _parallel)(p, out, kinds, ints, reals.astype(p.dtype), keys, consts, k)
 
 
 def power_of_ten(n: int) -> float:
