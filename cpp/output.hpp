@@ -61,7 +61,17 @@ template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
 template <class T> MLSEC_HD T round_elem(T x, T f) { return rint_t(x * f) / f; }
 
 // A total order for ranking (top-k, argmax): NaN above everything, as np.argmax has it,
-// and -0 equal to +0. Selects only after the bit move, so that the loops vectorise.
+// and -0 equal to +0; keys as wide as the data. Selects only after the bit move, so that
+// the loops vectorise.
+MLSEC_HD u32 rank_key(float v) {
+#if defined(__CUDA_ARCH__)
+  const u32 b = __float_as_uint(v);
+#else
+  const u32 b = __builtin_bit_cast(u32, v);
+#endif
+  const u32 sign = u32(1) << 31, key = (b >> 31) ? ~b : (b | sign);
+  return v != v ? ~u32(0) : (v == 0.0f ? sign : key);
+}
 MLSEC_HD u64 rank_key(double v) {
 #if defined(__CUDA_ARCH__)
   const u64 b = u64(__double_as_longlong(v));
@@ -71,27 +81,29 @@ MLSEC_HD u64 rank_key(double v) {
   const u64 sign = u64(1) << 63, key = (b >> 63) ? ~b : (b | sign);
   return v != v ? ~u64(0) : (v == 0.0 ? sign : key);
 }
+template <class T> using Key = decltype(rank_key(T()));
 
 constexpr int kSmallK = 32;
 
 // The k-th largest key of the row (1 <= k <= c) and how many keys exceed it: a sorted
 // buffer for small k, else a bisection on the key space (64 counting passes); no scratch
 // memory on any backend.
-template <class T> MLSEC_HD u64 kth_key(const T* x, i64 c, i64 k, i64* greater) {
+template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greater) {
   if (k <= kSmallK) {
-    u64 top[kSmallK], keys[16];
+    Key<T> top[kSmallK], keys[16];
     i64 have = 0;
     for (i64 j0 = 0; j0 < c; j0 += 16) {  // 16 keys at a time, vectorised; most blocks hold no candidate
       const int len = c - j0 < 16 ? int(c - j0) : 16;
-      const u64 bar = have == k ? top[k - 1] : 0;
-      bool any = have < k;
+      const Key<T> bar = have == k ? top[k - 1] : 0;
+      int above = 0;  // an int count, not a bool: GCC vectorises only the former
       for (int i = 0; i < len; ++i) {
-        keys[i] = rank_key(double(x[j0 + i]));
-        any |= keys[i] > bar;
+        const Key<T> v = rank_key(x[j0 + i]);
+        keys[i] = v;
+        above += v > bar;
       }
-      if (!any) continue;
+      if (above == 0 && have == k) continue;
       for (int m = 0; m < len; ++m) {
-        const u64 v = keys[m];
+        const Key<T> v = keys[m];
         if (have == k && v <= top[k - 1]) continue;
         i64 i = have < k ? have++ : k - 1;
         for (; i > 0 && top[i - 1] < v; --i) top[i] = top[i - 1];
@@ -102,16 +114,16 @@ template <class T> MLSEC_HD u64 kth_key(const T* x, i64 c, i64 k, i64* greater) 
     for (i64 i = 0; i < k; ++i) *greater += top[i] > top[k - 1];
     return top[k - 1];
   }
-  u64 lo = 0, hi = ~u64(0);  // invariant: count(key >= lo) >= k
+  Key<T> lo = 0, hi = Key<T>(~Key<T>(0));  // invariant: count(key >= lo) >= k
   while (lo < hi) {
-    const u64 mid = lo + (hi - lo) / 2 + 1;
+    const Key<T> mid = lo + (hi - lo) / 2 + 1;
     i64 cnt = 0;
-    for (i64 j = 0; j < c; ++j) cnt += rank_key(double(x[j])) >= mid;
+    for (i64 j = 0; j < c; ++j) cnt += rank_key(x[j]) >= mid;
     if (cnt >= k) lo = mid;
     else hi = mid - 1;
   }
   *greater = 0;
-  for (i64 j = 0; j < c; ++j) *greater += rank_key(double(x[j])) > lo;
+  for (i64 j = 0; j < c; ++j) *greater += rank_key(x[j]) > lo;
   return lo;
 }
 
@@ -119,24 +131,24 @@ template <class T> MLSEC_HD u64 kth_key(const T* x, i64 c, i64 k, i64* greater) 
 // one_hot writes 1 for the kept ones. k = 1 with one_hot is the class label.
 template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
   i64 greater;
-  const u64 t = kth_key(x, c, k, &greater);
+  const Key<T> t = kth_key(x, c, k, &greater);
   // The kept entries equal to t end at index `last`: whole 16-blocks are counted in
   // vectorised passes until the block holding the last kept tie.
   i64 last = 0, ties = k - greater, j0 = 0;
   for (;; j0 += 16) {
     const i64 j1 = c - j0 < 16 ? c : j0 + 16;
     i64 eq = 0;
-    for (i64 j = j0; j < j1; ++j) eq += rank_key(double(x[j])) == t;
+    for (i64 j = j0; j < j1; ++j) eq += rank_key(x[j]) == t;
     if (eq >= ties) break;
     ties -= eq;
   }
   for (i64 j = j0;; ++j)
-    if (rank_key(double(x[j])) == t && --ties == 0) {
+    if (rank_key(x[j]) == t && --ties == 0) {
       last = j;
       break;
     }
   for (i64 j = 0; j < c; ++j) {
-    const u64 v = rank_key(double(x[j]));
+    const Key<T> v = rank_key(x[j]);
     const bool keep = v > t || (v == t && j <= last);
     x[j] = keep ? (one_hot ? T(1) : x[j]) : T(0);
   }
