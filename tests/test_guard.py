@@ -74,3 +74,34 @@ def test_bad_steps():
         O.Round(-2)
     with pytest.raises(ValueError, match="scale must be finite"):
         O.GaussianNoise(scale=float("inf"))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+STEP = st.one_of(
+    st.builds(O.ReverseSigmoid, st.floats(0.01, 3), st.floats(0.01, 3)),
+    st.builds(O.GaussianNoise, st.floats(0, 0.5), st.integers(0, 2**64 - 1), st.sampled_from(["auto", True, False])),
+    st.builds(O.Round, st.integers(0, 6)),
+    st.builds(O.HighConfidence, st.floats(0, 1)),
+    st.builds(O.TopK, st.integers(1, 2), st.booleans()),
+    st.just(O.ClassLabels()),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p=hnp.arrays(st.sampled_from([np.float32, np.float64]), st.tuples(st.integers(0, 5), st.integers(2, 40)),
+                 elements=st.floats(-2, 2, width=32)),
+    steps=st.lists(STEP, max_size=4),
+)
+def test_properties(p, steps):
+    """Any batch and program: C++ and Numba give the same bits, and the fused Guard is the steps one by one."""
+    enc = tuple(s._encode() for s in steps)
+    runs = [O._run(p, enc, None, b) for b in ("cpp", "numba")]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    want = p.copy()
+    for e in enc:
+        want = O._run(want, (e,), None, "cpp")
+    np.testing.assert_array_equal(runs[0], want)
+    assert runs[0].shape == p.shape and runs[0].dtype == p.dtype

@@ -228,10 +228,18 @@ class Guard:
         if len(steps) > _MAX_STEPS:
             raise ValueError(f"a Guard takes at most {_MAX_STEPS} steps, got {len(steps)}")
         self.steps = steps
-        self._static = None if any(isinstance(s, GaussianNoise) for s in steps) else tuple(s._encode() for s in steps)
+        # Encoded once; only a noise step is encoded per call (it takes a fresh substream).
+        self._noise = [i for i, s in enumerate(steps) if isinstance(s, GaussianNoise)]
+        self._prog = [s._encode() if not isinstance(s, GaussianNoise) else None for s in steps]
+        self._static = tuple(self._prog) if not self._noise else None
 
     def __call__(self, p, *, out=None, backend="auto"):
-        prog = self._static if self._static is not None else tuple(s._encode() for s in self.steps)
+        prog = self._static
+        if prog is None:
+            parts = self._prog.copy()
+            for i in self._noise:
+                parts[i] = self.steps[i]._encode()
+            prog = tuple(parts)
         return _run(p, prog, out, backend)
 
     def __repr__(self):
