@@ -23,8 +23,7 @@ from collections import deque
 
 import numpy as np
 
-_SQRT2 = math.sqrt(2.0)
-# Acklam's rational approximation of the normal quantile, refined by one Halley step.
+# Acklam's rational approximation of the normal quantile.
 _A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
 _B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01)
 _C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
@@ -32,33 +31,34 @@ _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.7544
 
 
 def _poly(c, x):
-    r = 0.0
+    r = 0.0 * x
     for v in c:
         r = r * x + v
     return r
 
 
-def normal_quantile(p: float) -> float:
-    """Phi^-1(p) for p in (0, 1), to double precision."""
-    if p < 0.02425 or p > 1 - 0.02425:
-        q = math.sqrt(-2 * math.log(min(p, 1 - p)))
-        x = _poly(_C, q) / (_poly(_D, q) * q + 1)
-        x = x if p < 0.5 else -x
-    else:
-        q = p - 0.5
-        r = q * q
-        x = _poly(_A, r) * q / (_poly(_B, r) * r + 1)
-    e = 0.5 * math.erfc(-x / _SQRT2) - p
-    u = e * math.sqrt(2 * math.pi) * math.exp(x * x / 2)
-    return x - u / (1 + x * u / 2)
+def normal_quantile(p):
+    """Phi^-1(p) for p in (0, 1), elementwise (Acklam's rational approximation, relative
+    error below 1.2e-9: far below what the W statistic can resolve)."""
+    p = np.asarray(p, dtype=np.float64)
+    lo = np.minimum(p, 1.0 - p)
+    tail = lo < 0.02425
+    q = np.sqrt(-2.0 * np.log(np.where(tail, lo, 0.5)))
+    xt = _poly(_C, q) / (_poly(_D, q) * q + 1.0)
+    xt = np.where(p < 0.5, xt, -xt)
+    c = p - 0.5
+    r = c * c
+    xc = _poly(_A, r) * c / (_poly(_B, r) * r + 1.0)
+    return np.where(tail, xt, xc)
 
 
 @functools.lru_cache(maxsize=64)
 def _sw_coefficients(n: int) -> np.ndarray:
-    """Royston's (1992, 1995: AS R94) approximation of the Shapiro-Wilk coefficients a_1..a_n."""
+    """Royston's (1992, 1995: AS R94) approximation of the Shapiro-Wilk coefficients a_1..a_n
+    (cached: PRADA tests growing samples, but often of a size seen before)."""
     if n == 3:
         return np.array([-math.sqrt(0.5), 0.0, math.sqrt(0.5)])
-    m = np.array([normal_quantile((i - 0.375) / (n + 0.25)) for i in range(1, n + 1)])
+    m = normal_quantile((np.arange(1, n + 1) - 0.375) / (n + 0.25))
     mm = float(m @ m)
     u = 1.0 / math.sqrt(n)
     a = m / math.sqrt(mm)
