@@ -32,9 +32,9 @@ struct Program {
 
 // Float32 log and exp from fmath.hpp (fixed operation sequences: the same bits on every
 // backend); float64 uses the platform's log and exp, which agree to a tolerance only
-// (CUDA's differ from glibc's in the last place).
-// log for x = 0, NaN or a positive normal float (the odds ratios of reverse_sigmoid);
-// the selects come after log_f32, whose argument must stay a plain value for GCC to
+// (CUDA's differ from glibc's in the last place). The float32 log takes 0, NaN or a
+// positive normal float (reverse_sigmoid's odds ratios lie in [2^-24, 1e9] or are 0);
+// its selects come after log_f32, whose argument must stay a plain value for GCC to
 // vectorise the loop. exp_f32 never sees a NaN.
 MLSEC_HD float log_t(float x) {
   const float r = log_f32(x);
