@@ -305,7 +305,7 @@ def top_k(p, k, *, one_hot=False, out=None, backend="auto"):
     return _run(p, ((_TOPK, k, one_hot),), out, backend)
 
 
-def class_labels(p, *, out=None, backend="auto"):
+def class_labels(p, out=None, *, backend="auto"):
     """One-hot of each row's argmax (first index on ties), right for batches (ART's
     ClassLabels marks every row's argmax column in every row). Needs C >= 2.
 
