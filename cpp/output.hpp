@@ -85,29 +85,44 @@ template <class T> using Key = decltype(rank_key(T()));
 
 constexpr int kSmallK = 32;
 
+// Inserts v into the descending list a[0..*n) of at most k entries (the k largest so far).
+template <class K> MLSEC_HD void sorted_insert(K* a, int* n, int k, K v) {
+  if (*n == k && v <= a[k - 1]) return;
+  int i = *n < k ? (*n)++ : k - 1;
+  for (; i > 0 && a[i - 1] < v; --i) a[i] = a[i - 1];
+  a[i] = v;
+}
+
 // The k-th largest key of the row (1 <= k <= c) and how many keys exceed it: a sorted
 // buffer for small k, else a bisection on the key space (64 counting passes); no scratch
 // memory on any backend.
 template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greater) {
   if (k <= kSmallK) {
-    Key<T> top[kSmallK], keys[16];
-    i64 have = 0;
-    for (i64 j0 = 0; j0 < c; j0 += 16) {  // 16 keys at a time, vectorised; most blocks hold no candidate
-      const int len = c - j0 < 16 ? int(c - j0) : 16;
-      const Key<T> bar = have == k ? top[k - 1] : 0;
-      int above = 0;  // an int count, not a bool: GCC vectorises only the former
-      for (int i = 0; i < len; ++i) {
-        const Key<T> v = rank_key(x[j0 + i]);
-        keys[i] = v;
-        above += v > bar;
+    // Sorted insertion into top[], visiting only 16-element blocks that can hold one of
+    // the k largest: per 1024-element chunk, the keys and the block maxima (vectorised
+    // passes) and the maxima's k-th largest B, a lower bound of the row's k-th largest
+    // key; blocks whose maximum is under B (or under top[k-1] once full) are skipped.
+    Key<T> top[kSmallK], keys[kChunk], bmax[kChunk / 16], best[kSmallK];
+    int have = 0;
+    for (i64 c0 = 0; c0 < c; c0 += kChunk) {
+      const int len = int(c - c0 < kChunk ? c - c0 : kChunk), nb = (len + 15) / 16;
+      for (int j = 0; j < len; ++j) keys[j] = rank_key(x[c0 + j]);
+      for (int j = len; j < 16 * nb; ++j) keys[j] = 0;  // below every key: pads never win a block
+      for (int b = 0; b < nb; ++b) {
+        Key<T> m = 0;
+        for (int i = 0; i < 16; ++i) m = keys[16 * b + i] > m ? keys[16 * b + i] : m;
+        bmax[b] = m;
       }
-      if (above == 0 && have == k) continue;
-      for (int m = 0; m < len; ++m) {
-        const Key<T> v = keys[m];
-        if (have == k && v <= top[k - 1]) continue;
-        i64 i = have < k ? have++ : k - 1;
-        for (; i > 0 && top[i - 1] < v; --i) top[i] = top[i - 1];
-        top[i] = v;
+      Key<T> bar = 0;
+      if (nb >= k) {
+        int nbest = 0;
+        for (int b = 0; b < nb; ++b) sorted_insert(best, &nbest, int(k), bmax[b]);
+        bar = best[k - 1];
+      }
+      for (int b = 0; b < nb; ++b) {
+        if (bmax[b] < bar || (have == k && bmax[b] <= top[k - 1])) continue;
+        const int j1 = len - 16 * b < 16 ? len : 16 * b + 16;
+        for (int j = 16 * b; j < j1; ++j) sorted_insert(top, &have, int(k), keys[j]);
       }
     }
     *greater = 0;
