@@ -76,10 +76,13 @@ class Watermark:
             raise ValueError("x must have at least one axis (queries first)")
         out = np.empty((x.shape[0], 32), np.uint8)
         if _backend._cpu is not None:
-            _backend._cpu.hmac_sha256(self.key, x.reshape(x.shape[0], -1) if x.size else x.reshape(x.shape[0], 0), out)
-        else:
-            for i in range(x.shape[0]):
-                out[i] = np.frombuffer(hmac.new(self.key, x[i].tobytes(), hashlib.sha256).digest(), np.uint8)
+            try:
+                _backend._cpu.hmac_sha256(self.key, x.reshape(x.shape[0], -1), out)
+                return out
+            except _backend._cpu.Fallback:  # e.g. big-endian data: hashed as it is, in Python
+                pass
+        for i in range(x.shape[0]):
+            out[i] = np.frombuffer(hmac.new(self.key, x[i].tobytes(), hashlib.sha256).digest(), np.uint8)
         return out
 
     def _words(self, d):
