@@ -4,6 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
+from mlsec_kernels import _backend
 from mlsec_kernels import output as O
 
 from conftest import dev, host
@@ -98,10 +99,12 @@ STEP = st.one_of(
 def test_properties(p, steps):
     """Any batch and program: C++ and Numba give the same bits, and the fused Guard is the steps one by one."""
     enc = tuple(s._encode() for s in steps)
-    runs = [O._run(p, enc, None, b) for b in ("cpp", "numba")]
-    np.testing.assert_array_equal(runs[0], runs[1])
+    hosts = [b for b in ("cpp", "numba") if _backend.available(b)]
+    runs = [O._run(p, enc, None, b) for b in hosts]
+    for r in runs[1:]:
+        np.testing.assert_array_equal(runs[0], r)
     want = p.copy()
     for e in enc:
-        want = O._run(want, (e,), None, "cpp")
+        want = O._run(want, (e,), None, hosts[0])
     np.testing.assert_array_equal(runs[0], want)
     assert runs[0].shape == p.shape and runs[0].dtype == p.dtype

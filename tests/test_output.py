@@ -6,7 +6,7 @@ import mlsec_kernels as mk
 from mlsec_kernels import output as O
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host
+from conftest import dev, host, skip_unless
 
 SHAPES = [(1, 2), (3, 7), (5, 1000), (2, 1500), (70, 1000)]  # 1500 > one 1024 chunk; the last crosses the threading threshold
 
@@ -167,6 +167,7 @@ def test_noise_seeds():
 def test_cross_backend_bits(backend, rng):
     """The bits of the C++ backend on every backend (float32 everywhere; float64 too, but
     for reverse_sigmoid on CUDA, whose double exp/log agree to a tolerance only)."""
+    skip_unless("cpp")
     for dtype in (np.float32, np.float64):
         p = probs(rng, (9, 333), dtype)
         ops = [lambda x, b: O.gaussian_noise(x, scale=0.05, seed=3, backend=b), lambda x, b: O.round(x, decimals=4, backend=b),
