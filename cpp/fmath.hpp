@@ -31,6 +31,13 @@ MLSEC_HD float f32_from_bits(u32 u) {
 #endif
 }
 
+// floor(y) for |y| < 2^31, exact: floorf itself does not vectorise under GCC's default
+// -ftrapping-math, a truncating conversion does.
+MLSEC_HD float floor_f32(float y) {
+  const float t = float(int(y));
+  return t > y ? t - 1.0f : t;
+}
+
 // Natural log of a positive normal float (the random stream only asks for (0, 1]):
 // x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log x = log1p(m - 1) + e*ln2, ln2 split in
 // two so that e*ln2_hi is exact.
@@ -38,12 +45,9 @@ MLSEC_HD float log_f32(float x) {
   const u32 b = f32_bits(x);
   int e = int(b >> 23) - 126;  // x = m * 2^e, m in [0.5, 1)
   float m = f32_from_bits((b & 0x007fffffu) | 0x3f000000u);
-  if (m < 0.707106781186547524f) {
-    e -= 1;
-    m = m + m - 1.0f;
-  } else {
-    m = m - 1.0f;
-  }
+  const bool low = m < 0.707106781186547524f;  // branch-free, so loops of it vectorise
+  e -= int(low);
+  m = (low ? m + m : m) - 1.0f;
   const float z = m * m;
   float y = 7.0376836292e-2f;
   y = y * m - 1.1514610310e-1f;
@@ -64,7 +68,11 @@ MLSEC_HD float log_f32(float x) {
 // e^x for x in [-87, 88] (clamped there): x = n*ln2 + r, |r| <= ln2/2, 2^n by bits.
 MLSEC_HD float exp_f32(float x) {
   x = clampv(x, -87.0f, 88.0f);
-  const float n = floorf(1.44269504088896341f * x + 0.5f);
+  // n = floor(y), as an int and a float: floor_f32's select of two floats followed by
+  // int(n) keeps GCC from vectorising loops of exp_f32; this is the same n.
+  const float y = 1.44269504088896341f * x + 0.5f;
+  const int ni = int(y) - (float(int(y)) > y ? 1 : 0);
+  const float n = float(ni);
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   const float z = r * r;
@@ -75,7 +83,7 @@ MLSEC_HD float exp_f32(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * z + r + 1.0f;
-  return p * f32_from_bits(u32(int(n) + 127) << 23);
+  return p * f32_from_bits(u32(ni + 127) << 23);
 }
 
 // sin(2*pi*u) and cos(2*pi*u) for u in [0, 1), reduced exactly in quarter turns (u*4 and
@@ -83,7 +91,7 @@ MLSEC_HD float exp_f32(float x) {
 // [-pi/4, pi/4] and the quadrant's rotation.
 MLSEC_HD void sincos_turn(float u, float* s, float* c) {
   const float t = u * 4.0f;
-  const float q = floorf(t + 0.5f);
+  const float q = floor_f32(t + 0.5f);
   const float x = (t - q) * 1.57079632679489662f;
   const float z = x * x;
   float ps = -1.9515295891e-4f;
@@ -94,9 +102,10 @@ MLSEC_HD void sincos_turn(float u, float* s, float* c) {
   pc = pc * z - 1.388731625493765e-3f;
   pc = pc * z + 4.166664568298827e-2f;
   const float cx = (pc * z * z - 0.5f * z) + 1.0f;
-  const int quadrant = int(q) & 3;
-  const float ss = (quadrant & 1) ? cx : sx, cc = (quadrant & 1) ? sx : cx;
-  *s = (quadrant & 2) ? -ss : ss;
-  *c = (quadrant == 1 || quadrant == 2) ? -cc : cc;
+  // quadrant q in {0, 1, 2, 3, 4 (= 0)}; float compares, so loops of it vectorise
+  const bool odd = q == 1.0f || q == 3.0f;
+  const float ss = odd ? cx : sx, cc = odd ? sx : cx;
+  *s = (q == 2.0f || q == 3.0f) ? -ss : ss;
+  *c = (q == 1.0f || q == 2.0f) ? -cc : cc;
 }
 }  // namespace mlsec

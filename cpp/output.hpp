@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "philox.hpp"
 #include "reduce.hpp"
+#include "rng.hpp"
 
 namespace mlsec {
 enum StepKind : int { kReverseSigmoid = 0, kGaussianNoise = 1, kRound = 2, kHighConfidence = 3, kTopK = 4, kClassLabels = 5 };
@@ -35,15 +36,14 @@ struct Program {
 // (CUDA's differ from glibc's in the last place). The float32 log takes 0, NaN or a
 // positive normal float (reverse_sigmoid's odds ratios lie in [2^-24, 1e9] or are 0);
 // its selects come after log_f32, whose argument must stay a plain value for GCC to
-// vectorise the loop. exp_f32 never sees a NaN.
+// vectorise the loop.
 MLSEC_HD float log_t(float x) {
   const float r = log_f32(x);
   return x == 0.0f ? -INFINITY : (x == x ? r : x);
 }
-MLSEC_HD float exp_t(float x) {
-  const float r = exp_f32(x == x ? x : 0.0f);
-  return x == x ? r : x;
-}
+// exp_f32 takes NaN only when p is NaN, and then q is NaN whatever exp returns; a NaN
+// guard here (any select around exp_f32) stops GCC vectorising the loop.
+MLSEC_HD float exp_t(float x) { return exp_f32(x); }
 MLSEC_HD double log_t(double x) { return log(x); }
 MLSEC_HD double exp_t(double x) { return exp(x); }
 MLSEC_HD float rint_t(float x) { return rintf(x); }
@@ -170,19 +170,16 @@ template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
 }
 
 #if !defined(__CUDACC__)
-constexpr int kNormalBlocks = 16;
+constexpr int kNormalBlocks = kGroup;
 
-// The 64 normals of blocks b0 .. b0+15 in element order, computed lane-wise (all Philox
-// blocks, then all Box-Muller pairs) so that GCC vectorises both loops across blocks.
+// The 64 normals of blocks b0 .. b0+15 in element order: one SIMD group of rng.hpp's
+// philox_groups, then its 32 Box-Muller pairs in a loop GCC vectorises.
 inline void normals_batch(const Philox& ph, u64 b0, float* z) {
-  u32 w[4][kNormalBlocks];
+  alignas(64) Group w[1];
+  philox_groups(ph, b0, 1, w);
   for (int i = 0; i < kNormalBlocks; ++i) {
-    const Block b = ph.block(b0 + u64(i));
-    for (int k = 0; k < 4; ++k) w[k][i] = b.w[k];
-  }
-  for (int i = 0; i < kNormalBlocks; ++i) {
-    box_muller(w[0][i], w[1][i], &z[4 * i], &z[4 * i + 1]);
-    box_muller(w[2][i], w[3][i], &z[4 * i + 2], &z[4 * i + 3]);
+    box_muller(w[0][0][i], w[0][1][i], &z[4 * i], &z[4 * i + 1]);
+    box_muller(w[0][2][i], w[0][3][i], &z[4 * i + 2], &z[4 * i + 3]);
   }
 }
 #endif

@@ -1,31 +1,53 @@
 #include "random_start.hpp"
 
+#include <vector>
+
 #include "reduce.hpp"
 #include "rng.hpp"
 
 namespace mlsec {
 namespace {
-// Writes row `row`'s elements [j0, j1) from their stream elements, draws times scale.
-template <Norm N, class T>
-void write_span(const Philox& p, const T* x, T* out, i64 row, i64 d, i64 j0, i64 j1, T scale, T lo, T hi) {
-  const i64 o = row * d + j0;
-  const T* xs = x + o;
-  T* os = out + o;
-  philox_span(p, StreamPos{u64(o) >> 2, u32(o & 3)}, j1 - j0, [=](i64 pos, const Block& b, int k0, int k1) {
-    for (int k = k0; k < k1; ++k) os[pos + k] = start_elem(xs[pos + k], start_draw<N>(b, k), scale, lo, hi);
+constexpr i64 kPiece = 4096;  // inf: draws buffered per piece (16 KiB, stays in L1)
+
+// The draws of stream elements f .. f+len-1 into draws[0 .. len).
+template <Norm N> void draw_into(const Philox& p, i64 f, i64 len, float* draws) {
+  philox_span(p, StreamPos{u64(f) >> 2, u32(f & 3)}, len, [=](i64 pos, const Block& b, int k0, int k1) {
+    float v[4];
+    start_draws<N>(b, v);
+    for (int k = k0; k < k1; ++k) draws[pos + k] = v[k];
   });
+}
+
+// x may be out (in place): element j is read before it is written, so the vectorised loop
+// is right; __restrict spares it the aliasing check that would send it to the scalar path.
+template <class T>
+MLSEC_CLONES void write_row(const T* __restrict x, T* out, const float* __restrict draws, i64 d, T scale, T lo, T hi) {
+  for (i64 j = 0; j < d; ++j) out[j] = start_elem(x[j], draws[j], scale, lo, hi);
 }
 
 template <Norm N, class T>
 void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo, T hi) {
   if (N == Norm::inf) {
-    for_each_span(n, d, [&](i64 row, i64 j0, i64 j1) { write_span<N>(p, x, out, row, d, j0, j1, T(eps[row]), lo, hi); });
+    for_each_span(n, d, [&](i64 row, i64 j0, i64 j1) {
+      float draws[kPiece];
+      for (i64 j = j0; j < j1; j += kPiece) {
+        const i64 f = row * d + j, len = std::min(kPiece, j1 - j);
+        draw_into<N>(p, f, len, draws);
+        write_row(x + f, out + f, draws, len, T(eps[row]), lo, hi);
+      }
+    });
     return;
   }
   for_each_row(n, d, [&](i64 row) {
-    const u64 f0 = u64(row * d);
-    const double sum = row_sum<1>(d, [&](i64 j) { return Sums<1>{{start_term<N>(start_draw_at<N>(p, f0 + u64(j)))}}; }).v[0];
-    write_span<N>(p, x, out, row, d, 0, d, T(start_scale<N>(p, row, d, sum, eps[row])), lo, hi);
+    // The row's draws, once, into this thread's buffer; the canonical sum and the writes
+    // read them from there.
+    thread_local std::vector<float> buf;
+    buf.resize(size_t(d));
+    float* draws = buf.data();
+    const i64 f = row * d;
+    draw_into<N>(p, f, d, draws);
+    const double sum = row_sum<1>(d, [&](i64 j) { return Sums<1>{{start_term<N>(draws[j])}}; }).v[0];
+    write_row(x + f, out + f, draws, d, T(start_scale<N>(p, row, d, sum, eps[row])), lo, hi);
   });
 }
 }  // namespace

@@ -16,20 +16,27 @@ namespace mlsec {
 enum class Norm { inf, l1, l2 };
 constexpr u64 kExtraBlock = u64(1) << 63;  // far above any array's element blocks
 
-// Element k of block b (the block holding stream element f = 4b + k).
-template <Norm N> MLSEC_HD float start_draw(const Block& b, int k) {
-  if (N == Norm::inf) return uniform_co(b.w[k]) * 2.0f - 1.0f;
-  if (N == Norm::l1) {
-    const float e = 0.0f - log_f32(uniform_oc(b.w[k]));
-    return (b.w[k] & 1u) ? -e : e;
+// The draws of the four elements of block b (stream elements 4b .. 4b+3).
+template <Norm N> MLSEC_HD void start_draws(const Block& b, float v[4]) {
+  if constexpr (N == Norm::l2) {
+    normals_of(b, v);
+  } else {
+    for (int k = 0; k < 4; ++k) {
+      if constexpr (N == Norm::inf) {
+        v[k] = uniform_co(b.w[k]) * 2.0f - 1.0f;
+      } else {
+        const float e = 0.0f - log_f32(uniform_oc(b.w[k]));
+        v[k] = (b.w[k] & 1u) ? -e : e;
+      }
+    }
   }
-  const int k0 = k & 2;
-  float ze, zo;
-  box_muller(b.w[k0], b.w[k0 + 1], &ze, &zo);
-  return (k & 1) ? zo : ze;
 }
 
-template <Norm N> MLSEC_HD float start_draw_at(const Philox& p, u64 f) { return start_draw<N>(p.block(f >> 2), int(f & 3)); }
+template <Norm N> MLSEC_HD float start_draw_at(const Philox& p, u64 f) {
+  float v[4];
+  start_draws<N>(p.block(f >> 2), v);
+  return v[f & 3];
+}
 
 // The row's term of the canonical sum: z^2 (l2) or |draw| = E (l1).
 template <Norm N> MLSEC_HD double start_term(float v) {

@@ -13,10 +13,11 @@ template <class T> struct InfOp {
   Philox p;
   T lo, hi;
   __device__ void operator()(i64 t) const {
-    const Block b = p.block(u64(t));
+    float v[4];
+    start_draws<Norm::inf>(p.block(u64(t)), v);
     for (int k = 0; k < 4; ++k) {
       const i64 f = 4 * t + k;
-      if (f < total) out[f] = start_elem(x[f], start_draw<Norm::inf>(b, k), T(eps[f / d]), lo, hi);
+      if (f < total) out[f] = start_elem(x[f], v[k], T(eps[f / d]), lo, hi);
     }
   }
 };

@@ -7,6 +7,7 @@
 #include "watermark.hpp"
 #include "random_start.hpp"
 #include "rng.hpp"
+#include "memcopy.hpp"
 
 using namespace mlsec;
 
@@ -96,6 +97,15 @@ static void py_random_start(py::handle x_, py::handle eps_, const std::string& n
   });
 }
 
+// The bench's bandwidth floor: dst[...] = src, any dtype, the bytes of one into the other.
+static void py_memcopy(py::handle src_, py::handle dst_) {
+  Host src = host(src_, "src"), dst = host(dst_, "dst", true);
+  if (src.bytes() != dst.bytes()) value_error("dst must have as many bytes as src: " + std::to_string(dst.bytes()) + " vs " + std::to_string(src.bytes()));
+  require_no_partial_overlap(dst, src, "src");
+  py::gil_scoped_release nogil;
+  memcopy_cpu(src.data(), dst.data(), src.bytes(), src.n * src.d);
+}
+
 PYBIND11_MODULE(_cpu, m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
   py::register_local_exception<Fallback>(m, "Fallback");
@@ -111,4 +121,6 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);
   m.def("random_start", &py_random_start);
+  m.attr("philox_isa") = philox_isa();
+  m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
 }

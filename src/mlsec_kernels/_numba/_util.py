@@ -1,4 +1,6 @@
 """Shared pieces of the Numba ports: the small-call threshold and flat work splits."""
+import types
+
 import numba
 import numpy as np
 
@@ -7,8 +9,14 @@ PARALLEL_MIN = 1 << 16
 
 
 def jit_pair(fn):
-    """A serial and a parallel compiled copy of `fn` (prange is a plain range in the first)."""
-    return numba.njit(cache=True)(fn), numba.njit(cache=True, parallel=True)(fn)
+    """A serial and a parallel compiled copy of `fn` (prange is a plain range in the first).
+
+    The parallel copy compiles a renamed clone: Numba's on-disk cache keys an entry by the
+    function's name and signature, not by its options, so with one name the serial copy
+    loaded the parallel build from the cache and woke the thread pool on every small call."""
+    par = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel", fn.__defaults__, fn.__closure__)
+    par.__qualname__ = fn.__qualname__ + "_parallel"
+    return numba.njit(cache=True)(fn), numba.njit(cache=True, parallel=True)(par)
 
 
 def parts(work: int) -> int:

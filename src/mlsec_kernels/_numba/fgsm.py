@@ -15,11 +15,14 @@ def _fgsm(x, g, s, lo, hi, out, nparts):
             j0 = i - r * d
             j1 = min(d, j0 + end - i)
             sr = s[r]
-            for j in range(j0, j1):
+            # 1-D slices and a 0-based loop: LLVM vectorises this one (2-D indexing in the
+            # inner loop kept it scalar, 4x slower than a plain prange loop).
+            xr, gr, orow = x[r, j0:j1], g[r, j0:j1], out[r, j0:j1]
+            for j in range(j1 - j0):
                 # x + s*sign(g), with sign(0) = 0 and sign(NaN) = NaN as in the C++ signv
-                gv = g[r, j]
-                v = x[r, j] + sr if gv > 0 else (x[r, j] - sr if gv < 0 else x[r, j] + sr * gv)
-                out[r, j] = lo if v < lo else (hi if v > hi else v)
+                gv = gr[j]
+                v = xr[j] + sr if gv > 0 else (xr[j] - sr if gv < 0 else xr[j] + sr * gv)
+                orow[j] = lo if v < lo else (hi if v > hi else v)
             i += j1 - j0
 
 

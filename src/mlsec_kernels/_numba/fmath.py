@@ -41,7 +41,7 @@ _LN2_LO, _LN2_HI, _HALF, _ONE, _ZERO = f32(-2.12194440e-4), f32(0.693359375), f3
 _E = [f32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1)]
 _E0, _E1, _E2, _E3, _E4, _E5 = _E
 _LOG2E, _XMIN, _XMAX = f32(1.44269504088896341), f32(-87.0), f32(88.0)
-_PIO2, _FOUR = f32(1.57079632679489662), f32(4.0)
+_PIO2, _TWO, _THREE, _FOUR = f32(1.57079632679489662), f32(2.0), f32(3.0), f32(4.0)
 _S0, _S1, _S2 = f32(-1.9515295891e-4), f32(8.3321608736e-3), f32(-1.6666654611e-1)
 _C0, _C1, _C2 = f32(2.443315711809948e-5), f32(-1.388731625493765e-3), f32(4.166664568298827e-2)
 
@@ -51,11 +51,9 @@ def log_f32(x):
     b = f32_bits(x)
     e = np.int64(b >> np.uint32(23)) - 126
     m = f32_from_bits(np.uint32((b & np.uint32(0x007FFFFF)) | np.uint32(0x3F000000)))
-    if m < _SQRTH:
-        e -= 1
-        m = m + m - _ONE
-    else:
-        m = m - _ONE
+    low = m < _SQRTH  # branch-free, as in C++, so loops of it vectorise
+    e -= np.int64(low)
+    m = (m + m if low else m) - _ONE
     z = m * m
     y = _L0
     y = y * m + _L1
@@ -105,9 +103,9 @@ def sincos_turn(u):
     pc = pc * z + _C1
     pc = pc * z + _C2
     cx = (pc * z * z - _HALF * z) + _ONE
-    quadrant = np.int64(q) & 3
-    ss = cx if quadrant & 1 else sx
-    cc = sx if quadrant & 1 else cx
-    s = -ss if quadrant & 2 else ss
-    c = -cc if (quadrant == 1 or quadrant == 2) else cc
+    odd = (q == _ONE) | (q == _THREE)
+    ss = cx if odd else sx
+    cc = sx if odd else cx
+    s = -ss if (q == _TWO) | (q == _THREE) else ss
+    c = -cc if (q == _ONE) | (q == _TWO) else cc
     return s, c

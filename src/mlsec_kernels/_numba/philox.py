@@ -53,6 +53,62 @@ def box_muller(we, wo):
     return r * c, r * s
 
 
+@numba.njit(cache=True, inline="always")
+def words4(w0, w1, w2, w3):
+    """A block's words as they are (visit's conv for raw words)."""
+    return w0, w1, w2, w3
+
+
+@numba.njit(cache=True, inline="always")
+def normals4(w0, w1, w2, w3):
+    """The four standard normals of a block (cpp normals_of)."""
+    z0, z1 = box_muller(w0, w1)
+    z2, z3 = box_muller(w2, w3)
+    return z0, z1, z2, z3
+
+
+GROUP = 64  # blocks per batch: the loops below vectorise across blocks (SoA words)
+
+
 @numba.njit(inline="always")
-def word(w0, w1, w2, w3, k):
-    return w0 if k == 0 else (w1 if k == 1 else (w2 if k == 2 else w3))
+def scratch_for(dtype):
+    """visit's buffers: words, values by word, values in stream order."""
+    return np.empty((4, GROUP), np.uint32), np.empty((4, GROUP), dtype), np.empty(4 * GROUP, dtype)
+
+
+@numba.njit(inline="always")
+def copy_emit(out, i0, vals, f0, count):
+    """visit's emit that stores the values: out[i0 + j] = vals[f0 + j]."""
+    for j in range(count):
+        out[i0 + j] = vals[f0 + j]
+
+
+@numba.njit
+def _convert(conv, w, z, m):
+    # its own function: inlined into visit's loop nest, LLVM stops vectorising it
+    for i in range(m):
+        z[0, i], z[1, i], z[2, i], z[3, i] = conv(w[0, i], w[1, i], w[2, i], w[3, i])
+
+
+@numba.njit(inline="always")
+def visit(conv, emit, ctx, k0, k1, s0, s1, b, lane, length, scratch):
+    """Stream elements 4*b + lane + i for i in [0, length), a batch of blocks at a time:
+    conv(w0, w1, w2, w3) gives a block's four values; emit(ctx, i0, vals, f0, count)
+    takes local elements i0 .. i0+count-1, which are vals[f0 .. f0+count-1].
+    scratch = scratch_for(dtype of conv's values). (cpp philox_span: the same walk, SoA
+    batches instead of SIMD groups.)"""
+    w, z, flat = scratch
+    nblocks = (lane + length + 3) // 4
+    q = 0
+    while q < nblocks:
+        m = min(GROUP, nblocks - q)
+        bq = b + np.uint64(q)
+        for i in range(m):
+            w[0, i], w[1, i], w[2, i], w[3, i] = block(bq + np.uint64(i), k0, k1, s0, s1)
+        _convert(conv, w, z, m)
+        for i in range(m):
+            flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3] = z[0, i], z[1, i], z[2, i], z[3, i]
+        i0 = max(0, 4 * q - lane)
+        i1 = min(length, 4 * (q + m) - lane)
+        emit(ctx, i0, flat, i0 + lane - 4 * q, i1 - i0)
+        q += m

@@ -5,39 +5,33 @@ from numba import prange
 
 from ._util import flat2, jit_pair, parts, per_row
 from .fmath import exp_f32, log_f32
-from .philox import block, box_muller, key, uniform_co, uniform_oc
+from .philox import block, copy_emit, key, normals4, scratch_for, uniform_co, uniform_oc, visit, words4
 from .reduce import row_sum
 
-NORMS = {"inf": 0, "1": 1, "2": 2}
 _EXTRA = np.uint64(1 << 63)
 _TWO, _ONE, _ZERO = np.float32(2.0), np.float32(1.0), np.float32(0.0)
 _1 = np.uint64(1)
+_PIECE = 4096  # elements per draws buffer (16 KiB: stays in L1)
+
+
+@numba.njit(cache=True, inline="always")
+def _inf(w0, w1, w2, w3):
+    return uniform_co(w0) * _TWO - _ONE, uniform_co(w1) * _TWO - _ONE, uniform_co(w2) * _TWO - _ONE, uniform_co(w3) * _TWO - _ONE
 
 
 @numba.njit(inline="always")
-def _draw1(norm, w):
-    if norm == 0:
-        return uniform_co(w) * _TWO - _ONE
+def _exp1(w):
     e = _ZERO - log_f32(uniform_oc(w))
     return -e if w & _1 else e
 
 
-@numba.njit(inline="always")
-def _draws(norm, w0, w1, w2, w3):
-    """The four per-element draws of a block (cpp start_draw)."""
-    if norm == 2:
-        z0, z1 = box_muller(w0, w1)
-        z2, z3 = box_muller(w2, w3)
-        return z0, z1, z2, z3
-    return _draw1(norm, w0), _draw1(norm, w1), _draw1(norm, w2), _draw1(norm, w3)
+NORMS = {"inf": 0, "1": 1, "2": 2}
 
 
 @numba.njit(inline="always")
 def _term(ctx, j):
-    norm, f0, k0, k1, s0, s1 = ctx
-    f = f0 + j
-    w0, w1, w2, w3 = block(np.uint64(f >> 2), k0, k1, s0, s1)
-    v = np.float64(_draws(norm, w0, w1, w2, w3)[f & 3])
+    draws, norm = ctx
+    v = np.float64(draws[j])
     return v * v if norm == 2 else abs(v)
 
 
@@ -53,57 +47,71 @@ def _scale(norm, row, d, total, eps, k0, k1, s0, s1):
 
 
 @numba.njit(inline="always")
-def _write(x, out, norm, r, j0, j1, scale, lo, hi, k0, k1, s0, s1):
-    """Row r's elements [j0, j1) from their stream elements r*d + j, block by block."""
-    f = r * x.shape[1] + j0
-    j = j0
-    while j < j1:
-        w0, w1, w2, w3 = block(np.uint64(f >> 2), k0, k1, s0, s1)
-        v = _draws(norm, w0, w1, w2, w3)
-        first = f & 3
-        last = min(4, first + j1 - j)
-        for k in range(first, last):
-            # T(draw) * scale: float32 draws widen exactly when x is float64
-            y = x[r, j + k - first] + v[k] * scale
-            out[r, j + k - first] = lo if y < lo else (hi if y > hi else y)
-        j += last - first
-        f += last - first
+def _write(ctx, i0, draws, f0, count):
+    # T(draw) * scale: float32 draws widen exactly when x is float64
+    xs, os, scale, lo, hi = ctx
+    for j in range(count):
+        y = xs[i0 + j] + draws[f0 + j] * scale
+        os[i0 + j] = lo if y < lo else (hi if y > hi else y)
 
 
-def _spans(x, out, eps, lo, hi, k0, k1, s0, s1, nparts):
+def _spans(x, out, conv, eps, lo, hi, k0, k1, s0, s1, nparts):
+    # draws a piece at a time into a buffer, then the writes: two simple loops vectorise
+    # where one fused through visit does not
     n, d = x.shape
     total = n * d
     for p in prange(nparts):
+        scratch = scratch_for(np.float32)
+        draws = np.empty(_PIECE, np.float32)
         i, end = total * p // nparts, total * (p + 1) // nparts
         while i < end:
             r = i // d
             j0 = i - r * d
-            j1 = min(d, j0 + end - i)
-            _write(x, out, 0, r, j0, j1, eps[r], lo, hi, k0, k1, s0, s1)
+            j1 = min(d, j0 + end - i, j0 + _PIECE)
+            f = r * d + j0
+            visit(conv, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, j1 - j0, scratch)
+            _write((x[r, j0:j1], out[r, j0:j1], eps[r], lo, hi), 0, draws, 0, j1 - j0)
             i += j1 - j0
 
 
-def _rows(x, out, eps, scales, norm, lo, hi, k0, k1, s0, s1):
-    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype
+def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, normals, words_of):
+    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype;
+    # normals and words_of are philox's normals4 and words4 (first-class function
+    # values must come in as arguments for the compiled code to be cacheable)
     n, d = x.shape
     for r in prange(n):
-        total = row_sum(_term, (norm, r * d, k0, k1, s0, s1), d)
+        draws = np.empty(d, np.float32)
+        f = r * d
+        if norm == 2:
+            visit(normals, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.float32))
+        else:
+            # raw words first: with the sign taken from the same word, LLVM leaves a fused
+            # loop scalar, and vectorises this one
+            words = np.empty(d, np.uint32)
+            visit(words_of, copy_emit, words, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.uint32))
+            for j in range(d):
+                draws[j] = _exp1(words[j])
+        total = row_sum(_term, (draws, norm), d)
         scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
-        _write(x, out, norm, r, 0, d, scales[r], lo, hi, k0, k1, s0, s1)
+        _write((x[r], out[r], scales[r], lo, hi), 0, draws, 0, d)
+
 
 _spans_serial, _spans_parallel = jit_pair(_spans)
 _rows_serial, _rows_parallel = jit_pair(_rows)
 
 
 def random_start(x0, eps, norm, seed, substream, lo, hi, out):
+    if x0.size == 0:
+        return
     x2, o2 = flat2(x0), flat2(out)
     t = x0.dtype.type
     k0, k1, s0, s1 = key(seed, substream)
     nparts = parts(x0.size)
-    if NORMS[norm] == 0:
+    code = NORMS[norm]
+    if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
-        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, e, t(lo), t(hi), k0, k1, s0, s1, nparts)
+        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, nparts)
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
-        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, e, scales, NORMS[norm], t(lo), t(hi), k0, k1, s0, s1)
+        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4)

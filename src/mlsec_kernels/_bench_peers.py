@@ -1,0 +1,233 @@
+"""The peers ``mlsec-kernels bench`` measures each op against, side by side.
+
+Each peer is the code a user would write without this library, for the same arrays and
+parameters: the NumPy expression (the CuPy one on a device), a Numba ``prange`` loop
+(Numba's own compiled loop, no mlsec_kernels code), PyTorch eager and ``torch.compile``,
+and ART's helpers, each only where installed. ``make(peer, op, kw, a, out, xp)`` returns a
+zero-argument callable, or raises :class:`Unavailable` with the reason.
+"""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+
+class Unavailable(Exception):
+    """This peer cannot run this case here; the message says why."""
+
+
+def _rows(v, like):
+    """A per-sample (N,) array shaped to broadcast over the sample axes of `like`."""
+    return v.reshape((-1,) + (1,) * (like.ndim - 1))
+
+
+def _l2(xp, v):
+    return xp.sqrt(xp.sum(v.reshape(v.shape[0], -1) ** 2, axis=1))
+
+
+def project_l1_sort(xp, delta, eps):
+    """Exact Euclidean projection of each row onto the L1 ball of radius eps, by sorting
+    (Duchi, Shalev-Shwartz, Singer & Chandra, ICML 2008): the textbook NumPy version."""
+    v = delta.reshape(delta.shape[0], -1)
+    a = xp.abs(v)
+    u = -xp.sort(-a, axis=1)
+    css = xp.cumsum(u, axis=1)
+    k = xp.arange(1, v.shape[1] + 1, dtype=v.dtype)
+    cond = u - (css - eps) / k > 0
+    rho = v.shape[1] - 1 - xp.argmax(cond[:, ::-1], axis=1)
+    theta = xp.maximum((css[xp.arange(v.shape[0]), rho] - eps) / (rho + 1), 0)
+    inside = a.sum(axis=1) <= eps
+    theta = xp.where(inside, 0, theta).astype(v.dtype)
+    return (xp.sign(v) * xp.maximum(a - theta[:, None], 0)).reshape(delta.shape)
+
+
+def _project(xp, d, eps, norm, out=None):
+    if norm == "inf":
+        return xp.clip(d, -eps, eps, out=out)
+    if norm == 2:
+        scale = xp.minimum(1, eps / xp.maximum(_l2(xp, d), 1e-12)).astype(d.dtype)
+        return xp.multiply(d, _rows(scale, d), out=out)
+    p = project_l1_sort(xp, d, eps)
+    if out is None:
+        return p
+    out[...] = p
+    return out
+
+
+def _l1_direction(xp, g, sparsity):
+    """Sparse L1 descent direction (Tramer & Boneh 2019): sign(g) on the coordinates whose
+    |g| reaches the row's `sparsity` quantile, scaled to unit L1 norm."""
+    a = xp.abs(g.reshape(g.shape[0], -1))
+    q = xp.quantile(a, sparsity, axis=1, keepdims=True)
+    keep = a >= q
+    e = xp.sign(g.reshape(a.shape)) * keep
+    return (e / xp.maximum(keep.sum(axis=1, keepdims=True), 1).astype(g.dtype)).reshape(g.shape)
+
+
+def numpy_peer(op, kw, a, out, xp):
+    """The array-library expression (NumPy on the host, CuPy on a device)."""
+    lo, hi = 0.0, 1.0
+    if op == "fgsm":
+        return lambda: xp.clip(a["x"] + kw["eps"] * xp.sign(a["grad"]), lo, hi, out=out)
+    if op == "pgd_step":
+        norm, x, x0, g = kw["norm"], a["x"], a["x0"], a["grad"]
+        if norm == "inf":
+            direction = lambda: xp.sign(g)  # noqa: E731
+        elif norm == 2:
+            direction = lambda: g / _rows(xp.maximum(_l2(xp, g), 1e-12).astype(g.dtype), g)  # noqa: E731
+        else:
+            direction = lambda: _l1_direction(xp, g, kw.get("l1_sparsity", 0.99))  # noqa: E731
+        return lambda: xp.clip(x0 + _project(xp, x + kw["step"] * direction() - x0, kw["eps"], norm), lo, hi, out=out)
+    if op == "project":
+        return lambda: _project(xp, a["delta"], kw["eps"], kw["norm"], out)
+    if op == "random_start":
+        if kw["norm"] != "inf":
+            raise Unavailable("the NumPy peer covers norm='inf' only (uniform in the box)")
+        x0, eps = a["x0"], kw["eps"]
+        rng = xp.random.default_rng(0)
+        return lambda: xp.clip(x0 + (rng.random(x0.shape, dtype=x0.dtype) * (2 * eps) - eps), lo, hi, out=out)
+    if op in ("rng.uniform", "rng.normal"):
+        rng = xp.random.default_rng(0)
+        draw = rng.random if op == "rng.uniform" else rng.standard_normal
+        return lambda: draw(dtype=out.dtype, out=out)
+    raise Unavailable(f"no NumPy peer for {op}")
+
+
+# Numba's own parallel loops: what a Numba user writes for the two simplest ops.
+_numba_loops = {}
+
+
+def _numba_loop(name):
+    if not _numba_loops:
+        from numba import njit, prange
+
+        @njit(parallel=True, cache=True)
+        def fgsm(x, g, eps, lo, hi, out):
+            for i in prange(x.size):
+                v = x[i] + eps * np.sign(g[i])
+                out[i] = min(max(v, lo), hi)
+
+        @njit(parallel=True, cache=True)
+        def pgd_inf(x, x0, g, step, eps, lo, hi, out):
+            for i in prange(x.size):
+                d = min(max(x[i] + step * np.sign(g[i]) - x0[i], -eps), eps)
+                out[i] = min(max(x0[i] + d, lo), hi)
+
+        _numba_loops.update(fgsm=fgsm, pgd_inf=pgd_inf)
+    return _numba_loops[name]
+
+
+def numba_peer(op, kw, a, out, xp):
+    if xp is not np:
+        raise Unavailable("host only")
+    if importlib.util.find_spec("numba") is None:
+        raise Unavailable("numba is not installed")
+    t = out.dtype.type
+    flat = {k: v.reshape(-1) for k, v in a.items()}
+    o = out.reshape(-1)
+    if op == "fgsm":
+        k = _numba_loop("fgsm")
+        return lambda: k(flat["x"], flat["grad"], t(kw["eps"]), t(0), t(1), o)
+    if op == "pgd_step" and kw["norm"] == "inf":
+        k = _numba_loop("pgd_inf")
+        return lambda: k(flat["x"], flat["x0"], flat["grad"], t(kw["step"]), t(kw["eps"]), t(0), t(1), o)
+    raise Unavailable("Numba prange peers exist for fgsm and pgd_step norm=inf only")
+
+
+def _torch():
+    if importlib.util.find_spec("torch") is None:
+        raise Unavailable("PyTorch is not installed")
+    import torch
+
+    return torch
+
+
+def _torch_expr(torch, op, kw):
+    """The PyTorch code for one case: a function of the input tensors (by name) and out."""
+    norm, eps = kw.get("norm"), kw.get("eps")
+
+    def per_row(v, like):
+        return v.view((-1,) + (1,) * (like.dim() - 1))
+
+    def project(d, out=None):
+        if norm == "inf":
+            return torch.clamp(d, -eps, eps, out=out)
+        n = d.flatten(1).norm(dim=1).clamp_min(1e-12)
+        return torch.mul(d, per_row(torch.clamp(eps / n, max=1.0), d), out=out)
+
+    if op == "fgsm":
+        return lambda x, grad, out=None: torch.clamp(x + eps * torch.sign(grad), 0.0, 1.0, out=out)
+    if op == "pgd_step" and norm in ("inf", 2):
+        def pgd(x, x0, grad, out=None):
+            if norm == "inf":
+                step = torch.sign(grad)
+            else:
+                step = grad / per_row(grad.flatten(1).norm(dim=1).clamp_min(1e-12), grad)
+            return torch.clamp(x0 + project(x + kw["step"] * step - x0), 0.0, 1.0, out=out)
+
+        return pgd
+    if op == "project" and norm in ("inf", 2):
+        return lambda delta, out=None: project(delta, out)
+    if op == "random_start" and norm == "inf":
+        return lambda x0, out=None: torch.clamp(x0 + torch.empty_like(x0).uniform_(-eps, eps), 0.0, 1.0, out=out)
+    if op in ("rng.uniform", "rng.normal"):
+        draw = torch.rand if op == "rng.uniform" else torch.randn
+        return lambda out=None: draw(out.shape, dtype=out.dtype, device=out.device, out=out)
+    raise Unavailable(f"no PyTorch peer for {op} {'norm=' + str(norm) if norm else ''}".strip())
+
+
+def _tensors(torch, a, out, xp):
+    conv = torch.from_numpy if xp is np else (lambda v: torch.as_tensor(v, device="cuda"))
+    return {k: conv(v) for k, v in a.items()}, conv(out)
+
+
+def torch_peer(op, kw, a, out, xp):
+    torch = _torch()
+    if xp is not np and not torch.cuda.is_available():
+        raise Unavailable("this PyTorch build has no CUDA")
+    f = _torch_expr(torch, op, kw)
+    t, o = _tensors(torch, a, out, xp)
+    return lambda: f(**t, out=o)
+
+
+def torch_compile_peer(op, kw, a, out, xp):
+    torch = _torch()
+    if op.startswith("rng.") or op == "random_start":
+        raise Unavailable("torch.compile is not measured on random draws")
+    if xp is not np and not torch.cuda.is_available():
+        raise Unavailable("this PyTorch build has no CUDA")
+    f = torch.compile(_torch_expr(torch, op, kw), dynamic=False)
+    t, _ = _tensors(torch, a, out, xp)
+    return lambda: f(**t)  # compiled graphs allocate their result (out= breaks fusion)
+
+
+def art_peer(op, kw, a, out, xp):
+    if xp is not np:
+        raise Unavailable("host only")
+    if importlib.util.find_spec("art") is None:
+        raise Unavailable("ART (adversarial-robustness-toolbox) is not installed")
+    if op != "project":
+        raise Unavailable("ART's attacks need an estimator (a model); its projection helper is the primitive compared")
+    import inspect
+
+    from art.utils import projection
+
+    norm = np.inf if kw["norm"] == "inf" else kw["norm"]
+    extra = {"suboptimal": False} if norm == 1 and "suboptimal" in inspect.signature(projection).parameters else {}
+    return lambda: np.copyto(out, projection(a["delta"], kw["eps"], norm, **extra))
+
+
+HOST_ONLY = ("numba-prange", "art")  # not tried on device arrays at all
+
+PEERS = {
+    "numpy": numpy_peer,
+    "numba-prange": numba_peer,
+    "torch": torch_peer,
+    "torch.compile": torch_compile_peer,
+    "art": art_peer,
+}
+
+
+def make(peer, op, kw, a, out, xp):
+    return PEERS[peer](op, kw, a, out, xp)

@@ -1,0 +1,70 @@
+"""The ``mlsec-kernels`` command: arguments, the table, the JSON document. Tiny sizes
+(the hidden ``--size-scale``) keep it quick; no timing is asserted."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+import mlsec_kernels as mk
+from mlsec_kernels import bench
+from mlsec_kernels.__main__ import main
+
+TINY = ["--size-scale", "0.02"]  # 1-sample batches
+
+
+def test_bench_quick_writes_table_and_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--ops", "fgsm", "--peers", "numpy", "--json", str(path), *TINY]) == 0
+    printed = capsys.readouterr().out
+    for column in ("op", "backend", "median", "GB/s", "x floor", "vs numpy"):
+        assert column in printed
+    doc = json.loads(path.read_text())
+    assert {"machine", "settings", "results", "skipped", "calibration", "notes"} <= doc.keys()
+    assert {"cpu_model", "cpu_count", "threads", "versions", "backends", "command"} <= doc["machine"].keys()
+    assert doc["machine"]["versions"]["numpy"]
+    assert doc["machine"]["command"].startswith("mlsec-kernels bench --quick")
+    assert {r["op"] for r in doc["results"]} == {"fgsm"}
+    ran = {r["backend"] for r in doc["results"] if r["kind"] == "mlsec"}
+    assert ran == {b for b in ("cpp", "numba") if mk.backends()[b] == "ok"}
+    for r in doc["results"]:
+        assert r["median_ms"] > 0 and r["GBps"] > 0 and r["x_floor"] > 0
+        assert r["bytes"] == 3 * 4 * math.prod(r["shape"])  # x and grad read, out written
+        if r["kind"] == "mlsec":
+            assert set(r["speedup"]) == {"numpy"}
+            assert r["max_abs_diff_vs_numpy"] <= 1e-6  # the peer computes the same thing
+    assert {c["side"] for c in doc["calibration"]} == {"host"}
+    assert any(r["label"] == "latency" and r["shape"] == [1, 1000] for r in doc["results"])
+
+
+def test_missing_op_is_skipped_with_reason(monkeypatch, capsys):
+    monkeypatch.delattr(mk, "fgsm")
+    assert main(["bench", "--quick", "--ops", "fgsm", "--peers", "numpy", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "mlsec_kernels.fgsm is not in this build" in out
+
+
+def test_every_case_names_an_op_and_its_arguments():
+    for case in bench.cases():
+        assert case.op in {"fgsm", "pgd_step", "project", "random_start", "rng.uniform", "rng.normal"}
+        assert set(case.inputs) <= set(case.pos)
+        assert set(case.pos) - set(case.inputs) <= set(case.kw) | {"shape"}
+    quick = {c.id: c for c in bench.cases(quick=True)}
+    assert quick["project-norm1-8x150528"].notes  # the smaller sort-based case says so
+
+
+def test_bad_arguments(capsys):
+    assert main(["bench", "--ops", "nosuchop"]) == 2
+    assert "unknown op" in capsys.readouterr().err
+    assert main(["bench", "--backend", "gpu"]) == 2
+    assert main(["bench", "--peers", "jax"]) == 2
+    assert "--peers: choose from" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([])
+
+
+def test_backends_subcommand_and_module_entry_point():
+    r = subprocess.run([sys.executable, "-m", "mlsec_kernels", "backends"], capture_output=True, text=True, check=True)
+    for name in ("cpp", "numba", "cuda"):
+        assert name in r.stdout
