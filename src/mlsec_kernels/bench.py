@@ -84,6 +84,11 @@ _PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"):
           ("project", "inf"): _ELEMENTWISE + ("art",), ("project", 2): _ELEMENTWISE + ("art",),
           ("project", 1): ("numpy", "art"), ("random_start", "inf"): ("numpy", "torch"),
           ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch")}
+# Output defences: a server's one-row call and a (4096, 1000) batch; ART's formulas as NumPy.
+OUTPUT_BATCH = (4096, 1000)
+OUTPUT_OPS = (("reverse_sigmoid", {"beta": 1.0, "gamma": 0.1}), ("gaussian_noise", {"scale": 0.2, "seed": 0}),
+              ("round", {"decimals": 3}), ("high_confidence", {"cutoff": 0.25}), ("top_k", {"k": 5}), ("class_labels", {}))
+_PEERS.update({(f"output.{op}", None): ("numpy",) for op, _ in OUTPUT_OPS})
 NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its projection helper "
          "(art.utils.projection) is compared, on project",)
 
@@ -112,6 +117,10 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
         out.append(_case("random_start", {"norm": norm, "eps": EPS[norm], "seed": 0}, img, ("x0",), ("x0", "eps")))
     for op in ("rng.uniform", "rng.normal"):
         out.append(_case(op, {"seed": 0}, img, (), ("shape",)))
+    for op, kw in OUTPUT_OPS:
+        pos = ("p", "k") if op == "top_k" else ("p",)
+        out.append(_case(f"output.{op}", kw, _scaled(OUTPUT_BATCH, size_scale), ("p",), pos))
+        out.append(_case(f"output.{op}", kw, LATENCY, ("p",), pos, label="latency"))
     return out
 
 
@@ -253,7 +262,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
 def _agreement(case, entries, out, ws):
     """Max |backend - NumPy peer| for deterministic ops: the peers compute the same thing."""
     peer = entries.get("numpy") or entries.get("cupy")
-    if peer is None or case.op == "random_start" or case.op.startswith("rng."):
+    if peer is None or case.op in ("random_start", "output.gaussian_noise") or case.op.startswith("rng."):
         return {}
     peer[1]["fn"]()
     ref = out.copy()

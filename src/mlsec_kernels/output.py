@@ -84,7 +84,7 @@ def _check(prog, c):
 
 
 def _run(p, prog, out, backend):
-    if _FAST and backend == "auto" and type(p) is np.ndarray:
+    if type(p) is np.ndarray and ((_FAST and backend == "auto") or (backend == "cpp" and _cpu is not None)):
         try:
             o = np.empty_like(p) if out is None else out
             _cpu.output(p, prog, o)
