@@ -93,27 +93,52 @@ template <class K> MLSEC_HD void sorted_insert(K* a, int* n, int k, K v) {
   a[i] = v;
 }
 
+// The keys of x[0 .. len) (len <= kChunk) and the maxima of their 16-element blocks,
+// in two passes GCC vectorises (a max reduction over keys computed in the same loop does
+// not); returns the number of blocks. Pads get key 0, below every value's key.
+template <class T> MLSEC_HD int chunk_keys(const T* x, int len, Key<T>* keys, Key<T>* bmax) {
+  const int nb = (len + 15) / 16;
+  for (int j = 0; j < len; ++j) keys[j] = rank_key(x[j]);
+  for (int j = len; j < 16 * nb; ++j) keys[j] = 0;
+  for (int b = 0; b < nb; ++b) {
+    Key<T> m = 0;
+    for (int i = 0; i < 16; ++i) m = keys[16 * b + i] > m ? keys[16 * b + i] : m;
+    bmax[b] = m;
+  }
+  return nb;
+}
+
+// The first index of the row's largest key (np.argmax's answer).
+template <class T> MLSEC_HD i64 argmax_row(const T* x, i64 c) {
+  Key<T> keys[kChunk], bmax[kChunk / 16], best = 0;
+  i64 at = 0;
+  for (i64 c0 = 0; c0 < c; c0 += kChunk) {
+    const int nb = chunk_keys(x + c0, int(c - c0 < kChunk ? c - c0 : kChunk), keys, bmax);
+    int b = 0;
+    for (int i = 1; i < nb; ++i) b = bmax[i] > bmax[b] ? i : b;
+    if (c0 > 0 && bmax[b] <= best) continue;
+    int j = 16 * b;
+    while (keys[j] != bmax[b]) ++j;
+    best = bmax[b];
+    at = c0 + j;
+  }
+  return at;
+}
+
 // The k-th largest key of the row (1 <= k <= c) and how many keys exceed it: a sorted
-// buffer for small k, else a bisection on the key space (64 counting passes); no scratch
-// memory on any backend.
+// buffer for small k, else a bisection on the key space (32 or 64 counting passes); no
+// scratch memory beyond a chunk on any backend.
 template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greater) {
   if (k <= kSmallK) {
     // Sorted insertion into top[], visiting only 16-element blocks that can hold one of
-    // the k largest: per 1024-element chunk, the keys and the block maxima (vectorised
-    // passes) and the maxima's k-th largest B, a lower bound of the row's k-th largest
-    // key; blocks whose maximum is under B (or under top[k-1] once full) are skipped.
+    // the k largest: per 1024-element chunk, the block maxima's k-th largest B bounds the
+    // row's k-th largest key from below; blocks whose maximum is under B (or under
+    // top[k-1] once full) are skipped.
     Key<T> top[kSmallK], keys[kChunk], bmax[kChunk / 16], best[kSmallK];
     int have = 0;
     for (i64 c0 = 0; c0 < c; c0 += kChunk) {
-      const int len = int(c - c0 < kChunk ? c - c0 : kChunk), nb = (len + 15) / 16;
-      for (int j = 0; j < len; ++j) keys[j] = rank_key(x[c0 + j]);
-      for (int j = len; j < 16 * nb; ++j) keys[j] = 0;  // below every key: pads never win a block
-      for (int b = 0; b < nb; ++b) {
-        Key<T> m = 0;
-        for (int i = 0; i < 16; ++i) m = keys[16 * b + i] > m ? keys[16 * b + i] : m;
-        bmax[b] = m;
-      }
-      Key<T> bar = 0;
+      const int len = int(c - c0 < kChunk ? c - c0 : kChunk), nb = chunk_keys(x + c0, len, keys, bmax);
+    Key<T> bar = 0;
       if (nb >= k) {
         int nbest = 0;
         for (int b = 0; b < nb; ++b) sorted_insert(best, &nbest, int(k), bmax[b]);
@@ -145,6 +170,13 @@ template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greate
 // Keeps the k largest entries of the row (ties: lower index first), zeroing the rest;
 // one_hot writes 1 for the kept ones. k = 1 with one_hot is the class label.
 template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
+  if (k == 1) {  // class labels and top-1: the first argmax, the rest zeroed
+    const i64 at = argmax_row(x, c);
+    const T v = one_hot ? T(1) : x[at];
+    for (i64 j = 0; j < c; ++j) x[j] = T(0);
+    x[at] = v;
+    return;
+  }
   i64 greater;
   const Key<T> t = kth_key(x, c, k, &greater);
   // The kept entries equal to t end at index `last`: whole 16-blocks are counted in
