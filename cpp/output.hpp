@@ -125,20 +125,27 @@ template <class T> MLSEC_HD i64 argmax_row(const T* x, i64 c) {
   return at;
 }
 
-// The k-th largest key of the row (1 <= k <= c) and how many keys exceed it: a sorted
-// buffer for small k, else a bisection on the key space (32 or 64 counting passes); no
-// scratch memory beyond a chunk on any backend.
-template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greater) {
+// Where the k largest entries of a row are: every key above t, and the entries equal to
+// t up to index `last` (ties go to the lower index).
+template <class K> struct Cut {
+  K t;
+  i64 last;
+};
+
+// Small k: sorted insertion of (key, index) into top[], visiting only 16-element blocks
+// that can hold one of the k largest: per 1024-element chunk, the block maxima's k-th
+// largest B bounds the row's k-th largest key from below; blocks whose maximum is under B
+// (or under top[k-1] once full) are skipped. Equal keys keep the earlier index, so top[]
+// ends as exactly the kept entries. Large k: a bisection on the key space (32 or 64
+// counting passes), then a scan for the last kept tie. No scratch beyond a chunk.
+template <class T> MLSEC_HD Cut<Key<T>> top_k_cut(const T* x, i64 c, i64 k) {
   if (k <= kSmallK) {
-    // Sorted insertion into top[], visiting only 16-element blocks that can hold one of
-    // the k largest: per 1024-element chunk, the block maxima's k-th largest B bounds the
-    // row's k-th largest key from below; blocks whose maximum is under B (or under
-    // top[k-1] once full) are skipped.
     Key<T> top[kSmallK], keys[kChunk], bmax[kChunk / 16], best[kSmallK];
+    i64 at[kSmallK];
     int have = 0;
     for (i64 c0 = 0; c0 < c; c0 += kChunk) {
       const int len = int(c - c0 < kChunk ? c - c0 : kChunk), nb = chunk_keys(x + c0, len, keys, bmax);
-    Key<T> bar = 0;
+      Key<T> bar = 0;
       if (nb >= k) {
         int nbest = 0;
         for (int b = 0; b < nb; ++b) sorted_insert(best, &nbest, int(k), bmax[b]);
@@ -147,12 +154,19 @@ template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greate
       for (int b = 0; b < nb; ++b) {
         if (bmax[b] < bar || (have == k && bmax[b] <= top[k - 1])) continue;
         const int j1 = len - 16 * b < 16 ? len : 16 * b + 16;
-        for (int j = 16 * b; j < j1; ++j) sorted_insert(top, &have, int(k), keys[j]);
+        for (int j = 16 * b; j < j1; ++j) {
+          const Key<T> v = keys[j];
+          if (v < bar || (have == k && v <= top[k - 1])) continue;  // under B: never among the k
+          int i = have < k ? have++ : int(k) - 1;
+          for (; i > 0 && top[i - 1] < v; --i) top[i] = top[i - 1], at[i] = at[i - 1];
+          top[i] = v, at[i] = c0 + j;
+        }
       }
     }
-    *greater = 0;
-    for (i64 i = 0; i < k; ++i) *greater += top[i] > top[k - 1];
-    return top[k - 1];
+    Cut<Key<T>> cut{top[k - 1], 0};
+    for (i64 i = 0; i < k; ++i)
+      if (top[i] == cut.t && at[i] > cut.last) cut.last = at[i];
+    return cut;
   }
   Key<T> lo = 0, hi = Key<T>(~Key<T>(0));  // invariant: count(key >= lo) >= k
   while (lo < hi) {
@@ -162,9 +176,17 @@ template <class T> MLSEC_HD Key<T> kth_key(const T* x, i64 c, i64 k, i64* greate
     if (cnt >= k) lo = mid;
     else hi = mid - 1;
   }
-  *greater = 0;
-  for (i64 j = 0; j < c; ++j) *greater += rank_key(x[j]) > lo;
-  return lo;
+  i64 ties = k, j0 = 0;  // k minus the keys above lo: the ties kept, counted off in 16-blocks
+  for (i64 j = 0; j < c; ++j) ties -= rank_key(x[j]) > lo;
+  for (;; j0 += 16) {
+    const i64 j1 = c - j0 < 16 ? c : j0 + 16;
+    i64 eq = 0;
+    for (i64 j = j0; j < j1; ++j) eq += rank_key(x[j]) == lo;
+    if (eq >= ties) break;
+    ties -= eq;
+  }
+  for (i64 j = j0;; ++j)
+    if (rank_key(x[j]) == lo && --ties == 0) return Cut<Key<T>>{lo, j};
 }
 
 // Keeps the k largest entries of the row (ties: lower index first), zeroing the rest;
@@ -177,23 +199,9 @@ template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
     x[at] = v;
     return;
   }
-  i64 greater;
-  const Key<T> t = kth_key(x, c, k, &greater);
-  // The kept entries equal to t end at index `last`: whole 16-blocks are counted in
-  // vectorised passes until the block holding the last kept tie.
-  i64 last = 0, ties = k - greater, j0 = 0;
-  for (;; j0 += 16) {
-    const i64 j1 = c - j0 < 16 ? c : j0 + 16;
-    i64 eq = 0;
-    for (i64 j = j0; j < j1; ++j) eq += rank_key(x[j]) == t;
-    if (eq >= ties) break;
-    ties -= eq;
-  }
-  for (i64 j = j0;; ++j)
-    if (rank_key(x[j]) == t && --ties == 0) {
-      last = j;
-      break;
-    }
+  const Cut<Key<T>> cut = top_k_cut(x, c, k);
+  const Key<T> t = cut.t;
+  const i64 last = cut.last;
   for (i64 j = 0; j < c; ++j) {
     const Key<T> v = rank_key(x[j]);
     const bool keep = v > t || (v == t && j <= last);
