@@ -10,20 +10,6 @@
 #include "output.hpp"
 
 namespace mlsec {
-inline double real_arg(const py::handle& h, const char* name, bool positive) {
-  if (!PyNumber_Check(h.ptr()) || PyBool_Check(h.ptr()) || PyComplex_Check(h.ptr()))
-    type_error(std::string(name) + " must be a number, got " + std::string(py::str(py::type::of(h).attr("__name__"))));
-  const double v = py::cast<double>(h);
-  if (!(positive ? v > 0.0 : v >= 0.0) || std::isinf(v))
-    value_error(std::string(name) + " must be finite and " + (positive ? "> 0" : ">= 0") + ", got " + std::string(py::str(h)));
-  return v;
-}
-
-inline i64 int_arg(const py::handle& h, const char* name) {
-  if (!PyIndex_Check(h.ptr()) || PyBool_Check(h.ptr())) type_error(std::string(name) + " must be an int, got " + std::string(py::str(py::type::of(h).attr("__name__"))));
-  return py::cast<i64>(h);
-}
-
 // NumPy's power_of_ten (np.round): exact table to 1e8, then repeated *10 in double.
 inline double power_of_ten(i64 n) {
   static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};

@@ -71,16 +71,20 @@ def _renorm(v):
 
 
 def _check(prog, c):
-    """The checks of python/output_program.hpp, for backends without it (the general path)."""
+    """The checks of python/output_program.hpp, for the general path: the program with its
+    parameters validated and made Python floats and ints (NumPy scalars included)."""
+    out = []
     for s in prog:
         if s[0] in (_RS, _CL) and c < 2:
             raise ValueError(f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)")
         if s[0] == _GN:
-            _real(s[1], "scale")
+            s = (_GN, _real(s[1], "scale")) + tuple(s[2:])
         elif s[0] in _DECODE:
-            _DECODE[s[0]](*s[1:])
+            s = _DECODE[s[0]](*s[1:])._encode()
         if s[0] == _TOPK and not 1 <= s[1] <= c:
             raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
+        out.append(s)
+    return tuple(out)
 
 
 def _run(p, prog, out, backend):
@@ -94,7 +98,7 @@ def _run(p, prog, out, backend):
     c = Call(backend, p=p)
     if len(c.shape) != 2:
         raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
-    _check(prog, c.shape[1])
+    prog = _check(prog, c.shape[1])
     c.kernel("output")(c.views[0], prog, c.output(out))
     return c.result()
 
