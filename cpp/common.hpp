@@ -35,6 +35,9 @@ struct PerSample {
   MLSEC_HD double operator[](i64 row) const { return p ? p[row] : value; }
 };
 
+// The norm of a per-sample ball, with the int codes the bindings take.
+enum class Norm : int { inf = 0, l1 = 1, l2 = 2 };
+
 inline void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }

@@ -13,7 +13,6 @@
 #include "philox.hpp"
 
 namespace mlsec {
-enum class Norm { inf, l1, l2 };
 constexpr u64 kExtraBlock = u64(1) << 63;  // far above any array's element blocks
 
 // The draws of the four elements of block b (stream elements 4b .. 4b+3).

@@ -8,6 +8,8 @@
 #include <pybind11/pybind11.h>
 
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -111,6 +113,27 @@ inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
 }
 
+// a.dt must be one of `ok`; got() names the dtype found (host and device arrays alike). The
+// message is built only on failure: this runs on every call of the fast path.
+template <class A, class G> void require_dtype(const A& a, const char* name, std::initializer_list<Dt> ok, G&& got) {
+  for (Dt d : ok)
+    if (a.dt == d) return;
+  std::string m = std::string(name) + " must be ";
+  for (Dt d : ok) m += (d == *ok.begin() ? "" : " or ") + std::string(dt_name(d));
+  type_error(m + ", got " + got());
+}
+inline void require_dtype(const Host& a, const char* name, std::initializer_list<Dt> ok) {
+  require_dtype(a, name, ok, [&] { return std::string(py::str(a.arr.dtype())); });
+}
+
+// Runs f(T{}) for float32, float64 or uint8 data (callers check the dtype first).
+template <class F> void dtype_switch(Dt dt, F&& f) {
+  if (dt == Dt::f32) f(float{});
+  else if (dt == Dt::f64) f(double{});
+  else if (dt == Dt::u8) f(std::uint8_t{});
+  else type_error("unsupported dtype");
+}
+
 // A Python int in [0, 2^64) (seeds, substreams, stream offsets).
 inline u64 u64_arg(const py::handle& h, const char* name) {
   if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) type_error(std::string(name) + " must be an int, got " + std::string(py::str(py::type::of(h).attr("__name__"))));
@@ -132,12 +155,30 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 
-// The norm of a random start: "inf", "1" or "2" (the Python layer canonicalises).
-inline Norm norm_arg(const std::string& s) {
-  if (s == "inf") return Norm::inf;
-  if (s == "1") return Norm::l1;
-  if (s == "2") return Norm::l2;
-  value_error("norm must be 'inf', 1 or 2, got '" + s + "'");
+// The norm code the Python layer passes: 0 (inf), 1 or 2.
+inline Norm norm_code(int norm) {
+  if (norm != 0 && norm != 1 && norm != 2) value_error("norm must be 'inf' (code 0), 1 or 2, got code " + std::to_string(norm));
+  return static_cast<Norm>(norm);
+}
+
+inline void require_unit(double v, const char* name) {
+  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
+}
+
+// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike.
+template <class A>
+void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
+                      double hi) {
+  require_float(x, "x");
+  require_like(x, "x", x0, "x0");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, x0, "x0");
+  require_no_partial_overlap(out, g, "grad");
+  norm_code(norm);
+  require_unit(l1_sparsity, "l1_sparsity");
+  require_clip(lo, hi);
 }
 
 // A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other

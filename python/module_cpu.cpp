@@ -8,6 +8,12 @@
 #include "random_start.hpp"
 #include "rng.hpp"
 #include "memcopy.hpp"
+#include "pgd_step.hpp"
+#include "project.hpp"
+#include "bit_depth.hpp"
+#include "images.hpp"
+#include "median_filter.hpp"
+#include "non_local_means.hpp"
 
 using namespace mlsec;
 
@@ -53,6 +59,50 @@ static void py_hmac_sha256(py::bytes key, py::handle x_, py::handle out_) {
   hmac_sha256_rows(reinterpret_cast<const unsigned char*>(k.data()), i64(k.size()), static_cast<const unsigned char*>(x.data()), x.n, row_bytes, static_cast<unsigned char*>(out.data()));
 }
 
+static void py_bit_depth(py::handle x_, int bits, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8});
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_bits(bits);
+  require_range(lo, hi);
+  py::gil_scoped_release nogil;
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    bit_depth_cpu<T>((const T*)x.data(), (T*)out.data(), x.n * x.d, bits, lo, hi);
+  });
+}
+
+// The checks median_filter and non_local_means share: layout, dtype, out.
+static Planes image_args(const Host& x, const Host& out, const std::string& layout, std::initializer_list<Dt> dts) {
+  Planes g = planes_of(shape_of(x), layout);
+  require_dtype(x, "x", dts);
+  require_like(x, "x", out, "out");
+  require_disjoint((const char*)out.data(), out.bytes(), (const char*)x.data(), x.bytes());
+  return g;
+}
+
+static void py_median_filter(py::handle x_, int h, int w, const std::string& layout, const std::string& mode, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::f64, Dt::u8});
+  require_window(h, w, g, kMaxWindow);
+  const Window win{h, w, edge_of(mode)};
+  py::gil_scoped_release nogil;
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    median_filter_cpu<T>((const T*)x.data(), (T*)out.data(), g, win);
+  });
+}
+
+static void py_non_local_means(py::handle x_, double h, int template_size, int search_size, const std::string& layout, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::u8});
+  const NlmParams prm = nlm_params(h, template_size, search_size);
+  py::gil_scoped_release nogil;
+  if (x.dt == Dt::f32) non_local_means_cpu<float>((const float*)x.data(), (float*)out.data(), g, prm);
+  else non_local_means_cpu<std::uint8_t>((const std::uint8_t*)x.data(), (std::uint8_t*)out.data(), g, prm);
+}
+
 // The rng family: out (contiguous, any shape) filled from stream elements offset, offset+1, ...
 template <class Fill> static void rng_fill(py::handle out_, py::handle seed, py::handle substream, py::handle offset, bool raw, Fill&& fill) {
   Host out = host(out_, "out", true);
@@ -81,19 +131,46 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
   });
 }
 
-static void py_random_start(py::handle x_, py::handle eps_, const std::string& norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
+static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x0"), out = host(out_, "out", true);
   require_float(x, "x0");
   require_like(x, "x0", out, "out");
   require_no_partial_overlap(out, x, "x0");
   require_clip(lo, hi);
-  const Norm nm = norm_arg(norm);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x.n);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     random_start_cpu<T>((const T*)x.data(), (T*)out.data(), x.n, x.d, eps, nm, p, T(lo), T(hi));
+  });
+}
+
+static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_) {
+  Host d = host(d_, "delta"), out = host(out_, "out", true);
+  require_float(d, "delta");
+  require_like(d, "delta", out, "out");
+  require_no_partial_overlap(out, d, "delta");
+  norm_code(norm);
+  PerSample eps = per_sample(eps_, "eps", d.n);
+  py::gil_scoped_release nogil;
+  float_switch(d.dt, [&](auto t) {
+    using T = decltype(t);
+    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, norm);
+  });
+}
+
+static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
+                        bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), x0 = host(x0_, "x0"), g = host(g_, "grad"), out = host(out_, "out", true);
+  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  PerSample step = per_sample(step_, "step", x.n), eps = per_sample(eps_, "eps", x.n);
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pgd_step_cpu<T>((const T*)x.data(), (const T*)x0.data(), (const T*)g.data(), (T*)out.data(), x.n, x.d, step, eps,
+                    norm, targeted, l1_sparsity, T(lo), T(hi));
   });
 }
 
@@ -123,4 +200,9 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("random_start", &py_random_start);
   m.attr("philox_isa") = philox_isa();
   m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
+  m.def("project", &py_project);
+  m.def("pgd_step", &py_pgd_step);
+  m.def("bit_depth", &py_bit_depth);
+  m.def("median_filter", &py_median_filter);
+  m.def("non_local_means", &py_non_local_means);
 }

@@ -5,6 +5,12 @@
 #include "output_program.hpp"
 #include "random_start.hpp"
 #include "rng.hpp"
+#include "pgd_step.hpp"
+#include "project.hpp"
+#include "bit_depth.hpp"
+#include "images.hpp"
+#include "median_filter.hpp"
+#include "non_local_means.hpp"
 
 using namespace mlsec;
 
@@ -40,6 +46,52 @@ static void py_output(py::handle p_, py::handle steps, py::handle out_, py::hand
   });
 }
 
+static void py_bit_depth(py::handle x_, int bits, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8}, [&] { return std::string(dt_name(x.dt)); });
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_bits(bits);
+  require_range(lo, hi);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    bit_depth_cuda<T>((const T*)x.ptr, (T*)out.ptr, x.n * x.d, bits, lo, hi, as_stream(stream));
+  });
+}
+
+static Planes image_args(const Dev& x, const Dev& out, const std::string& layout, std::initializer_list<Dt> dts) {
+  Planes g = planes_of(x.shape, layout);
+  require_dtype(x, "x", dts, [&] { return std::string(dt_name(x.dt)); });
+  require_like(x, "x", out, "out");
+  require_disjoint((const char*)out.ptr, out.bytes(), (const char*)x.ptr, x.bytes());
+  return g;
+}
+
+static void py_median_filter(py::handle x_, int h, int w, const std::string& layout, const std::string& mode, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::f64, Dt::u8});
+  require_window(h, w, g, kMaxWindow);
+  const Window win{h, w, edge_of(mode)};
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  dtype_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    median_filter_cuda<T>((const T*)x.ptr, (T*)out.ptr, g, win, as_stream(stream));
+  });
+}
+
+static void py_non_local_means(py::handle x_, double h, int template_size, int search_size, const std::string& layout, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  Planes g = image_args(x, out, layout, {Dt::f32, Dt::u8});
+  const NlmParams prm = nlm_params(h, template_size, search_size);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  if (x.dt == Dt::f32) non_local_means_cuda<float>((const float*)x.ptr, (float*)out.ptr, g, prm, as_stream(stream));
+  else non_local_means_cuda<std::uint8_t>((const std::uint8_t*)x.ptr, (std::uint8_t*)out.ptr, g, prm, as_stream(stream));
+}
+
 // The rng family on the device: out (contiguous, any shape) from stream element offset on.
 template <class Fill>
 static void rng_fill(py::handle out_, py::handle seed, py::handle substream, py::handle offset, bool raw, py::handle stream, Fill&& fill) {
@@ -70,13 +122,13 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
   });
 }
 
-static void py_random_start(py::handle x_, py::handle eps_, const std::string& norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_, py::handle stream) {
+static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x0"), out = dev(out_, "out", true);
   require_float(x, "x0");
   require_like(x, "x0", out, "out");
   require_no_partial_overlap(out, x, "x0");
   require_clip(lo, hi);
-  const Norm nm = norm_arg(norm);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
   if (x.n * x.d == 0) return;
@@ -84,6 +136,35 @@ static void py_random_start(py::handle x_, py::handle eps_, const std::string& n
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     random_start_cuda<T>((const T*)x.ptr, (T*)out.ptr, x.n, x.d, eps, nm, p, T(lo), T(hi), as_stream(stream));
+  });
+}
+
+static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_, py::handle stream) {
+  Dev d = dev(d_, "delta"), out = dev(out_, "out", true);
+  require_float(d, "delta");
+  require_like(d, "delta", out, "out");
+  require_no_partial_overlap(out, d, "delta");
+  norm_code(norm);
+  PerSample eps = per_sample(eps_, "eps", d);
+  if (d.n * d.d == 0) return;
+  CudaDeviceGuard on(d.device);
+  float_switch(d.dt, [&](auto t) {
+    using T = decltype(t);
+    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, norm, as_stream(stream));
+  });
+}
+
+static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
+                        bool targeted, double l1_sparsity, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), x0 = dev(x0_, "x0"), g = dev(g_, "grad"), out = dev(out_, "out", true);
+  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  PerSample step = per_sample(step_, "step", x), eps = per_sample(eps_, "eps", x);
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, norm,
+                     targeted, l1_sparsity, T(lo), T(hi), as_stream(stream));
   });
 }
 
@@ -106,4 +187,9 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);
   m.def("random_start", &py_random_start);
+  m.def("project", &py_project);
+  m.def("pgd_step", &py_pgd_step);
+  m.def("bit_depth", &py_bit_depth);
+  m.def("median_filter", &py_median_filter);
+  m.def("non_local_means", &py_non_local_means);
 }

@@ -47,7 +47,8 @@ def test_missing_op_is_skipped_with_reason(monkeypatch, capsys):
 
 def test_every_case_names_an_op_and_its_arguments():
     for case in bench.cases():
-        assert case.op in {"fgsm", "pgd_step", "project", "random_start", "rng.uniform", "rng.normal"} | {
+        assert case.op in {"fgsm", "pgd_step", "project", "random_start", "rng.uniform", "rng.normal",
+                           "bit_depth", "median_filter", "non_local_means"} | {
             f"output.{op}" for op, _ in bench.OUTPUT_OPS}
         assert set(case.inputs) <= set(case.pos)
         assert set(case.pos) - set(case.inputs) <= set(case.kw) | {"shape"}

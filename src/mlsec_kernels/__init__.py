@@ -5,14 +5,14 @@ decides the device, the result comes back in the caller's array type and dtype, 
 randomised ops draw from one counter-based stream (Philox4x32-10) that gives the same
 bits on every backend.
 """
-from ._backend import backends
-from .perturb import fgsm
-from .perturb import random_start
 from . import rng
+from ._backend import backends
+from .perturb import fgsm, pgd_step, project, random_start
 from .rng import Generator
+from .squeeze import SqueezeDetector, bit_depth, median_filter, non_local_means, squeeze_score
 
 __version__ = "0.1.0"
-__all__ = ["backends", "fgsm"]
-__all__ += ["random_start", "rng", "Generator"]
+__all__ = ["backends", "fgsm", "pgd_step", "project", "random_start", "rng", "Generator"]
+__all__ += ["SqueezeDetector", "bit_depth", "median_filter", "non_local_means", "squeeze_score"]
 from . import output
 __all__ += ["output"]

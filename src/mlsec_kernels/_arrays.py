@@ -234,3 +234,18 @@ def check_clip(clip):
     if math.isnan(lo) or math.isnan(hi) or lo > hi:
         raise ValueError(f"clip must be (low, high) with low <= high, got {clip!r}")
     return lo, hi
+
+
+NORM_CODES = {"inf": 0, "linf": 0, "2": 2, "l2": 2, "1": 1, "l1": 1}
+
+
+def check_norm(norm):
+    """The kernels' norm code: 0 for L-infinity ("inf", np.inf), 1 or 2 (int, float or str)."""
+    code = None
+    if isinstance(norm, str):
+        code = NORM_CODES.get(norm.strip().lower())
+    elif isinstance(norm, (int, float, np.integer, np.floating)) and not isinstance(norm, (bool, np.bool_)):
+        code = 0 if norm == math.inf else {1.0: 1, 2.0: 2}.get(float(norm))
+    if code is None:
+        raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {norm!r}")
+    return code

@@ -91,6 +91,9 @@ def numpy_peer(op, kw, a, out, xp):
         rng = xp.random.default_rng(0)
         draw = rng.random if op == "rng.uniform" else rng.standard_normal
         return lambda: draw(dtype=out.dtype, out=out)
+    if op == "bit_depth":  # Xu et al.'s reference (ART's formula with clip (0, 1)), in float32
+        m = out.dtype.type(2 ** kw["bits"] - 1)
+        return lambda: xp.divide(xp.rint(xp.multiply(a["x"], m, out=out), out=out), m, out=out)
     if op.startswith("output."):
         return _output_peer(op[7:], kw, a["p"], out, xp)
     raise Unavailable(f"no NumPy peer for {op}")
@@ -149,7 +152,12 @@ def _numba_loop(name):
                 d = min(max(x[i] + step * np.sign(g[i]) - x0[i], -eps), eps)
                 out[i] = min(max(x0[i] + d, lo), hi)
 
-        _numba_loops.update(fgsm=fgsm, pgd_inf=pgd_inf)
+        @njit(parallel=True, cache=True)
+        def bit_depth(x, m, out):
+            for i in prange(x.size):
+                out[i] = np.rint(x[i] * m) / m
+
+        _numba_loops.update(fgsm=fgsm, pgd_inf=pgd_inf, bit_depth=bit_depth)
     return _numba_loops[name]
 
 
@@ -167,7 +175,10 @@ def numba_peer(op, kw, a, out, xp):
     if op == "pgd_step" and kw["norm"] == "inf":
         k = _numba_loop("pgd_inf")
         return lambda: k(flat["x"], flat["x0"], flat["grad"], t(kw["step"]), t(kw["eps"]), t(0), t(1), o)
-    raise Unavailable("Numba prange peers exist for fgsm and pgd_step norm=inf only")
+    if op == "bit_depth":
+        k = _numba_loop("bit_depth")
+        return lambda: k(flat["x"], t(2 ** kw["bits"] - 1), o)
+    raise Unavailable("Numba prange peers exist for fgsm, pgd_step norm=inf and bit_depth only")
 
 
 def _torch():
@@ -206,6 +217,9 @@ def _torch_expr(torch, op, kw):
         return lambda delta, out=None: project(delta, out)
     if op == "random_start" and norm == "inf":
         return lambda x0, out=None: torch.clamp(x0 + torch.empty_like(x0).uniform_(-eps, eps), 0.0, 1.0, out=out)
+    if op == "bit_depth":  # torch.round rounds half to even, like np.rint
+        m = float(2 ** kw["bits"] - 1)
+        return lambda x, out=None: torch.div(torch.round(x * m), m, out=out)
     if op in ("rng.uniform", "rng.normal"):
         draw = torch.rand if op == "rng.uniform" else torch.randn
         return lambda out=None: draw(out.shape, dtype=out.dtype, device=out.device, out=out)
@@ -242,6 +256,16 @@ def art_peer(op, kw, a, out, xp):
         raise Unavailable("host only")
     if importlib.util.find_spec("art") is None:
         raise Unavailable("ART (adversarial-robustness-toolbox) is not installed")
+    if op == "bit_depth":
+        from art.defences.preprocessor import FeatureSqueezing
+
+        squeeze = FeatureSqueezing(clip_values=(0.0, 1.0), bit_depth=kw["bits"])
+        return lambda: np.copyto(out, squeeze(a["x"])[0])
+    if op == "median_filter":
+        from art.defences.preprocessor import SpatialSmoothing
+
+        smooth = SpatialSmoothing(window_size=kw["size"], channels_first=True)
+        return lambda: np.copyto(out, smooth(a["x"])[0])
     if op != "project":
         raise Unavailable("ART's attacks need an estimator (a model); its projection helper is the primitive compared")
     import inspect
@@ -253,7 +277,39 @@ def art_peer(op, kw, a, out, xp):
     return lambda: np.copyto(out, projection(a["delta"], kw["eps"], norm, **extra))
 
 
-HOST_ONLY = ("numba-prange", "art")  # not tried on device arrays at all
+def scipy_peer(op, kw, a, out, xp):
+    """scipy.ndimage.median_filter over each plane: what ART's SpatialSmoothing runs."""
+    if xp is not np:
+        raise Unavailable("host only")
+    if op != "median_filter":
+        raise Unavailable(f"no SciPy peer for {op}")
+    from scipy import ndimage
+
+    s = kw["size"]
+    return lambda: ndimage.median_filter(a["x"], size=(1, 1, s, s), mode="reflect", output=out)
+
+
+def opencv_peer(op, kw, a, out, xp):
+    """OpenCV run plane by plane (its own thread pool): medianBlur, fastNlMeansDenoising."""
+    if xp is not np:
+        raise Unavailable("host only")
+    if importlib.util.find_spec("cv2") is None:
+        raise Unavailable("OpenCV (cv2) is not installed")
+    import cv2
+
+    planes = a["x"].reshape((-1,) + a["x"].shape[-2:])
+    dst = out.reshape(planes.shape)
+    if op == "median_filter":
+        if kw["size"] not in (3, 5):
+            raise Unavailable("cv2.medianBlur takes float32 only with ksize 3 or 5")
+        return lambda: [cv2.medianBlur(p, kw["size"], dst=d) for p, d in zip(planes, dst)]
+    if op == "non_local_means":
+        h, t, s = kw["h"], kw["template_size"], kw["search_size"]
+        return lambda: [cv2.fastNlMeansDenoising(p, d, h, t, s) for p, d in zip(planes, dst)]
+    raise Unavailable(f"no OpenCV peer for {op}")
+
+
+HOST_ONLY = ("numba-prange", "art", "scipy", "opencv")  # not tried on device arrays at all
 
 PEERS = {
     "numpy": numpy_peer,
@@ -261,6 +317,8 @@ PEERS = {
     "torch": torch_peer,
     "torch.compile": torch_compile_peer,
     "art": art_peer,
+    "scipy": scipy_peer,
+    "opencv": opencv_peer,
 }
 
 

@@ -26,11 +26,13 @@ class Workspace:
             self.xp = np
         self._arrays: dict = {}
 
-    def array(self, name, shape):
-        key = (name, shape)
+    def array(self, name, shape, dtype="float32"):
+        key = (name, shape) if dtype == "float32" else (name, shape, dtype)
         if key not in self._arrays:
             rng = np.random.default_rng(zlib.crc32(repr(key).encode()))
-            if name in ("x", "x0"):
+            if dtype == "uint8":  # images on the 0..255 scale
+                v = rng.integers(0, 256, shape, dtype=np.uint8)
+            elif name in ("x", "x0"):
                 v = rng.random(shape, dtype=np.float32)
             elif name == "delta":
                 v = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.01)
@@ -46,7 +48,7 @@ class Workspace:
         return self._arrays[key]
 
     def inputs(self, case) -> dict:
-        return {n: self.array(n, case.shape) for n in case.inputs}
+        return {n: self.array(n, case.shape, case.dtype) for n in case.inputs}
 
     def copy_fn(self, shape):
         """A plain parallel copy of one array of `shape`: the bandwidth floor."""

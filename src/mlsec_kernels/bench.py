@@ -33,10 +33,11 @@ from ._bench_timing import Timer, Workspace
 IMAGES = (64, 3, 224, 224)  # an ImageNet batch, float32: 38.5 MB per array
 L1_ROWS = (64, 150528)
 LATENCY = (1, 1000)
+CIFAR = (64, 3, 32, 32)  # non_local_means: Xu et al.'s CIFAR-10 setting, uint8
 EPS = {"inf": 8 / 255, 2: 3.0, 1: 12.0}
 STEP = {"inf": 2 / 255, 2: 0.5, 1: 1.0}
 ALL_PEERS = tuple(peers.PEERS)
-QUICK_SKIPS_PEERS = ("torch.compile",)  # compiling costs tens of seconds per case
+QUICK_SKIPS_PEERS = ("torch.compile", "scipy")  # tens of seconds per case (compiling; SciPy's median)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Case:
     peers: tuple = ()
     label: str = ""
     notes: tuple = field(default=())
+    dtype: str = "float32"
 
     @property
     def params(self) -> str:
@@ -64,9 +66,9 @@ class Case:
         norm = [f"norm{self.kw['norm']}"] if "norm" in self.kw else []
         return "-".join([self.op] + norm + [self.label or "x".join(map(str, self.shape))])
 
-    def nbytes(self, itemsize=4) -> int:
+    def nbytes(self) -> int:
         """Bytes moved: each input read once and the output written once."""
-        return (len(self.inputs) + 1) * math.prod(self.shape) * itemsize
+        return (len(self.inputs) + 1) * math.prod(self.shape) * (1 if self.dtype == "uint8" else 4)
 
 
 def _fmt_param(v):
@@ -83,7 +85,9 @@ _PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"):
           ("pgd_step", 2): _ELEMENTWISE, ("pgd_step", 1): ("numpy",),
           ("project", "inf"): _ELEMENTWISE + ("art",), ("project", 2): _ELEMENTWISE + ("art",),
           ("project", 1): ("numpy", "art"), ("random_start", "inf"): ("numpy", "torch"),
-          ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch")}
+          ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch"),
+          ("bit_depth", None): _ELEMENTWISE + ("numba-prange", "art"), ("median_filter", None): ("scipy", "opencv", "art"),
+          ("non_local_means", None): ("opencv",)}
 # Output defences: a server's one-row call and a (4096, 1000) batch; ART's formulas as NumPy.
 OUTPUT_BATCH = (4096, 1000)
 OUTPUT_OPS = (("reverse_sigmoid", {"beta": 1.0, "gamma": 0.1}), ("gaussian_noise", {"scale": 0.2, "seed": 0}),
@@ -93,8 +97,8 @@ NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its pr
          "(art.utils.projection) is compared, on project",)
 
 
-def _case(op, kw, shape, inputs, pos, label="", notes=()):
-    return Case(op, kw, shape, inputs, pos, _PEERS.get((op, kw.get("norm")), ()), label, notes)
+def _case(op, kw, shape, inputs, pos, label="", notes=(), dtype="float32"):
+    return Case(op, kw, shape, inputs, pos, _PEERS.get((op, kw.get("norm")), ()), label, notes, dtype)
 
 
 def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
@@ -117,6 +121,15 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
         out.append(_case("random_start", {"norm": norm, "eps": EPS[norm], "seed": 0}, img, ("x0",), ("x0", "eps")))
     for op in ("rng.uniform", "rng.normal"):
         out.append(_case(op, {"seed": 0}, img, (), ("shape",)))
+    out.append(_case("bit_depth", {"bits": 5}, img, ("x",), ("x", "bits")))
+    for size in (2, 3, 5):
+        out.append(_case("median_filter", {"size": size}, img, ("x",), ("x", "size")))
+    cifar, nlm_note = _scaled(CIFAR, size_scale), ()
+    if quick:  # the Numba fallback takes over a second per full batch
+        cifar = _scaled(cifar, 1 / 8)
+        nlm_note = (f"--quick: non_local_means on {cifar[0]} images instead of {CIFAR[0]}",)
+    nlm = {"h": 2.0, "template_size": 3, "search_size": 13}
+    out.append(_case("non_local_means", nlm, cifar, ("x",), ("x",), "cifar-uint8", nlm_note, "uint8"))
     for op, kw in OUTPUT_OPS:
         pos = ("p", "k") if op == "top_k" else ("p",)
         out.append(_case(f"output.{op}", kw, _scaled(OUTPUT_BATCH, size_scale), ("p",), pos))
@@ -201,7 +214,8 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     if peer_names is None:
         peer_names = [p for p in ALL_PEERS if not (quick and p in QUICK_SKIPS_PEERS)]
         if quick:
-            rep["notes"].append("--quick: torch.compile not measured (compiling takes tens of seconds per case)")
+            rep["notes"].append("--quick: torch.compile not measured (compiling takes tens of seconds per case), "
+                                "nor SciPy's median_filter (seconds per call)")
     rep["settings"]["peers"] = list(peer_names)
     chosen = select(cases(quick, size_scale), ops)
     sides = list(dict.fromkeys(SIDES[b] for b in runs))
@@ -219,7 +233,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
         for side in sides:
             ws = workspaces.setdefault(side, Workspace(side))
             timer = timers.setdefault(side, Timer(ws, repeats, target_ms, deadline))
-            a, out = ws.inputs(case), ws.array("out", case.shape)
+            a, out = ws.inputs(case), ws.array("out", case.shape, case.dtype)
             prog.step(f"{case.id} copy ({side})")
             copy = timer.prepare(ws.copy_fn(case.shape))
             entries = {}  # name -> (kind, prepared entry)
@@ -240,10 +254,11 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
                     skip(case, b, f"{type(e).__name__}: {e}")
             prog.step(f"{case.id} timing ({side})")
             timer.rounds([copy] + [e for _, e in entries.values()])
-            floor_ms = copy["median_ms"] * case.nbytes() / (2 * out.nbytes)
+            copy_bytes = 2 * ws.array("copy_src", case.shape).nbytes
+            floor_ms = copy["median_ms"] * case.nbytes() / copy_bytes
             rep["calibration"].append({"op": case.op, "params": case.params, "side": side, "shape": list(case.shape),
-                                       "bytes": 2 * out.nbytes, "copy_ms": copy["median_ms"],
-                                       "GBps": 2 * out.nbytes / copy["median_ms"] / 1e6})
+                                       "bytes": copy_bytes, "copy_ms": copy["median_ms"],
+                                       "GBps": copy_bytes / copy["median_ms"] / 1e6})
             peer_ms = {n: e["median_ms"] for n, (kind, e) in entries.items() if kind == "peer"}
             diffs = _agreement(case, entries, out, ws)
             for name, (kind, e) in entries.items():
@@ -277,5 +292,5 @@ def _agreement(case, entries, out, ws):
 def _row(case, side, who, kind, m, floor_ms):
     nbytes = case.nbytes()
     return {"op": case.op, "params": case.params, "kw": {k: v for k, v in case.kw.items()}, "label": case.label,
-            "backend": who, "kind": kind, "side": side, "shape": list(case.shape), "dtype": "float32",
+            "backend": who, "kind": kind, "side": side, "shape": list(case.shape), "dtype": case.dtype,
             "bytes": nbytes, **{k: v for k, v in m.items() if k != "fn"}, "GBps": nbytes / m["median_ms"] / 1e6, "x_floor": m["median_ms"] / floor_ms}

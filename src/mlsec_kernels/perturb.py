@@ -13,11 +13,19 @@ import numpy as np
 
 from . import _backend
 from . import rng as _rng
-from ._arrays import Call, check_clip
+from ._arrays import Call, check_clip, check_norm
 
 _cpu = _backend._cpu
 _Fallback = _cpu.Fallback if _cpu is not None else ()
 _FAST = _backend.FAST
+
+
+# Norms the fast path recognises without parsing (check_norm handles every accepted form).
+_NORMS = {"inf": 0, np.inf: 0, 2: 2, "2": 2, 1: 1, "1": 1}
+
+
+def _fast_norm(norm):
+    return _NORMS.get(norm) if type(norm) in (str, int, float) else None
 
 
 def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="auto"):
@@ -43,16 +51,6 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
     return c.result()
 
 
-_NORMS = {"inf": "inf", "linf": "inf", "1": "1", "l1": "1", "2": "2", "l2": "2"}
-
-
-def _norm(norm) -> str:
-    key = str(norm).lower() if isinstance(norm, str) else ("inf" if norm == float("inf") else str(norm))
-    if key not in _NORMS or isinstance(norm, bool):
-        raise ValueError(f"norm must be 'inf', 1 or 2, got {norm!r}")
-    return _NORMS[key]
-
-
 def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, backend="auto"):
     """A random start for PGD (Madry et al., ICLR 2018): ``clip(x0 + u)`` with ``u``
     uniform in volume over the eps-ball of the norm, one ball per sample.
@@ -71,17 +69,85 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
 
     Reference: :func:`mlsec_kernels.reference.rng.random_start`.
     """
-    nm = _norm(norm)
     seed, substream = _rng.seed_and_substream(seed)
-    if _FAST and backend == "auto" and type(x0) is np.ndarray and clip is not None:
+    nm = _fast_norm(norm)
+    if _FAST and backend == "auto" and type(x0) is np.ndarray and clip is not None and nm is not None:
         try:
             o = np.empty_like(x0) if out is None else out
             _cpu.random_start(x0, eps, nm, seed, substream, clip[0], clip[1], o)
             return o
         except _Fallback:
             pass
+    nm = check_norm(norm)
     lo, hi = check_clip(clip)
     c = Call(backend, x0=x0)
     eps = c.per_sample(eps, "eps")
     c.kernel("random_start")(*c.views, eps, nm, seed, substream, lo, hi, c.output(out))
+    return c.result()
+
+
+def project(delta, eps, *, norm="inf", out=None, backend="auto"):
+    """Euclidean projection of each sample onto its Lp ball ``{d : ||d||_p <= eps}``.
+
+    Per sample (all axes but the first): ``norm="inf"`` clips to ``[-eps, eps]``;
+    ``norm=2`` scales by ``eps / ||d||_2`` when ``||d||_2 > eps``; ``norm=1`` is the exact
+    projection ``sign(d) * max(|d| - theta, 0)`` with ``theta`` such that the result's L1
+    norm is ``eps`` (Duchi et al., ICML 2008; Condat, Math. Program. 2016), not a rescaling.
+    Samples already inside their ball are unchanged, as are samples whose norm is not
+    finite (NaN or inf in them) under ``norm=1`` and ``2``. ``norm`` accepts ``"inf"``,
+    ``np.inf``, ``1``, ``2``, ``"1"``, ``"2"``.
+
+    Reference: :func:`mlsec_kernels.reference.project`.
+    """
+    if _FAST and backend == "auto" and type(delta) is np.ndarray:
+        code = _fast_norm(norm)
+        if code is not None:
+            try:
+                o = np.empty_like(delta) if out is None else out
+                _cpu.project(delta, eps, code, o)
+                return o
+            except _Fallback:
+                pass
+    code = check_norm(norm)
+    c = Call(backend, delta=delta)
+    eps = c.per_sample(eps, "eps")
+    c.kernel("project")(*c.views, eps, code, c.output(out))
+    return c.result()
+
+
+def pgd_step(x, x0, grad, step, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), l1_sparsity=0.99, out=None,
+             backend="auto"):
+    """One projected gradient descent step (Madry et al., ICLR 2018), fused per sample.
+
+    ``out = clip(x0 + P(x + step * dir(grad) - x0))`` with ``P`` the projection onto the
+    ``eps`` ball of ``norm`` (:func:`project`) and ``dir`` the steepest-ascent direction of
+    that norm: ``sign(g)`` (inf), ``g / ||g||_2`` (2), or for ``norm=1`` the sparse direction
+    of Tramer & Boneh (NeurIPS 2019): ``sign(g)`` on the coordinates whose ``|g|`` is at or
+    above the ``l1_sparsity`` quantile of the sample's ``|g|``, divided by their number of
+    nonzero ``g`` (unit L1 norm). The quantile is NumPy's linear one at position
+    ``q * (D - 1)``: with ``k = floor``, ``frac`` its fraction and ``a`` the ascending
+    ``|g|``, the selection is ``|g| >= a[k]`` when ``frac == 0`` or ``a[k+1] == a[k]``, else
+    ``|g| > a[k]`` (exact, so ties move together). A zero gradient gives a zero step.
+    ``targeted=True`` subtracts the step. ``step`` and ``eps`` are scalars or one value per
+    sample; ``clip=None`` leaves the result unclipped; ``out`` may alias ``x``.
+
+    Reference: :func:`mlsec_kernels.reference.pgd_step`.
+    """
+    if _FAST and backend == "auto" and type(x) is np.ndarray and clip is not None:
+        code = _fast_norm(norm)
+        if code is not None:
+            try:
+                o = np.empty_like(x) if out is None else out
+                _cpu.pgd_step(x, x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], o)
+                return o
+            except _Fallback:
+                pass
+    code = check_norm(norm)
+    q = float(l1_sparsity)
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"l1_sparsity must be in [0, 1], got {l1_sparsity!r}")
+    lo, hi = check_clip(clip)
+    c = Call(backend, x=x, x0=x0, grad=grad)
+    step, eps = c.per_sample(step, "step"), c.per_sample(eps, "eps")
+    c.kernel("pgd_step")(*c.views, step, eps, code, bool(targeted), q, lo, hi, c.output(out))
     return c.result()

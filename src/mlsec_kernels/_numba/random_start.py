@@ -25,7 +25,6 @@ def _exp1(w):
     return -e if w & _1 else e
 
 
-NORMS = {"inf": 0, "1": 1, "2": 2}
 
 
 @numba.njit(inline="always")
@@ -49,9 +48,14 @@ def _scale(norm, row, d, total, eps, k0, k1, s0, s1):
 @numba.njit(inline="always")
 def _write(ctx, i0, draws, f0, count):
     # T(draw) * scale: float32 draws widen exactly when x is float64
-    xs, os, scale, lo, hi = ctx
+    # Two loops through ys (count values of x's dtype), so that neither reads x while
+    # writing out: with x and out the same array (in place) LLVM's aliasing check would
+    # fall back to scalar code. Same arithmetic as one fused loop.
+    xs, os, ys, scale, lo, hi = ctx
     for j in range(count):
-        y = xs[i0 + j] + draws[f0 + j] * scale
+        ys[j] = xs[i0 + j] + draws[f0 + j] * scale
+    for j in range(count):
+        y = ys[j]
         os[i0 + j] = lo if y < lo else (hi if y > hi else y)
 
 
@@ -63,6 +67,7 @@ def _spans(x, out, conv, eps, lo, hi, k0, k1, s0, s1, nparts):
     for p in prange(nparts):
         scratch = scratch_for(np.float32)
         draws = np.empty(_PIECE, np.float32)
+        ys = np.empty(_PIECE, x.dtype)
         i, end = total * p // nparts, total * (p + 1) // nparts
         while i < end:
             r = i // d
@@ -70,7 +75,7 @@ def _spans(x, out, conv, eps, lo, hi, k0, k1, s0, s1, nparts):
             j1 = min(d, j0 + end - i, j0 + _PIECE)
             f = r * d + j0
             visit(conv, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, j1 - j0, scratch)
-            _write((x[r, j0:j1], out[r, j0:j1], eps[r], lo, hi), 0, draws, 0, j1 - j0)
+            _write((x[r, j0:j1], out[r, j0:j1], ys, eps[r], lo, hi), 0, draws, 0, j1 - j0)
             i += j1 - j0
 
 
@@ -93,7 +98,7 @@ def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, normals, words_of):
                 draws[j] = _exp1(words[j])
         total = row_sum(_term, (draws, norm), d)
         scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
-        _write((x[r], out[r], scales[r], lo, hi), 0, draws, 0, d)
+        _write((x[r], out[r], np.empty(d, x.dtype), scales[r], lo, hi), 0, draws, 0, d)
 
 
 _spans_serial, _spans_parallel = jit_pair(_spans)
@@ -107,7 +112,7 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     t = x0.dtype.type
     k0, k1, s0, s1 = key(seed, substream)
     nparts = parts(x0.size)
-    code = NORMS[norm]
+    code = norm
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
         (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, nparts)

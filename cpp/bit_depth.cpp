@@ -1,0 +1,17 @@
+#include "bit_depth.hpp"
+
+namespace mlsec {
+template <class T>
+MLSEC_CLONES static void bit_depth_span(const T* __restrict x, T* out, i64 len, BitDepth<T> f) {
+  for (i64 j = 0; j < len; ++j) out[j] = f(x[j]);
+}
+
+template <class T> void bit_depth_cpu(const T* x, T* out, i64 total, int bits, double lo, double hi) {
+  const BitDepth<T> f(bits, lo, hi);
+  for_each_span(1, total, [&](i64, i64 j0, i64 j1) { bit_depth_span(x + j0, out + j0, j1 - j0, f); });
+}
+
+template void bit_depth_cpu<float>(const float*, float*, i64, int, double, double);
+template void bit_depth_cpu<double>(const double*, double*, i64, int, double, double);
+template void bit_depth_cpu<std::uint8_t>(const std::uint8_t*, std::uint8_t*, i64, int, double, double);
+}  // namespace mlsec

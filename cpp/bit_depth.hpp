@@ -1,0 +1,33 @@
+// Bit-depth reduction, the first squeezer of feature squeezing (Xu, Evans & Qi, NDSS 2018).
+// With m = 2^bits - 1 and span = hi - lo (taken in double, then rounded to the data dtype as
+// NumPy rounds a Python float), in ART's FeatureSqueezing operation order:
+//   out = ((rint(((x - lo) / span) * m) / m) * span) + lo,   rint rounding half to even.
+// Float data computes in its own dtype; uint8 computes in double, then rounds the result
+// (half to even) and clamps it to [0, 255] so that it fits the dtype again.
+#pragma once
+#include <cmath>
+#include <type_traits>
+
+#include "common.hpp"
+
+namespace mlsec {
+MLSEC_HD float rintv(float v) { return rintf(v); }
+MLSEC_HD double rintv(double v) { return rint(v); }
+
+// The type the formula runs in for data of type T.
+template <class T> using bit_depth_calc = std::conditional_t<std::is_floating_point_v<T>, T, double>;
+
+template <class T> struct BitDepth {
+  using C = bit_depth_calc<T>;
+  C lo, span, m;
+  BitDepth(int bits, double lo_, double hi_) : lo(C(lo_)), span(C(hi_ - lo_)), m(C((1 << bits) - 1)) {}
+  MLSEC_HD T operator()(T x) const {
+    const C v = ((rintv(((C(x) - lo) / span) * m) / m) * span) + lo;
+    if constexpr (std::is_floating_point_v<T>) return v;
+    else return T(clampv(rintv(v), C(0), C(255)));
+  }
+};
+
+template <class T> void bit_depth_cpu(const T* x, T* out, i64 total, int bits, double lo, double hi);
+template <class T> void bit_depth_cuda(const T* x, T* out, i64 total, int bits, double lo, double hi, void* stream);
+}  // namespace mlsec

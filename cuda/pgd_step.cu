@@ -1,0 +1,74 @@
+#include "pgd_step.hpp"
+#include "samples.cuh"
+
+namespace mlsec {
+template <class T> struct PgdInfOp {
+  const T *x, *x0, *g;
+  T* out;
+  PerSample step, eps;
+  double sign;
+  T lo, hi;
+  __device__ void operator()(i64 row, i64 i) const {
+    out[i] = pgd_inf_elem(x[i], x0[i], g[i], T(sign * step[row]), T(eps[row]), lo, hi);
+  }
+};
+
+// L2 and L1: one block per sample, the same sums and formulas as cpp/pgd_step.cpp.
+template <class T> struct PgdSampleOp {
+  const T *x, *x0, *g;
+  T* out;
+  i64 d;
+  PerSample step, eps;
+  int norm;
+  double sign, q;
+  T lo, hi;
+
+  __device__ void operator()(i64 row) const {
+    const i64 o = row * d;
+    const T *xr = x + o, *x0r = x0 + o, *gr = g + o;
+    T* outr = out + o;
+    const double s = sign * step[row], e = eps[row];
+    if (norm == kNormL2) {
+      const Sums<3> sums = block_row_sum<3>(d, [&](i64 j) { return pgd_l2_term(xr[j], x0r[j], gr[j]); });
+      const L2Step<T> f = pgd_l2_factors<T>(sums, s, e);
+      for (i64 j = threadIdx.x; j < d; j += blockDim.x) outr[j] = pgd_l2_elem(xr[j], x0r[j], gr[j], f.a, f.sc, lo, hi);
+      return;
+    }
+    // The sparse direction: threshold thr on |g| and scale c (see cpp/pgd_step.cpp).
+    auto ag = [&](i64 j) { return absv(gr[j]); };
+    T thr = T(0), c;
+    if (block_count(d, [&](i64 j) { return gr[j] != gr[j]; }) > 0.0) {
+      c = T(pgd_l1_scale(s, NAN));
+    } else {
+      const QuantilePos p = quantile_pos(q, d);
+      thr = block_order_stat<T>(d, p.k, ag);
+      if (p.strict_needs_next) {
+        const T next = block_order_stat<T>(d, p.k + 1, ag);
+        if (next != thr) thr = next;
+      }
+      const T t = thr;
+      c = T(pgd_l1_scale(s, block_count(d, [&](i64 j) { return ag(j) >= t && ag(j) != T(0); })));
+    }
+    auto a = [&](i64 j) { return absv(pgd_l1_delta(xr[j], x0r[j], gr[j], c, thr)); };
+    const double l1 = block_row_sum<1>(d, [&](i64 j) { return Sums<1>{{double(a(j))}}; }).v[0];
+    const T th = finite(l1) && l1 > e ? T(block_l1_theta<T>(d, e, a)) : T(0);
+    for (i64 j = threadIdx.x; j < d; j += blockDim.x)
+      outr[j] = clampv(x0r[j] + soft_elem(pgd_l1_delta(xr[j], x0r[j], gr[j], c, thr), th), lo, hi);
+  }
+};
+
+template <class T>
+void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
+                   int norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream) {
+  const double sign = targeted ? -1.0 : 1.0;
+  if (norm == kNormInf) launch_rows(n, d, PgdInfOp<T>{x, x0, g, out, step, eps, sign, lo, hi}, stream);
+  else if (d > 0) launch_samples(n, PgdSampleOp<T>{x, x0, g, out, d, step, eps, norm, sign, l1_sparsity, lo, hi}, stream);
+}
+
+#define MLSEC_INSTANTIATE(T)                                                                                    \
+  template void pgd_step_cuda<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, int, bool, \
+                                 double, T, T, void*);
+MLSEC_INSTANTIATE(float)
+MLSEC_INSTANTIATE(double)
+#undef MLSEC_INSTANTIATE
+}  // namespace mlsec

@@ -1,0 +1,79 @@
+"""References for the feature-squeezing ops (Xu, Evans & Qi, NDSS 2018)."""
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def bit_depth(x, bits, *, clip=None):
+    """``lo + (hi-lo) * rint((x-lo)/(hi-lo) * m) / m`` with m = 2^bits - 1, in ART's order.
+
+    ``clip`` defaults to (0, 1), or (0, 255) for uint8 data, whose result is then rounded
+    half to even and clamped to [0, 255]. Float data: the op computes in the data's dtype,
+    so float32 results may differ from this float64 formula where x*m rounds onto a half.
+    """
+    u8 = np.asarray(x).dtype == np.uint8
+    lo, hi = (0.0, 255.0 if u8 else 1.0) if clip is None else (float(clip[0]), float(clip[1]))
+    x = np.asarray(x, dtype=np.float64)
+    m = float(2**bits - 1)
+    y = ((np.rint(((x - lo) / (hi - lo)) * m) / m) * (hi - lo)) + lo
+    return np.clip(np.rint(y), 0, 255) if u8 else y
+
+
+def _planes(x, layout):
+    """(P, H, W) planes of a 4-D or 5-D batch, and the inverse."""
+    x = np.asarray(x)
+    if layout == "NHWC":
+        moved = np.moveaxis(x, -1, -3)
+        return moved.reshape((-1,) + moved.shape[-2:]), lambda p: np.moveaxis(p.reshape(moved.shape), -3, -1)
+    return x.reshape((-1,) + x.shape[-2:]), lambda p: p.reshape(x.shape)
+
+
+def median_filter(x, size, *, layout="NCHW", mode="reflect"):
+    """Per-plane element of rank h*w//2 over the window rows i-h//2 .. i-h//2+h-1 (and
+    columns likewise), as scipy.ndimage.median_filter(x, size=(1, 1, h, w), mode=mode)."""
+    h, w = (size, size) if np.isscalar(size) else size
+    planes, back = _planes(x, layout)
+    pad = ((0, 0), (h // 2, h - h // 2 - 1), (w // 2, w - w // 2 - 1))
+    p = np.pad(planes.astype(np.float64), pad, mode={"reflect": "symmetric", "mirror": "reflect"}[mode])
+    win = sliding_window_view(p, (h, w), axis=(1, 2)).reshape(planes.shape + (h * w,))
+    return back(np.sort(win, axis=-1)[..., (h * w) // 2])
+
+
+def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW"):
+    """Buades, Coll & Morel (2005) per plane, OpenCV's weight form:
+    w(p, o) = exp(-mean_u (I(p+u) - I(p+o+u))^2 / h^2), out(p) = sum_o w I(p+o) / sum_o w,
+    u over the template, o over the search window, I mirrored at the edges
+    (BORDER_REFLECT_101). uint8 results are rounded half to even."""
+    u8 = np.asarray(x).dtype == np.uint8
+    planes, back = _planes(x, layout)
+    rt, rs = template_size // 2, search_size // 2
+    m = rt + rs
+    p = planes.astype(np.float64)
+    for ax in (1, 2):  # a one-pixel axis mirrors onto itself
+        p = np.pad(p, [(m, m) if a == ax else (0, 0) for a in range(3)], mode="reflect" if p.shape[ax] > 1 else "edge")
+    H, W = planes.shape[1:]
+    num = np.zeros(planes.shape)
+    den = np.zeros(planes.shape)
+    centre = p[:, rs : rs + H + 2 * rt, rs : rs + W + 2 * rt]
+    for dy in range(-rs, rs + 1):
+        for dx in range(-rs, rs + 1):
+            moved = p[:, rs + dy : rs + dy + H + 2 * rt, rs + dx : rs + dx + W + 2 * rt]
+            d = sliding_window_view((centre - moved) ** 2, (template_size, template_size), axis=(1, 2))
+            wgt = np.exp(-d.mean(axis=(-2, -1)) / (h * h))
+            num += wgt * p[:, m + dy : m + dy + H, m + dx : m + dx + W]
+            den += wgt
+    y = back(num / den)
+    return np.clip(np.rint(y), 0, 255) if u8 else y
+
+
+def squeeze_score(p, *squeezed):
+    """max over squeezers of sum |p - p_squeezed| (L1 between probability vectors), per sample."""
+    p = np.asarray(p, dtype=np.float64).reshape(len(p), -1)
+    return np.max([np.abs(p - np.asarray(q, dtype=np.float64).reshape(p.shape)).sum(axis=1) for q in squeezed], axis=0)
+
+
+def squeeze_threshold(scores, fpr):
+    """Xu et al.'s threshold: sorted(scores)[ceil(N * (1 - fpr)) - 1]."""
+    d = np.sort(np.asarray(scores, dtype=np.float64))
+    return float(d[max(math.ceil(len(d) * (1 - fpr)) - 1, 0)])

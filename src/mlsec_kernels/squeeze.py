@@ -1,0 +1,278 @@
+"""Feature squeezing (Xu, Evans & Qi, "Feature Squeezing: Detecting Adversarial Examples in
+Deep Neural Networks", NDSS 2018): squeezers that shrink the input space an attacker can
+use, and the detector that compares a model's predictions on raw and squeezed inputs.
+
+The image ops take a batch (N, C, H, W) or (N, H, W, C) (``layout``), or video
+(N, T, C, H, W) / (N, T, H, W, C), and work per channel. Like every op they take host or
+device arrays, ``backend=`` and ``out=``, and keep the input's dtype. ``median_filter`` and
+``non_local_means`` read neighbouring pixels, so their ``out`` must not overlap ``x``.
+What each op computes is written down in :mod:`mlsec_kernels.reference`.
+"""
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from . import _backend
+from ._arrays import Arr, Call
+
+_cpu = _backend._cpu
+_Fallback = _cpu.Fallback if _cpu is not None else ()
+_FAST = _backend.FAST
+_U8 = np.dtype(np.uint8)
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+MAX_WINDOW = 15  # cpp/median_filter.hpp kMaxWindow
+
+
+def _fast(op, x, out, *args):
+    """The C++ binding called directly on NumPy data; None where it asks Python to
+    normalise the arguments first (non-contiguous arrays, array-likes)."""
+    try:
+        o = np.empty_like(x) if out is None else out
+        getattr(_cpu, op)(x, *args, o)
+        return o
+    except _Fallback:
+        return None
+
+
+def _int(v, name):
+    try:
+        return operator.index(v)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {v!r}") from None
+
+
+def _float(v, name):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {v!r}") from None
+
+
+def _range(clip, dtype):
+    if clip is None:
+        return 0.0, (255.0 if dtype == _U8 else 1.0)
+    try:
+        lo, hi = (float(c) for c in clip)
+    except (TypeError, ValueError):
+        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"clip must be finite (low, high) with low < high, got {clip!r}")
+    return lo, hi
+
+
+def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
+    """Bit-depth reduction to ``bits`` bits per value (Xu et al. 2018; ART's FeatureSqueezing).
+
+    ``out = lo + (hi-lo) * rint((x-lo)/(hi-lo) * m) / m`` with ``m = 2**bits - 1`` and
+    ``rint`` rounding half to even, evaluated as ART does, operation for operation:
+    ``((rint(((x - lo) / span) * m) / m) * span) + lo`` with ``span = hi - lo``. Float data
+    computes in its own dtype (``lo`` and ``span`` rounded to it first, as NumPy rounds Python
+    floats); uint8 data computes in float64, then rounds half to even and clamps to [0, 255].
+    Values outside ``clip`` are not clipped first (as in ART). This is Xu et al.'s code and
+    ART on NumPy 1 exactly; ART on NumPy 2 promotes float32 data to float64 at ``* m`` (its
+    ``m`` is a NumPy float64 scalar), which differs by one level where ``x * m`` rounds onto
+    a half in float32 (a few values in a million for clip (0, 1)).
+
+    Parameters
+    ----------
+    x : array of float32, float64 or uint8, any shape (N, ...).
+    bits : int in 1..16.
+    clip : (lo, hi) with lo < hi; default (0, 1), or (0, 255) for uint8.
+
+    Reference: :func:`mlsec_kernels.reference.bit_depth`.
+    """
+    if _FAST and backend == "auto" and type(x) is np.ndarray and type(bits) is int:
+        o = _fast("bit_depth", x, out, bits, *_range(clip, x.dtype))
+        if o is not None:
+            return o
+    bits = _int(bits, "bits")
+    if not 1 <= bits <= 16:
+        raise ValueError(f"bits must be an integer in 1..16, got {bits}")
+    c = Call(backend, dtypes=(_F32, _F64, _U8), x=x)
+    lo, hi = _range(clip, c.dtype)
+    c.kernel("bit_depth")(c.views[0], bits, lo, hi, c.output(out))
+    return c.result()
+
+
+def _window(size):
+    if isinstance(size, (tuple, list)):
+        if len(size) != 2:
+            raise ValueError(f"size must be an int or a pair (h, w), got {size!r}")
+        return _int(size[0], "size"), _int(size[1], "size")
+    s = _int(size, "size")
+    return s, s
+
+
+def _image_call(backend, x, out, layout, dtypes):
+    """Call + the checks of python/images.hpp, for the general path."""
+    if layout not in ("NCHW", "NHWC"):
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    c = Call(backend, dtypes=dtypes, x=x)
+    if len(c.shape) not in (4, 5):
+        raise ValueError(f"x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got {len(c.shape)}-D")
+    if out is not None and not c.first.device and np.may_share_memory(Arr(out, "out").view, c.first.view):
+        raise ValueError("out must not overlap x (this op reads neighbouring pixels)")
+    hw = c.shape[-3:-1] if layout == "NHWC" else c.shape[-2:]
+    return c, hw
+
+
+def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="auto"):
+    """Median smoothing per channel over a ``size`` window (Xu et al. 2018; ART's SpatialSmoothing).
+
+    Equals ``scipy.ndimage.median_filter(x, size=(1, 1, h, w), mode=mode)`` (NCHW) bit for
+    bit: output (i, j) is the element of rank ``h*w // 2`` of the window over rows
+    ``i - h//2 .. i - h//2 + h - 1`` and columns likewise, so even windows take the upper
+    median and are anchored as SciPy anchors them. ``mode="reflect"`` extends the image by
+    repeating the edge sample (d c b a | a b c d), ``mode="mirror"`` without it
+    (d c b | a b c d, PyTorch's reflect padding). Windows holding NaN give an unspecified
+    element of the window.
+
+    Parameters
+    ----------
+    x : 4-D or 5-D array of float32, float64 or uint8.
+    size : int or (h, w), each in 1..15 and no larger than the image.
+    layout : "NCHW" (also (N, T, C, H, W)) or "NHWC" (also (N, T, H, W, C)).
+
+    Reference: :func:`mlsec_kernels.reference.median_filter`.
+    """
+    h, w = _window(size)
+    if _FAST and backend == "auto" and type(x) is np.ndarray:
+        o = _fast("median_filter", x, out, h, w, layout, mode)
+        if o is not None:
+            return o
+    c, (H, W) = _image_call(backend, x, out, layout, (_F32, _F64, _U8))
+    if not (1 <= h <= MAX_WINDOW and 1 <= w <= MAX_WINDOW):
+        raise ValueError(f"size must be in 1..{MAX_WINDOW} along each axis, got ({h}, {w})")
+    if h > H or w > W:
+        raise ValueError(f"size ({h}, {w}) is larger than the image ({H}, {W})")
+    if mode not in ("reflect", "mirror"):
+        raise ValueError(f"mode must be 'reflect' or 'mirror', got {mode!r}")
+    c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))
+    return c.result()
+
+
+def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out=None, backend="auto"):
+    """Non-local means denoising per channel (Buades, Coll & Morel, CVPR 2005), the third
+    squeezer of Xu et al. 2018 ("non_local_means_color_13_3_2": search 13, template 3, h 2).
+
+    OpenCV's weight form (fastNlMeansDenoising), in float32::
+
+        d2(p, o) = mean over the template u of (I(p+u) - I(p+o+u))**2
+        out(p)   = sum_o exp(-d2(p, o) / h**2) I(p+o) / sum_o exp(-d2(p, o) / h**2)
+
+    with o over the search window and I mirrored at the edges (d c b | a b c d). uint8
+    results are rounded half to even. OpenCV computes the same formula with fixed-point
+    weights from a table, drops weights below 0.001 and works per colour image (Lab) in
+    fastNlMeansDenoisingColored; this op works per channel of the given data.
+
+    Parameters
+    ----------
+    x : 4-D or 5-D array of float32 or uint8 (h on the data's scale, e.g. 2 for 0..255).
+    h : filter strength, > 0.
+    template_size, search_size : odd window sizes (1..15 and 1..45).
+
+    Reference: :func:`mlsec_kernels.reference.non_local_means`.
+    """
+    h = _float(h, "h")
+    if _FAST and backend == "auto" and type(x) is np.ndarray and type(template_size) is int and type(search_size) is int:
+        o = _fast("non_local_means", x, out, h, template_size, search_size, layout)
+        if o is not None:
+            return o
+    c, _ = _image_call(backend, x, out, layout, (_F32, _U8))
+    if not (h > 0) or math.isinf(h):
+        raise ValueError(f"h must be finite and > 0, got {h!r}")
+    t, s = _int(template_size, "template_size"), _int(search_size, "search_size")
+    if not (1 <= t <= 15 and t % 2):
+        raise ValueError(f"template_size must be odd, in 1..15, got {t}")
+    if not (1 <= s <= 45 and s % 2):
+        raise ValueError(f"search_size must be odd, in 1..45, got {s}")
+    c.kernel("non_local_means")(c.views[0], h, t, s, layout, c.output(out))
+    return c.result()
+
+
+def _host(a):
+    """Probabilities from any framework as a float64 (N, K) NumPy array."""
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    elif hasattr(a, "get") and not isinstance(a, np.ndarray):
+        a = a.get()
+    a = np.asarray(a, dtype=np.float64)
+    return a.reshape(len(a), -1) if a.ndim != 2 else a
+
+
+def squeeze_score(p, *squeezed):
+    """Xu et al.'s detection score: per sample, the largest L1 distance between the
+    prediction ``p`` (N, K) on the raw input and each prediction on a squeezed input.
+
+    ``score[n] = max_s sum_k |p[n, k] - squeezed[s][n, k]|``, float64 of shape (N,).
+    """
+    if not squeezed:
+        raise ValueError("squeeze_score needs at least one squeezed prediction")
+    p = _host(p)
+    score = np.zeros(len(p))
+    for i, q in enumerate(squeezed):
+        q = _host(q)
+        if q.shape != p.shape:
+            raise ValueError(f"squeezed[{i}] must have the shape of p: {q.shape} vs {p.shape}")
+        score = np.maximum(score, np.abs(p - q).sum(axis=1))
+    return score
+
+
+SQUEEZERS = {"bit_depth": bit_depth, "median_filter": median_filter, "non_local_means": non_local_means}
+
+
+class SqueezeDetector:
+    """The feature-squeezing detector (Xu, Evans & Qi, NDSS 2018).
+
+    ``squeezers`` lists (name, parameters) pairs, e.g.
+    ``[("bit_depth", {"bits": 5}), ("median_filter", {"size": 2})]`` (names from
+    ``SQUEEZERS``; a callable may stand for a name). ``model`` is any callable mapping a
+    batch to probabilities (N, K). An input is flagged when its :func:`squeeze_score`
+    exceeds ``threshold``, which ``fit`` sets from legitimate inputs as Xu et al. do:
+    ``sorted(scores)[ceil(N * (1 - fpr)) - 1]``, so at most a fraction ``fpr`` of them is
+    flagged.
+    """
+
+    def __init__(self, squeezers, threshold=None):
+        self.squeezers = []
+        for item in squeezers:
+            try:
+                fn, params = item
+            except (TypeError, ValueError):
+                raise TypeError(f"each squeezer must be a (name, parameters) pair, got {item!r}") from None
+            if not callable(fn):
+                if fn not in SQUEEZERS:
+                    raise ValueError(f"unknown squeezer {fn!r}; expected one of {sorted(SQUEEZERS)} or a callable")
+                fn = SQUEEZERS[fn]
+            self.squeezers.append((fn, dict(params or {})))
+        if not self.squeezers:
+            raise ValueError("squeezers must list at least one squeezer")
+        self.threshold = None if threshold is None else float(threshold)
+
+    def squeeze(self, x):
+        """The squeezed versions of x, one per squeezer."""
+        return [fn(x, **params) for fn, params in self.squeezers]
+
+    def score(self, model, x):
+        """Per-sample scores (N,) of x under model."""
+        return squeeze_score(model(x), *(model(s) for s in self.squeeze(x)))
+
+    def fit(self, model, x_legit, fpr=0.05):
+        """Sets the threshold from legitimate inputs to a false-positive rate of at most fpr."""
+        fpr = float(fpr)
+        if not 0.0 <= fpr < 1.0:
+            raise ValueError(f"fpr must be in [0, 1), got {fpr}")
+        d = np.sort(self.score(model, x_legit))
+        if len(d) == 0:
+            raise ValueError("x_legit must hold at least one sample")
+        self.threshold = float(d[max(math.ceil(len(d) * (1.0 - fpr)) - 1, 0)])
+        return self
+
+    def detect(self, model, x):
+        """Boolean array (N,): True where the score exceeds the threshold (adversarial)."""
+        if self.threshold is None:
+            raise RuntimeError("SqueezeDetector has no threshold: call fit() or pass threshold=")
+        return self.score(model, x) > self.threshold

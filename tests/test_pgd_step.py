@@ -1,0 +1,194 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import mlsec_kernels as mk
+from mlsec_kernels import reference as ref
+
+from conftest import dev, host, skip_unless, tol
+
+SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001), (1, 70001)]
+NORMS = ["inf", 2, 1]
+
+
+def _batch(rng, shape, dtype, spread=0.05):
+    x0 = rng.random(shape).astype(dtype)
+    x = np.clip(x0 + spread * rng.standard_normal(shape), 0, 1).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    return x, x0, g
+
+
+def _step_eps(rng, shape, norm):
+    """Per-sample step and eps of the norm's natural size (so that some samples project)."""
+    size = float(np.prod(shape[1:]))
+    unit = {"inf": 1.0, 2: np.sqrt(size), 1: size}[norm]
+    return rng.uniform(0.005, 0.05, shape[0]) * unit, rng.uniform(0.005, 0.05, shape[0]) * unit
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("targeted", [False, True])
+def test_matches_reference(backend, rng, dtype, shape, norm, targeted):
+    x, x0, g = _batch(rng, shape, dtype)
+    g.flat[:: max(1, g.size // 7)] = 0
+    step, eps = _step_eps(rng, shape, norm)
+    got = mk.pgd_step(dev(x, backend), dev(x0, backend), dev(g, backend), step, eps, norm=norm, targeted=targeted,
+                      backend=backend)
+    assert host(got).dtype == dtype
+    want = ref.pgd_step(x, x0, g, step, eps, norm=norm, targeted=targeted)
+    np.testing.assert_allclose(host(got), want, **tol(dtype))
+
+
+@pytest.mark.parametrize("norm", NORMS)
+@pytest.mark.parametrize("q", [0.0, 0.5, 0.9, 1.0])
+def test_in_place_scalar_params_no_clip(backend, rng, norm, q):
+    x, x0, g = _batch(rng, (4, 333), np.float32)
+    want = ref.pgd_step(x, x0, g, 0.02, 0.03, norm=norm, clip=None, l1_sparsity=q)
+    xd = dev(x, backend)
+    got = mk.pgd_step(xd, dev(x0, backend), dev(g, backend), 0.02, 0.03, norm=norm, clip=None, l1_sparsity=q, out=xd,
+                      backend=backend)
+    assert got is xd
+    np.testing.assert_allclose(host(xd), want, **tol(np.float32))
+
+
+def test_backends_agree_to_the_bit(rng):
+    skip_unless("numba")
+    for dtype in (np.float32, np.float64):
+        x, x0, g = _batch(rng, (3, 5000), dtype)
+        for norm in NORMS:
+            step, eps = _step_eps(rng, (3, 5000), norm)
+            a = mk.pgd_step(x, x0, g, step, eps, norm=norm, backend="cpp")
+            b = mk.pgd_step(x, x0, g, step, eps, norm=norm, backend="numba")
+            assert np.array_equal(a, b), norm
+
+
+def test_one_sample_split_among_threads_is_bit_identical(rng):
+    x, x0, g = _batch(rng, (3, 70001), np.float32)
+    for norm in NORMS:
+        alone = mk.pgd_step(x[1:2], x0[1:2], g[1:2], 3.0, 2.0, norm=norm, backend="cpp")
+        batch = mk.pgd_step(x, x0, g, 3.0, 2.0, norm=norm, backend="cpp")
+        assert np.array_equal(alone[0], batch[1])
+
+
+def test_non_contiguous_inputs_and_out(host_backend, rng):
+    x = rng.random((6, 10, 8))[:, ::2, 1::2]
+    x0 = rng.random((8, 5, 6)).transpose(2, 1, 0)[:, :, :4]
+    g = rng.standard_normal((6, 10, 8))[:, 1::2, ::2]
+    out = np.full((6, 10, 8), -7.0)[:, 1::2, ::2]
+    for norm in NORMS:
+        got = mk.pgd_step(x, x0, g, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 0.3, norm=norm, out=out, backend=host_backend)
+        assert got is out
+        np.testing.assert_allclose(out, ref.pgd_step(x, x0, g, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 0.3, norm=norm),
+                                   **tol(np.float64))
+
+
+@pytest.mark.parametrize("norm", NORMS)
+def test_zero_gradient_gives_zero_step(backend, rng, norm):
+    x, x0, _ = _batch(rng, (3, 50), np.float32, spread=0.001)
+    g = np.zeros_like(x)
+    got = host(mk.pgd_step(dev(x, backend), dev(x0, backend), dev(g, backend), 0.5, 10.0, norm=norm, backend=backend))
+    assert not np.isnan(got).any()
+    np.testing.assert_array_equal(got, np.clip(x0 + (x - x0), 0, 1))
+
+
+def test_nan_gradient_propagates(host_backend, rng):
+    x, x0, g = _batch(rng, (2, 9), np.float64)
+    g[0, 3] = np.nan
+    for norm in (1, 2):
+        got = mk.pgd_step(x, x0, g, 0.1, 1.0, norm=norm, backend=host_backend)
+        assert np.isnan(got[0]).all() and not np.isnan(got[1]).any()
+
+
+@pytest.mark.parametrize("q", [0.0, 0.25, 0.5, 0.6, 0.75, 0.99, 1.0])
+def test_l1_quantile_ties_move_together(backend, q):
+    # |g| has ties straddling most quantile positions; tied coordinates are all in or all out
+    g = np.array([[1.0, -1.0, 2.0, 2.0, -2.0, 0.5, 0.0, 2.0, -1.0, 3.0, 0.5]])
+    x = np.full_like(g, 0.5)
+    got = host(mk.pgd_step(dev(x, backend), dev(x, backend), dev(g, backend), 1.0, 100.0, norm=1, clip=None,
+                           l1_sparsity=q, backend=backend))
+    moved = got[0] != 0.5
+    a = np.abs(g[0])
+    for v in np.unique(a[a > 0]):
+        assert moved[a == v].all() or not moved[a == v].any()
+    np.testing.assert_allclose(np.abs(got[0] - 0.5).sum(), 1.0)  # unit L1 step
+    np.testing.assert_allclose(got, ref.pgd_step(x, x, g, 1.0, 100.0, norm=1, clip=None, l1_sparsity=q))
+
+
+def test_quantile_rule_matches_numpy_quantile(rng):
+    for d in (2, 7, 100, 1001):
+        g = rng.standard_normal(d)
+        for q in (0.0, 0.3, 0.5, 0.99, 1.0):
+            np.testing.assert_array_equal(ref.perturb.l1_quantile_mask(g, q), np.abs(g) >= np.quantile(np.abs(g), q))
+
+
+batches = st.tuples(st.integers(1, 3), st.integers(1, 30)).flatmap(
+    lambda s: st.tuples(*[hnp.arrays(np.float64, s, elements=st.floats(lo, hi)) for lo, hi in ((0, 1), (0, 1), (-5, 5))]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(xs=batches, step=st.floats(0, 2), eps=st.floats(0, 3), norm=st.sampled_from(NORMS),
+       q=st.floats(0, 1), backend=st.sampled_from(["cpp", "numba"]))
+def test_properties(xs, step, eps, norm, q, backend):
+    skip_unless(backend)
+    x, x0, g = xs
+    got = mk.pgd_step(x, x0, g, step, eps, norm=norm, l1_sparsity=q, clip=None, backend=backend)
+    p = {"inf": np.inf, 2: 2, 1: 1}[norm]
+    nrm = np.linalg.norm((got - x0).reshape(len(x), -1), ord=p, axis=1)
+    assert (nrm <= eps * (1 + 1e-12) + 1e-12).all()  # every sample inside its ball
+    np.testing.assert_allclose(got, ref.pgd_step(x, x0, g, step, eps, norm=norm, l1_sparsity=q, clip=None),
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(norm=3), ValueError, "norm must be"),
+        (dict(norm="L3"), ValueError, "norm must be"),
+        (dict(x0=np.zeros((3, 4), np.float32)), ValueError, "x0 must have the shape"),
+        (dict(grad=np.zeros((2, 4), np.float64)), TypeError, "grad must have the dtype"),
+        (dict(step=-0.1), ValueError, "step must be finite and >= 0"),
+        (dict(step=float("nan")), ValueError, "step must be finite"),
+        (dict(eps=float("inf")), ValueError, "eps must be finite"),
+        (dict(eps=[0.1, -0.2]), ValueError, "eps must be finite and >= 0"),
+        (dict(step=np.array([0.1, 0.2, 0.3])), ValueError, "step must be a scalar or have one value per sample"),
+        (dict(l1_sparsity=1.5), ValueError, "l1_sparsity must be in"),
+        (dict(l1_sparsity=-0.01), ValueError, "l1_sparsity must be in"),
+        (dict(l1_sparsity=float("nan")), ValueError, "l1_sparsity must be in"),
+        (dict(clip=(1.0, 0.0)), ValueError, "clip must be"),
+        (dict(out=np.zeros((2, 5), np.float32)), ValueError, "out must have.*shape"),
+        (dict(x=np.zeros((2, 4), np.int32)), TypeError, "x must be float32 or float64"),
+        (dict(backend="cuda"), ValueError, "needs device arrays"),
+    ],
+)
+def test_bad_input(host_backend, kwargs, err, match):
+    args = dict(x=np.zeros((2, 4), np.float32), x0=np.zeros((2, 4), np.float32), grad=np.zeros((2, 4), np.float32),
+                step=0.1, eps=0.2, norm=1, backend=host_backend)
+    args.update(kwargs)
+    with pytest.raises(err, match=match):
+        mk.pgd_step(args.pop("x"), args.pop("x0"), args.pop("grad"), args.pop("step"), args.pop("eps"), **args)
+
+
+def test_binding_checks_its_arguments():
+    skip_unless("cpp")
+    a = np.zeros((2, 4), np.float32)
+    cpu = mk._backend._cpu
+    with pytest.raises(ValueError, match="norm must be"):
+        cpu.pgd_step(a, a, a, 0.1, 0.1, 5, False, 0.5, 0.0, 1.0, np.empty_like(a))
+    with pytest.raises(ValueError, match="l1_sparsity must be in"):
+        cpu.pgd_step(a, a, a, 0.1, 0.1, 1, False, 2.0, 0.0, 1.0, np.empty_like(a))
+    with pytest.raises(ValueError, match="step must be finite"):
+        cpu.pgd_step(a, a, a, -1.0, 0.1, 1, False, 0.5, 0.0, 1.0, np.empty_like(a))
+    with pytest.raises(ValueError, match="clip must be"):
+        cpu.pgd_step(a, a, a, 0.1, 0.1, 1, False, 0.5, 1.0, 0.0, np.empty_like(a))
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (3, 0), (0, 3, 2)])
+@pytest.mark.parametrize("norm", NORMS)
+def test_empty(host_backend, shape, norm):
+    x = np.zeros(shape, np.float32)
+    got = mk.pgd_step(x, x, x, 0.1, 0.2, norm=norm, backend=host_backend)
+    assert got.shape == shape
+    assert mk.project(x, 0.2, norm=norm, backend=host_backend).shape == shape
