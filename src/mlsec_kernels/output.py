@@ -88,7 +88,7 @@ def _check(prog, c):
 
 
 def _run(p, prog, out, backend):
-    if type(p) is np.ndarray and ((_FAST and backend == "auto") or (backend == "cpp" and _cpu is not None)):
+    if backend in _FAST and type(p) is np.ndarray:
         try:
             o = np.empty_like(p) if out is None else out
             _cpu.output(p, prog, o)
