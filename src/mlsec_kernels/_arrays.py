@@ -10,6 +10,7 @@ a non-contiguous ``out`` receives the result through a contiguous temporary.
 from __future__ import annotations
 
 import math
+import operator
 import sys
 
 import numpy as np
@@ -249,3 +250,13 @@ def check_norm(norm):
     if code is None:
         raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {norm!r}")
     return code
+
+
+def check_int(value, name):
+    """An integer argument (Python or NumPy int, not bool), as a Python int."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None

@@ -11,12 +11,11 @@ What each op computes is written down in :mod:`mlsec_kernels.reference`.
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
 from . import _backend
-from ._arrays import Arr, Call
+from ._arrays import Arr, Call, check_int
 
 _cpu = _backend._cpu
 _Fallback = _cpu.Fallback if _cpu is not None else ()
@@ -35,13 +34,6 @@ def _fast(op, x, out, *args):
         return o
     except _Fallback:
         return None
-
-
-def _int(v, name):
-    try:
-        return operator.index(v)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {v!r}") from None
 
 
 def _float(v, name):
@@ -88,7 +80,7 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
         o = _fast("bit_depth", x, out, bits, *_range(clip, x.dtype))
         if o is not None:
             return o
-    bits = _int(bits, "bits")
+    bits = check_int(bits, "bits")
     if not 1 <= bits <= 16:
         raise ValueError(f"bits must be an integer in 1..16, got {bits}")
     c = Call(backend, dtypes=(_F32, _F64, _U8), x=x)
@@ -101,8 +93,8 @@ def _window(size):
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
             raise ValueError(f"size must be an int or a pair (h, w), got {size!r}")
-        return _int(size[0], "size"), _int(size[1], "size")
-    s = _int(size, "size")
+        return check_int(size[0], "size"), check_int(size[1], "size")
+    s = check_int(size, "size")
     return s, s
 
 
@@ -184,7 +176,7 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
     c, _ = _image_call(backend, x, out, layout, (_F32, _U8))
     if not (h > 0) or math.isinf(h):
         raise ValueError(f"h must be finite and > 0, got {h!r}")
-    t, s = _int(template_size, "template_size"), _int(search_size, "search_size")
+    t, s = check_int(template_size, "template_size"), check_int(search_size, "search_size")
     if not (1 <= t <= 15 and t % 2):
         raise ValueError(f"template_size must be odd, in 1..15, got {t}")
     if not (1 <= s <= 45 and s % 2):

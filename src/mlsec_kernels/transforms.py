@@ -15,13 +15,12 @@ back in the caller's array type. References: :mod:`mlsec_kernels.reference.trans
 """
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 
 from . import _arrays, _backend
 from . import rng as _rng
-from ._arrays import Call, check_clip
+from ._arrays import Call, check_clip, check_int
 
 _cpu = _backend._cpu
 _Fallback = _cpu.Fallback if _cpu is not None else ()
@@ -75,13 +74,6 @@ def _choice(value, allowed, name):
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
     return value
-
-
-def _int(value, name):
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
 
 
 def _images(c, layout):
@@ -142,12 +134,12 @@ def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="n
     interpolation = _choice(interpolation, _INTERPOLATIONS, "interpolation")
     if out is not None and out is x:
         raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
-    out_size = _int(out_size, "out_size")
+    out_size = check_int(out_size, "out_size")
     c = Call(backend, x=x)
     n, ch, h, w = _images(c, layout)
     if out_size < max(h, w):
         raise ValueError(f"out_size must be >= the input's sides ({h}, {w}), got {out_size}")
-    min_size = max(h, w) if min_size is None else _int(min_size, "min_size")
+    min_size = max(h, w) if min_size is None else check_int(min_size, "min_size")
     if not 1 <= min_size <= out_size:
         raise ValueError(f"min_size must be in [1, out_size={out_size}], got {min_size}")
     seed, substream = _rng.seed_and_substream(seed)
@@ -172,7 +164,7 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
     Reference: :func:`reference.transforms.pixel_deflection`.
     """
     layout = _choice(layout, _LAYOUTS, "layout")
-    deflections, window = _int(deflections, "deflections"), _int(window, "window")
+    deflections, window = check_int(deflections, "deflections"), check_int(window, "window")
     if deflections < 0:
         raise ValueError(f"deflections must be >= 0, got {deflections}")
     if window < 1:
