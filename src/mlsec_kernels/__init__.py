@@ -5,7 +5,7 @@ decides the device, the result comes back in the caller's array type and dtype, 
 randomised ops draw from one counter-based stream (Philox4x32-10) that gives the same
 bits on every backend.
 """
-from . import rng
+from . import attacks, rng
 from ._backend import backends
 from .perturb import fgsm, pgd_step, project, random_start
 from .rng import Generator
@@ -14,3 +14,4 @@ from .squeeze import SqueezeDetector, bit_depth, median_filter, non_local_means,
 __version__ = "0.1.0"
 __all__ = ["backends", "fgsm", "pgd_step", "project", "random_start", "rng", "Generator"]
 __all__ += ["SqueezeDetector", "bit_depth", "median_filter", "non_local_means", "squeeze_score"]
+__all__ += ["attacks"]
