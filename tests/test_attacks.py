@@ -154,3 +154,16 @@ def test_bad_arguments():
         A.simba(lin.predict, lin.x, lin.y, 0.1, basis="wavelet")
     with pytest.raises(ValueError, match="n_samples"):
         A.nes_gradient(lambda z: z.sum(1), lin.x.reshape(40, -1), n_samples=3)
+
+
+def test_pgd_out(digits):
+    m, x, y = digits
+    out = np.empty_like(x)
+    a = A.pgd(m.loss_grad, x, y, 0.1, seed=2, out=out)
+    b = A.pgd(m.loss_grad, x, y, 0.1, seed=2)
+    assert a.x_adv is out and np.array_equal(out, b.x_adv)
+    blind = lambda u, v: m.loss_grad(u, v)[:2]  # noqa: E731 (no early stop: the buffer is the result)
+    c = A.pgd(blind, x, y, 0.1, seed=2, out=out)
+    assert c.x_adv is out and np.array_equal(out, A.pgd(blind, x, y, 0.1, seed=2).x_adv)
+    with pytest.raises(ValueError, match="out"):
+        A.pgd(m.loss_grad, x, y, 0.1, out=out[:3])

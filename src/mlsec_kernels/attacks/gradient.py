@@ -56,7 +56,7 @@ def fgsm(loss_grad, x, y, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), p
 
 
 def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, random_start=True,
-        targeted=False, clip=(0.0, 1.0), early_stop=True, predict=None, l1_sparsity=0.99, seed=None):
+        targeted=False, clip=(0.0, 1.0), early_stop=True, predict=None, l1_sparsity=0.99, seed=None, out=None):
     """Projected gradient descent (Madry et al., ICLR 2018) with restarts and per-sample
     early stopping.
 
@@ -75,7 +75,9 @@ def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, 
 
     ``eps`` and ``step`` are scalars or per-sample arrays; ``seed`` an int, None or a
     :class:`mlsec_kernels.Generator` (one substream per restart). Working buffers are
-    allocated once per call; rows are compacted only when samples finish.
+    allocated once per call; rows are compacted only when samples finish. ``out`` (an
+    array like ``x``, NumPy or CuPy) receives ``x_adv`` and serves as the iterate buffer,
+    so a loop calling ``pgd`` with the same ``out`` does not touch fresh memory.
 
     Returns an :class:`AttackResult`; ``queries`` counts ``loss_grad`` and ``predict``
     calls per sample.
@@ -94,20 +96,27 @@ def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, 
     step = _per_sample(xp, 2.5 * eps / n_steps if step is None else step, n, "step")
     gen = generator(seed)
 
-    x_adv = x0.copy()
+    # Every row of x_adv is written by the first restart; when no sample stopped early its
+    # iterate buffer becomes x_adv (a swap, no copy). The origin is x itself while all rows run.
+    x_adv, cur_buf, org_buf = xp.empty_like(x0), _out(xp, out, x0), None
     success = np.zeros(n, bool)
     best = np.full(n, -np.inf)
     queries = np.zeros(n, np.int64)
-    cur_buf, org_buf = xp.empty_like(x0), xp.empty_like(x0)
     todo, known = np.arange(n), False
     for r in range(restarts):
         idx, k = todo, todo.size
         if not k:
             break
+        if org_buf is None and k < n:
+            org_buf = xp.empty_like(x0)
         kd = xp.asarray(idx)
-        cur, org = cur_buf[:k], org_buf[:k]
-        xp.take(x0, kd, axis=0, out=org)
-        yc, ec, sc = y[kd], _rows(eps, kd), _rows(step, kd)
+        cur = cur_buf[:k]
+        if k == n:
+            org, yc, ec, sc = x0, y, eps, step
+        else:
+            org = org_buf[:k]
+            xp.take(x0, kd, axis=0, out=org)
+            yc, ec, sc = y[kd], _rows(eps, kd), _rows(step, kd)
         if random_start:
             perturb.random_start(org, ec, norm=nm, seed=gen, clip=clip, out=cur)
         else:
@@ -130,6 +139,8 @@ def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, 
                     if not k:
                         break
                     kd = xp.asarray(keep)  # rows compacted only when samples finish
+                    if org_buf is None:
+                        org_buf = xp.empty_like(x0)
                     cur_buf[:k], org_buf[:k] = cur[kd], org[kd]
                     cur, org, yc, grad = cur_buf[:k], org_buf[:k], yc[kd], grad[kd]
                     ec, sc = _rows(ec, kd), _rows(sc, kd)
@@ -145,10 +156,27 @@ def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, 
             queries[idx] += calls
             done = np.zeros(k, bool) if scores is None else _host(reached(xp, scores, yc, targeted))
             known |= scores is not None
-            _keep_best(xp, x_adv, cur, idx, done, loss, best, r == 0)
+            if r == 0 and k == n:  # no row stopped early: this iterate is the result so far
+                x_adv, cur_buf = cur_buf, x_adv
+                _keep_best(xp, None, None, idx, done, loss, best, True)
+            else:
+                _keep_best(xp, x_adv, cur, idx, done, loss, best, r == 0)
             success[idx[done]] = True
         todo = np.flatnonzero(~success)
+    if out is not None and x_adv is not out:
+        out[...] = x_adv
+        x_adv = out
     return AttackResult(b.out(x_adv), success if known else None, queries)
+
+
+def _out(xp, out, x0):
+    if out is None:
+        return xp.empty_like(x0)
+    if type(out) is not type(x0) or out.shape != x0.shape or out.dtype != x0.dtype:
+        raise ValueError(f"out must be a {type(x0).__name__} of shape {x0.shape} and dtype {x0.dtype}")
+    if not out.flags.c_contiguous:
+        raise ValueError("out must be C-contiguous")
+    return out
 
 
 def _rows(v, kd):
@@ -163,5 +191,5 @@ def _keep_best(xp, x_adv, cur, idx, done, loss, best, first):
         lh = _host(loss).astype(np.float64)
         better |= lh > best[idx]
         best[idx] = np.where(better, lh, best[idx])
-    if better.any():
+    if x_adv is not None and better.any():
         x_adv[xp.asarray(idx[better])] = cur[xp.asarray(np.flatnonzero(better))]

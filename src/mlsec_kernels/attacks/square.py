@@ -147,33 +147,41 @@ def square_attack(predict, x, y, eps, *, norm="inf", n_queries=5000, p_init=0.8,
         best = _l2_init(xp, xi, eps, gen, lo, hi)
     m = margin(xp, predict(best.reshape(shape)), y, targeted)
     queries = np.ones(n, np.int64)
-    xc_buf, xb_buf, new_buf = xp.empty_like(xi), xp.empty_like(xi), xp.empty_like(xi)
+    new_buf = xp.empty_like(xi)
+    cs = xp.arange(c)[None, :, None, None]
     for it in range(n_queries - 1):
         idx = np.flatnonzero(_host(m > 0))
         k = idx.size
         if not k:
             break
         kd = xp.asarray(idx)
-        xc, xbc, new = xc_buf[:k], xb_buf[:k], new_buf[:k]
-        xp.take(xi, kd, axis=0, out=xc)
-        xp.take(best, kd, axis=0, out=xbc)
+        new = new_buf[:k]
+        if k == n:
+            new[...] = best
+        else:
+            xp.take(best, kd, axis=0, out=new)
         p = p_schedule(p_init, it, n_queries)
         if code == 0:
+            # Only an s x s window per image changes: the proposal is built on the windows.
             s = min(max(int(round(np.sqrt(p * h * w))), 1), h - 1)
-            win = _window(xp, *_corners(gen, k, s, h, w, per_sample), s, h, w)
+            r0, c0 = _corners(gen, k, s, h, w, per_sample)
+            rows = xp.asarray(r0)[:, None, None, None] + xp.arange(s)[:, None]
+            cols = xp.asarray(c0)[:, None, None, None] + xp.arange(s)
+            ks = xp.arange(k)[:, None, None, None]
+            at_x, at_new = (kd[:, None, None, None], cs, rows, cols), (ks, cs, rows, cols)
+            xw, bw = xi[at_x], new[at_new]
             step = xp.asarray(eps * _signs(gen, (k, c, 1, 1)), dtype=xi.dtype)
-            xp.subtract(xbc, xc, out=new)
-            xp.add(xc, xp.where(win, step, new), out=new)
-            xp.clip(new, lo, hi, out=new)
-            same = _host(((xp.abs(new - xbc) < 1e-7) | ~win).all(axis=(1, 2, 3)))
-            if same.any():  # flip those images' signs so that the proposal changes them
-                sd = xp.asarray(np.flatnonzero(same))
-                new[sd] = xp.clip(xp.where(win[sd], xc[sd] - step[sd], xbc[sd]), lo, hi)
+            nw = xp.clip(xw + step, lo, hi)
+            same = (xp.abs(nw - bw) < 1e-7).all(axis=(1, 2, 3))
+            if _host(same).any():  # flip those images' signs so that the proposal changes them
+                nw = xp.where(same[:, None, None, None], xp.clip(xw - step, lo, hi), nw)
+            new[at_new] = nw
         else:
             s = max(int(round(np.sqrt(p * h * w))), 3)
             s += 1 - s % 2
             s = min(s, h - 1, w - 1)
-            d = _l2_proposal(xp, xc, xbc, eps, s, gen, per_sample)
+            xc = xi[kd] if k < n else xi
+            d = _l2_proposal(xp, xc, new, eps, s, gen, per_sample)
             xp.clip(xc + d.astype(xi.dtype), lo, hi, out=new)
         mn = margin(xp, predict(new.reshape((k,) + shape[1:])), y[kd], targeted)
         queries[idx] += 1
@@ -181,5 +189,10 @@ def square_attack(predict, x, y, eps, *, norm="inf", n_queries=5000, p_init=0.8,
         m[kd] = xp.where(better, mn, m[kd])
         bi = _host(better)
         if bi.any():
-            best[xp.asarray(idx[bi])] = new[xp.asarray(np.flatnonzero(bi))]
+            keep = xp.asarray(np.flatnonzero(bi))
+            if code == 0:  # best and the proposal differ only in the window
+                at_x = (kd[keep][:, None, None, None], cs, rows[keep], cols[keep])
+                best[at_x] = nw[keep]
+            else:
+                best[xp.asarray(idx[bi])] = new[keep]
     return AttackResult(b.out(best.reshape(shape)), _host(m <= 0), queries)
