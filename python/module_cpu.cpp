@@ -10,6 +10,11 @@
 #include "images.hpp"
 #include "median_filter.hpp"
 #include "non_local_means.hpp"
+#include "noise.hpp"
+#include "random_resize_pad.hpp"
+#include "pixel_deflection.hpp"
+#include "class_counts.hpp"
+#include "transforms_args.hpp"
 
 using namespace mlsec;
 
@@ -144,6 +149,65 @@ static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle
   });
 }
 
+static void py_noise(py::handle x_, py::handle scale_, const std::string& kind, py::handle seed, py::handle substream, py::handle offset, double lo, double hi, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_float(x, "x");
+  const bool bc = noise_broadcast(x, out);
+  require_no_partial_overlap(out, x, "x");
+  require_clip(lo, hi);
+  const Norm k = noise_kind(kind);
+  PerSample scale = per_sample(scale_, k == Norm::l2 ? "sigma" : "eps", out.n);
+  const StreamPos o = offset_arg(offset, out.n * out.d);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    noise_cpu<T>((const T*)x.data(), (T*)out.data(), out.n, out.d, bc, scale, k, p, o, T(lo), T(hi));
+  });
+}
+
+static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size, const std::string& layout, const std::string& interp, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_float(x, "x");
+  const ImageDims g = image_dims(x.arr, layout, "x");
+  const bool bilinear = interp_arg(interp);
+  require_resize_out(x, g, out_size, out);
+  require_no_partial_overlap(out, x, "x");
+  Host prm = host(params_, "params");
+  const int* p = resize_params(prm.arr, g, out_size);
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    random_resize_pad_cpu<T>((const T*)x.data(), (T*)out.data(), g.n, g.c, g.h, g.w, out_size, p, g.layout, bilinear);
+  });
+}
+
+static void py_pixel_deflection(py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed, py::handle substream, py::handle out_) {
+  Host x = host(x_, "x"), out = host(out_, "out", true);
+  require_float(x, "x");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  const ImageDims g = image_dims(x.arr, layout, "x");
+  require_deflection_args(g, deflections, window);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  py::gil_scoped_release nogil;
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pixel_deflection_cpu<T>((const T*)x.data(), (T*)out.data(), g.n, g.c, g.h, g.w, g.layout == Layout::nchw, deflections, window, p);
+  });
+}
+
+static void py_class_counts(py::handle pred_, i64 k, py::handle counts_) {
+  Host pred = host(pred_, "pred"), counts = host(counts_, "counts", true);
+  const Votes v = votes_arg(pred.arr, k, counts.arr);
+  i64* c = (i64*)counts.data();
+  py::gil_scoped_release nogil;
+  vote_switch(v.type, [&](auto t) {
+    using T = decltype(t);
+    class_counts_cpu<T>((const T*)pred.data(), pred.n, k, v.is_logits, c);
+  });
+}
+
 // The bench's bandwidth floor: dst[...] = src, any dtype, the bytes of one into the other.
 static void py_memcopy(py::handle src_, py::handle dst_) {
   Host src = host(src_, "src"), dst = host(dst_, "dst", true);
@@ -173,4 +237,8 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("bit_depth", &py_bit_depth);
   m.def("median_filter", &py_median_filter);
   m.def("non_local_means", &py_non_local_means);
+  m.def("noise", &py_noise);
+  m.def("random_resize_pad", &py_random_resize_pad);
+  m.def("pixel_deflection", &py_pixel_deflection);
+  m.def("class_counts", &py_class_counts);
 }

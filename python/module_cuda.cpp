@@ -10,6 +10,10 @@
 #include "images.hpp"
 #include "median_filter.hpp"
 #include "non_local_means.hpp"
+#include "noise.hpp"
+#include "pixel_deflection.hpp"
+#include "class_counts.hpp"
+#include "transforms_args.hpp"
 
 using namespace mlsec;
 
@@ -152,6 +156,71 @@ static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle
   });
 }
 
+static void py_noise(py::handle x_, py::handle scale_, const std::string& kind, py::handle seed, py::handle substream, py::handle offset, double lo, double hi, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  require_float(x, "x");
+  const bool bc = noise_broadcast(x, out);
+  require_no_partial_overlap(out, x, "x");
+  require_clip(lo, hi);
+  const Norm k = noise_kind(kind);
+  PerSample scale = per_sample(scale_, k == Norm::l2 ? "sigma" : "eps", out);
+  const StreamPos o = offset_arg(offset, out.n * out.d);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  if (out.n * out.d == 0) return;
+  CudaDeviceGuard on(out.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    noise_cuda<T>((const T*)x.ptr, (T*)out.ptr, out.n, out.d, bc, scale, k, p, o, T(lo), T(hi), as_stream(stream));
+  });
+}
+
+static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size, const std::string& layout, const std::string& interp, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true), prm = dev(params_, "params");
+  require_float(x, "x");
+  const ImageDims g = image_dims(x.shape, layout, "x");
+  const bool bilinear = interp_arg(interp);
+  require_resize_shape(g, out_size, out.shape);
+  if (out.dt != x.dt) type_error("out must have the dtype of x");
+  if (out.ptr == x.ptr && x.n * x.d > 0) value_error("out must not be x (random_resize_pad writes a new canvas)");
+  if (prm.shape != std::vector<i64>{g.n, 3} || prm.itemsize != 4) value_error("params must be an int32 array of shape (N, 3)");
+  require_no_partial_overlap(out, x, "x");
+  if (out.n * out.d == 0) return;
+  CudaDeviceGuard on(out.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    random_resize_pad_cuda<T>((const T*)x.ptr, (T*)out.ptr, g.n, g.c, g.h, g.w, out_size, (const int*)prm.ptr, g.layout, bilinear, as_stream(stream));
+  });
+}
+
+static void py_pixel_deflection(py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed, py::handle substream, py::handle out_, py::handle stream) {
+  Dev x = dev(x_, "x"), out = dev(out_, "out", true);
+  require_float(x, "x");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  const ImageDims g = image_dims(x.shape, layout, "x");
+  require_deflection_args(g, deflections, window);
+  const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
+  if (x.n * x.d == 0) return;
+  CudaDeviceGuard on(x.device);
+  float_switch(x.dt, [&](auto t) {
+    using T = decltype(t);
+    pixel_deflection_cuda<T>((const T*)x.ptr, (T*)out.ptr, g.n, g.c, g.h, g.w, g.layout == Layout::nchw, deflections, window, p, as_stream(stream));
+  });
+}
+
+static char kind_of(py::handle h) { return py::cast<std::string>(h.attr("__cuda_array_interface__")["typestr"])[1]; }
+
+static void py_class_counts(py::handle pred_, i64 k, py::handle counts_, py::handle stream) {
+  Dev pred = dev(pred_, "pred"), counts = dev(counts_, "counts", true);
+  const Votes v = votes_check(vote_type(kind_of(pred_), pred.itemsize), pred.shape, k, kind_of(counts_), counts.itemsize, counts.shape);
+  if (pred.n == 0) return;
+  CudaDeviceGuard on(pred.device);
+  vote_switch(v.type, [&](auto t) {
+    using T = decltype(t);
+    class_counts_cuda<T>((const T*)pred.ptr, pred.n, k, v.is_logits, (i64*)counts.ptr, as_stream(stream));
+  });
+}
+
 static py::object probe() {
   std::string why;
   const int n = cuda_device_count(&why);
@@ -175,4 +244,8 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("bit_depth", &py_bit_depth);
   m.def("median_filter", &py_median_filter);
   m.def("non_local_means", &py_non_local_means);
+  m.def("noise", &py_noise);
+  m.def("random_resize_pad", &py_random_resize_pad);
+  m.def("pixel_deflection", &py_pixel_deflection);
+  m.def("class_counts", &py_class_counts);
 }

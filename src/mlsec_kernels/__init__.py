@@ -14,4 +14,8 @@ from .squeeze import SqueezeDetector, bit_depth, median_filter, non_local_means,
 __version__ = "0.1.0"
 __all__ = ["backends", "fgsm", "pgd_step", "project", "random_start", "rng", "Generator"]
 __all__ += ["SqueezeDetector", "bit_depth", "median_filter", "non_local_means", "squeeze_score"]
+from . import transforms
+from .transforms import gaussian_noise, uniform_noise, random_resize_pad, pixel_deflection
+from . import smoothing
+__all__ += ["transforms", "gaussian_noise", "uniform_noise", "random_resize_pad", "pixel_deflection", "smoothing"]
 __all__ += ["attacks"]

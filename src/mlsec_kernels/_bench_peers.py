@@ -94,6 +94,10 @@ def numpy_peer(op, kw, a, out, xp):
     if op == "bit_depth":  # Xu et al.'s reference (ART's formula with clip (0, 1)), in float32
         m = out.dtype.type(2 ** kw["bits"] - 1)
         return lambda: xp.divide(xp.rint(xp.multiply(a["x"], m, out=out), out=out), m, out=out)
+    if op == "gaussian_noise":
+        x, rng, tmp = a["x"], xp.random.default_rng(0), xp.empty_like(a["x"])
+        sigma, (nlo, nhi) = x.dtype.type(kw["sigma"]), kw["clip"]
+        return lambda: xp.clip(x + sigma * rng.standard_normal(x.shape, dtype=x.dtype, out=tmp), nlo, nhi, out=out)
     raise Unavailable(f"no NumPy peer for {op}")
 
 
@@ -188,6 +192,8 @@ def _torch_expr(torch, op, kw):
     if op in ("rng.uniform", "rng.normal"):
         draw = torch.rand if op == "rng.uniform" else torch.randn
         return lambda out=None: draw(out.shape, dtype=out.dtype, device=out.device, out=out)
+    if op == "gaussian_noise":
+        return lambda x, out=None: torch.clamp(x + kw["sigma"] * torch.randn_like(x), *kw["clip"], out=out)
     raise Unavailable(f"no PyTorch peer for {op} {'norm=' + str(norm) if norm else ''}".strip())
 
 
@@ -207,7 +213,7 @@ def torch_peer(op, kw, a, out, xp):
 
 def torch_compile_peer(op, kw, a, out, xp):
     torch = _torch()
-    if op.startswith("rng.") or op == "random_start":
+    if op.startswith("rng.") or op in ("random_start", "gaussian_noise"):
         raise Unavailable("torch.compile is not measured on random draws")
     if xp is not np and not torch.cuda.is_available():
         raise Unavailable("this PyTorch build has no CUDA")

@@ -87,7 +87,9 @@ _PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"):
           ("project", 1): ("numpy", "art"), ("random_start", "inf"): ("numpy", "torch"),
           ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch"),
           ("bit_depth", None): _ELEMENTWISE + ("numba-prange", "art"), ("median_filter", None): ("scipy", "opencv", "art"),
-          ("non_local_means", None): ("opencv",)}
+          ("non_local_means", None): ("opencv",),
+          ("gaussian_noise", None): ("numpy", "torch")}
+RANDOM_OPS = ("random_start", "gaussian_noise", "pixel_deflection")  # peers draw other numbers: no agreement check
 NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its projection helper "
          "(art.utils.projection) is compared, on project",)
 
@@ -125,6 +127,9 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
         nlm_note = (f"--quick: non_local_means on {cifar[0]} images instead of {CIFAR[0]}",)
     nlm = {"h": 2.0, "template_size": 3, "search_size": 13}
     out.append(_case("non_local_means", nlm, cifar, ("x",), ("x",), "cifar-uint8", nlm_note, "uint8"))
+    out.append(_case("gaussian_noise", {"sigma": 0.1, "clip": (0.0, 1.0), "seed": 0}, img, ("x",), ("x", "sigma")))
+    out.append(_case("pixel_deflection", {"deflections": 200, "window": 10, "seed": 0}, img, ("x",),
+                     ("x", "deflections", "window")))
     return out
 
 
@@ -268,7 +273,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
 def _agreement(case, entries, out, ws):
     """Max |backend - NumPy peer| for deterministic ops: the peers compute the same thing."""
     peer = entries.get("numpy") or entries.get("cupy")
-    if peer is None or case.op == "random_start" or case.op.startswith("rng."):
+    if peer is None or case.op in RANDOM_OPS or case.op.startswith("rng."):
         return {}
     peer[1]["fn"]()
     ref = out.copy()

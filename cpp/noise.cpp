@@ -1,0 +1,31 @@
+#include "noise.hpp"
+
+#include "rng.hpp"
+
+namespace mlsec {
+namespace {
+template <Norm N, class T>
+void run(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, const Philox& p, StreamPos offset, T lo, T hi) {
+  for_each_span(n, d, [&](i64 row, i64 j0, i64 j1) {
+    const T s = T(scale[row]);
+    const T* xs = x + (broadcast ? 0 : row * d) + j0;
+    T* os = out + row * d + j0;
+    philox_span(p, offset.plus(u64(row * d + j0)), j1 - j0, [=](i64 pos, const Block& b, int k0, int k1) {
+      float v[4];
+      start_draws<N>(b, v);
+      for (int k = k0; k < k1; ++k) os[pos + k] = start_elem(xs[pos + k], v[k], s, lo, hi);
+    });
+  });
+}
+}  // namespace
+
+template <class T>
+void noise_cpu(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind, Philox p, StreamPos offset, T lo,
+               T hi) {
+  if (kind == Norm::l2) run<Norm::l2>(x, out, n, d, broadcast, scale, p, offset, lo, hi);
+  else run<Norm::inf>(x, out, n, d, broadcast, scale, p, offset, lo, hi);
+}
+
+template void noise_cpu<float>(const float*, float*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, float, float);
+template void noise_cpu<double>(const double*, double*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, double, double);
+}  // namespace mlsec

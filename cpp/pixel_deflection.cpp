@@ -1,0 +1,25 @@
+#include "pixel_deflection.hpp"
+
+#include <cstring>
+
+#include "rng.hpp"
+
+namespace mlsec {
+template <class T>
+void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p) {
+  const i64 d = c * h * w;
+  // work: the copy plus a Philox block per deflection (~ as dear as 16 copied elements)
+  for_each_row(n, d + 16 * deflections * c, [&](i64 r) {
+    if (x != out) std::memcpy(out + r * d, x + r * d, sizeof(T) * size_t(d));
+    for (i64 ch = 0; ch < c; ++ch) {
+      // the plane's blocks, in order, from the SIMD generator (philox_span visits blocks in order)
+      T* plane = out + r * d + (nchw ? ch * h * w : ch);
+      const StreamPos first{u64((r * c + ch) * deflections), 0};
+      philox_span(p, first, 4 * deflections, [&](i64, const Block& b, int, int) { deflect(plane, nchw ? 1 : c, b, h, w, window); });
+    }
+  });
+}
+
+template void pixel_deflection_cpu<float>(const float*, float*, i64, i64, i64, i64, bool, i64, i64, Philox);
+template void pixel_deflection_cpu<double>(const double*, double*, i64, i64, i64, i64, bool, i64, i64, Philox);
+}  // namespace mlsec

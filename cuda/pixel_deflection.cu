@@ -1,0 +1,36 @@
+#include "common.cuh"
+#include "pixel_deflection.hpp"
+
+namespace mlsec {
+namespace {
+template <class T> struct CopyOp {
+  const T* x;
+  T* out;
+  __device__ void operator()(i64 i) const { out[i] = x[i]; }
+};
+
+// One thread per (image, channel) plane, its deflections in order.
+template <class T> struct PlaneOp {
+  T* out;
+  i64 c, h, w;
+  bool nchw;
+  i64 deflections, window;
+  Philox p;
+  __device__ void operator()(i64 t) const {
+    const i64 r = t / c, ch = t - r * c;
+    T* plane = out + r * c * h * w + (nchw ? ch * h * w : ch);
+    for (i64 k = 0; k < deflections; ++k) deflect(plane, nchw ? 1 : c, p.block(u64(t * deflections + k)), h, w, window);
+  }
+};
+}  // namespace
+
+template <class T>
+void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p,
+                           void* stream) {
+  if (x != out) launch_flat(n * c * h * w, CopyOp<T>{x, out}, stream);
+  launch_flat(n * c, PlaneOp<T>{out, c, h, w, nchw, deflections, window, p}, stream);
+}
+
+template void pixel_deflection_cuda<float>(const float*, float*, i64, i64, i64, i64, bool, i64, i64, Philox, void*);
+template void pixel_deflection_cuda<double>(const double*, double*, i64, i64, i64, i64, bool, i64, i64, Philox, void*);
+}  // namespace mlsec

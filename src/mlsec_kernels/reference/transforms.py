@@ -1,0 +1,95 @@
+"""References for the randomised input transforms, in float64 NumPy, with the word
+mappings of docs/rng.md (draws from :mod:`reference.rng`)."""
+import numpy as np
+
+from .rng import blocks, below, normal, random_raw, uniform_co
+
+
+def _rows(v, n, ndim):
+    v = np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))
+    return v.reshape((n,) + (1,) * (ndim - 1))
+
+
+def _clip(y, clip):
+    return y if clip is None else np.clip(y, clip[0], clip[1])
+
+
+def gaussian_noise(x, sigma, *, seed, substream=0, clip=None):
+    """clip(x + sigma * z), z the stream's standard normal of each flat element."""
+    x = np.asarray(x, dtype=np.float64)
+    return _clip(x + _rows(sigma, x.shape[0], x.ndim) * normal(x.shape, seed=seed, substream=substream), clip)
+
+
+def uniform_noise(x, eps, *, seed, substream=0, clip=None):
+    """clip(x + eps * (2u - 1)), u = U[0, 1) of each flat element's word."""
+    x = np.asarray(x, dtype=np.float64)
+    u = uniform_co(random_raw(x.size, seed=seed, substream=substream)).reshape(x.shape)
+    return _clip(x + _rows(eps, x.shape[0], x.ndim) * (2.0 * u - 1.0), clip)
+
+
+def resize_pad_params(n, min_size, out_size, *, seed, substream=0, per_sample=True):
+    """(size, top, left) per sample from words 0, 1, 2 of block r (block 0 for all samples
+    when not per_sample)."""
+    w = blocks(seed, substream, 0, n if per_sample else min(n, 1))
+    size = min_size + below(w[:, 0], out_size - min_size).astype(np.int64)
+    room = out_size - size + 1
+    top = np.array([below(a, b) for a, b in zip(w[:, 1], room)], dtype=np.int64).reshape(-1)
+    left = np.array([below(a, b) for a, b in zip(w[:, 2], room)], dtype=np.int64).reshape(-1)
+    p = np.stack([size, top, left], axis=1)
+    return p if per_sample else np.repeat(p, n, axis=0)
+
+
+def resize_opencv(img, size, interpolation):
+    """img (C, H, W) resized to (C, size, size) as cv2.resize does (float64 weights)."""
+    _, h, w = img.shape
+    d = np.arange(size)
+    if interpolation == "nearest":
+        ys = np.minimum(np.floor(d * (1.0 / (size / h))).astype(np.int64), h - 1)
+        xs = np.minimum(np.floor(d * (1.0 / (size / w))).astype(np.int64), w - 1)
+        return img[:, ys][:, :, xs]
+
+    def taps(n_in, edge_weight):
+        g = (d + 0.5) * (1.0 / (size / n_in)) - 0.5
+        s = np.floor(g).astype(np.int64)
+        f = (g - s).astype(np.float32)  # OpenCV keeps the weights in float32
+        if edge_weight:
+            f = np.where((s < 0) | (s >= n_in - 1), np.float32(0), f)
+            s = np.clip(s, 0, n_in - 1)
+        return np.clip(s, 0, n_in - 1), np.clip(s + 1, 0, n_in - 1), (np.float32(1) - f).astype(np.float64), f.astype(np.float64)
+
+    x0, x1, ax0, ax1 = taps(w, True)
+    y0, y1, ay0, ay1 = taps(h, False)
+    rows = img[:, :, x0] * ax0 + img[:, :, x1] * ax1  # horizontal pass first, as OpenCV
+    return rows[:, y0] * ay0[:, None] + rows[:, y1] * ay1[:, None]
+
+
+def random_resize_pad(x, out_size, *, min_size=None, seed, substream=0, interpolation="nearest", per_sample=True,
+                      layout="NCHW"):
+    """Xie et al. 2018: each image resized to size x size, zero-padded to out_size at (top, left)."""
+    x = np.asarray(x, dtype=np.float64)
+    if layout == "NHWC":
+        x = x.transpose(0, 3, 1, 2)
+    n, c, h, w = x.shape
+    p = resize_pad_params(n, max(h, w) if min_size is None else min_size, out_size, seed=seed, substream=substream,
+                          per_sample=per_sample)
+    out = np.zeros((n, c, out_size, out_size))
+    for r, (size, top, left) in enumerate(p):
+        out[r, :, top:top + size, left:left + size] = resize_opencv(x[r], size, interpolation)
+    return out.transpose(0, 2, 3, 1) if layout == "NHWC" else out
+
+
+def pixel_deflection(x, deflections, window, *, seed, substream=0, layout="NCHW"):
+    """Prakash et al. 2018's loop: per image, per deflection, per channel, in that order."""
+    out = np.array(x, dtype=np.float64)
+    v = out.transpose(0, 3, 1, 2) if layout == "NHWC" else out
+    n, c, h, w = v.shape
+    blk = blocks(seed, substream, 0, n * c * deflections).reshape(n, c, deflections, 4)
+    for r in range(n):
+        for k in range(deflections):
+            for ch in range(c):
+                w0, w1, w2, w3 = (int(t) for t in blk[r, ch, k])
+                py, px = int(below(w0, h)), int(below(w1, w))
+                ly, hy = max(py - window, 0), min(py + window, h - 1)
+                lx, hx = max(px - window, 0), min(px + window, w - 1)
+                v[r, ch, py, px] = v[r, ch, ly + int(below(w2, hy - ly + 1)), lx + int(below(w3, hx - lx + 1))]
+    return out

@@ -1,0 +1,184 @@
+"""Randomised input transforms: defences that make a precise perturbation hard to aim.
+
+- :func:`gaussian_noise`, :func:`uniform_noise`: additive noise (the sampling step of
+  randomized smoothing, Cohen et al. 2019; Gaussian augmentation).
+- :func:`random_resize_pad`: Xie et al. 2018's random resizing and padding.
+- :func:`pixel_deflection`: Prakash et al. 2018's pixel deflection (the denoising step
+  stays with the user).
+
+Every draw comes from the project's Philox stream (spec/rng.md) with the word mappings of
+docs/rng.md, so a seed gives the same bits on every backend and thread count. ``seed``
+is an int (substream 0), None (unpredictable, from :mod:`secrets`) or a
+:class:`mlsec_kernels.rng.Generator` (its next substream). Images are batches in
+``layout="NCHW"`` or ``"NHWC"``, float32 or float64, host or device; the result comes
+back in the caller's array type. References: :mod:`mlsec_kernels.reference.transforms`.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from . import _arrays, _backend
+from . import rng as _rng
+from ._arrays import Call, check_clip
+
+_cpu = _backend._cpu
+_Fallback = _cpu.Fallback if _cpu is not None else ()
+_FAST = _backend.FAST
+_LAYOUTS = ("NCHW", "NHWC")
+_INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def _noise(kind, name, x, scale, seed, clip, out, backend):
+    seed, substream = _rng.seed_and_substream(seed)
+    lo, hi = check_clip(clip)
+    if _FAST and backend == "auto" and type(x) is np.ndarray:
+        try:
+            o = np.empty_like(x) if out is None else out
+            _cpu.noise(x, scale, kind, seed, substream, 0, lo, hi, o)
+            return o
+        except _Fallback:
+            pass
+    c = Call(backend, x=x)
+    scale = c.per_sample(scale, name)
+    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out))
+    return c.result()
+
+
+def gaussian_noise(x, sigma, *, seed=None, clip=None, out=None, backend="auto"):
+    """Additive Gaussian noise: ``clip(x + sigma * z)``, ``z`` standard normal.
+
+    ``sigma``: a scalar or one value per sample, finite and >= 0. ``clip=(low, high)``
+    clips the result (None: no clipping). ``z`` is the stream's standard normal of the
+    element's flat index (Box-Muller pairs of spec/rng.md, float32, widened for float64
+    data), so ``gaussian_noise(x, s, seed=k) == x + s * rng.normal(x.shape, seed=k)``
+    bit for bit. ``out`` may be ``x`` (in place). Gaussian data augmentation (Zantedeschi
+    et al. 2017); the sampling step of randomized smoothing (Cohen et al. 2019).
+
+    Not to be confused with :func:`mlsec_kernels.output.gaussian_noise`, which noises a
+    model's output probabilities. Reference: :func:`reference.transforms.gaussian_noise`.
+    """
+    return _noise("normal", "sigma", x, sigma, seed, clip, out, backend)
+
+
+def uniform_noise(x, eps, *, seed=None, clip=None, out=None, backend="auto"):
+    """Additive uniform noise: ``clip(x + eps * (2u - 1))``, ``u`` uniform in [0, 1) from
+    the element's stream word, i.e. uniform in [-eps, eps). Same draws as
+    ``random_start(x, eps, norm="inf")``; arguments as :func:`gaussian_noise`.
+    Reference: :func:`reference.transforms.uniform_noise`.
+    """
+    return _noise("uniform", "eps", x, eps, seed, clip, out, backend)
+
+
+def _choice(value, allowed, name):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    return value
+
+
+def _int(value, name):
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
+
+
+def _images(c, layout):
+    if len(c.shape) != 4:
+        raise ValueError(f"x must be a batch of images with 4 axes ({layout}), got shape {c.shape}")
+    n, a, b, d = c.shape
+    return (n, a, b, d) if layout == "NCHW" else (n, d, a, b)
+
+
+def resize_pad_params(n, min_size, out_size, seed, substream, per_sample=True):
+    """The (size, top, left) of each sample, int32 (n, 3), from block r of the stream
+    (block 0 for every sample when not per_sample): size = min_size + below(w0, out_size
+    - min_size), top = below(w1, room), left = below(w2, room), room = out_size - size + 1
+    (docs/rng.md)."""
+    m = n if per_sample else min(n, 1)
+    w = _rng.random_raw(4 * m, seed=seed, substream=substream).reshape(m, 4).astype(np.uint64)
+    size = min_size + ((w[:, 0] * np.uint64(out_size - min_size)) >> np.uint64(32)).astype(np.int64)
+    room = (out_size - size + 1).astype(np.uint64)
+    top, left = ((w[:, 1:3] * room[:, None]) >> np.uint64(32)).astype(np.int64).T
+    p = np.stack([size, top, left], axis=1).astype(np.int32)
+    return p if per_sample else np.repeat(p, n, axis=0)
+
+
+def _params_like(p, like):
+    """Per-sample parameters (a few ints, not data) follow the data to its device."""
+    if not like.device:
+        return p
+    if like.lib == "torch":
+        import torch
+
+        return torch.as_tensor(p, device=like.orig.device)
+    cp = _arrays._cupy()
+    with cp.cuda.Device(_arrays._device_of(like.view)):
+        return cp.asarray(p)
+
+
+def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="nearest", per_sample=True, layout="NCHW",
+                      return_params=False, out=None, backend="auto"):
+    """Random resizing and padding (Xie, Wang, Zhang, Ren & Yuille, ICLR 2018).
+
+    Each image is resized to ``size x size``, ``size`` uniform in [min_size, out_size)
+    (``min_size``, default the input's larger side; ``size = out_size`` when
+    ``min_size == out_size``), and written at a random offset ``(top, left)``, each
+    uniform in [0, out_size - size], of a zero ``out_size x out_size`` canvas.
+    ``per_sample=False`` draws one (size, top, left) for the whole batch, as the
+    original code does. The result is (N, C, out_size, out_size) in NCHW or
+    (N, out_size, out_size, C) in NHWC.
+
+    ``interpolation``: ``"nearest"`` is OpenCV's INTER_NEAREST (source index
+    ``floor(dst * in / size)``, top-left convention, as in the original TensorFlow
+    code's nearest neighbour); ``"bilinear"`` is OpenCV's INTER_LINEAR (pixel centres:
+    ``src = (dst + 0.5) * in / size - 0.5``, edges clamped); both match ``cv2.resize``
+    within float rounding. ``return_params=True`` also returns the draws, an int32
+    (N, 3) array of (size, top, left). ``out`` must not be ``x``. Reference:
+    :func:`reference.transforms.random_resize_pad`.
+    """
+    layout = _choice(layout, _LAYOUTS, "layout")
+    interpolation = _choice(interpolation, _INTERPOLATIONS, "interpolation")
+    if out is not None and out is x:
+        raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
+    out_size = _int(out_size, "out_size")
+    c = Call(backend, x=x)
+    n, ch, h, w = _images(c, layout)
+    if out_size < max(h, w):
+        raise ValueError(f"out_size must be >= the input's sides ({h}, {w}), got {out_size}")
+    min_size = max(h, w) if min_size is None else _int(min_size, "min_size")
+    if not 1 <= min_size <= out_size:
+        raise ValueError(f"min_size must be in [1, out_size={out_size}], got {min_size}")
+    seed, substream = _rng.seed_and_substream(seed)
+    params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample))
+    shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
+    c.kernel("random_resize_pad")(c.views[0], _params_like(params, c.first), out_size, layout, interpolation,
+                                  c.output(out, shape))
+    return (c.result(), params) if return_params else c.result()
+
+
+def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=None, backend="auto"):
+    """Pixel deflection (Prakash, Moran, Garber, DiLillo & Storer, CVPR 2018).
+
+    ``deflections`` times per image and, within each, for every channel in turn: a
+    random pixel takes the value of a random pixel of the same channel within ``window``
+    (>= 1) rows and columns of it, the window clipped to the image. Deflections apply in
+    order, so later ones read earlier ones' results, as in the authors' loop. Two
+    documented differences from that loop: the neighbour is drawn uniformly from the
+    clipped window directly (the distribution their rejection loop samples) and row and
+    column 0 may be sources (their ``> 0`` test excluded them). The denoising step (soft
+    wavelet thresholding) is left to the user. ``out`` may be ``x`` (in place).
+    Reference: :func:`reference.transforms.pixel_deflection`.
+    """
+    layout = _choice(layout, _LAYOUTS, "layout")
+    deflections, window = _int(deflections, "deflections"), _int(window, "window")
+    if deflections < 0:
+        raise ValueError(f"deflections must be >= 0, got {deflections}")
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    seed, substream = _rng.seed_and_substream(seed)
+    c = Call(backend, x=x)
+    _images(c, layout)
+    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, c.output(out))
+    return c.result()
