@@ -8,7 +8,7 @@ from . import attacks as A
 from . import rng as _rng
 from ._demo_model import MLP
 
-RADII = (0.0, 0.25, 0.5, 0.75, 1.0)
+RADII = (0.0, 0.25, 0.5, 0.75)
 
 
 class Missing(Exception):
@@ -33,7 +33,7 @@ def section_smoothing(m, data, quick, seed, bar):
     xa += sigma * _rng.normal(xa.shape, seed=seed, substream=1, dtype=np.float32)
     base = MLP(64, 10, hidden=32, seed=seed).fit(xa, np.repeat(y, copies), epochs=20)
     bar.step("noise-trained base model")
-    k, n0, n = (60, 64, 256) if quick else (200, 100, 1000)
+    k, n0, n = (60, 64, 500) if quick else (200, 100, 10000)
     xt, yt = data["x_test"][:k], data["y_test"][:k]
     labels, radii = smoothing.certify(base.logits, xt, sigma, n0, n, alpha=0.001, batch_size=1000, seed=seed,
                                       progress=False)

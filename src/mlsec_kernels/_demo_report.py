@@ -64,7 +64,7 @@ def text(rep) -> str:
                        f"({st['queries']} queries, {wv})")
     rt = rep["runtime"]
     out += ["", "5. Runtime",
-            "  backends: " + ", ".join(f"{k} ({v})" for k, v in rt["backends"].items()),
+            "  backends: " + ", ".join(f"{k} ({v.split(' (')[0]})" for k, v in rt["backends"].items()),
             "  seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in rt["seconds"].items()) + f"; total {rt['total_seconds']:.2f}"]
     return "\n".join(out)
 
