@@ -3,7 +3,14 @@ import numpy as np
 import pytest
 
 from mlsec_kernels import attacks as A
+from mlsec_kernels import demo
 from mlsec_kernels._demo_model import MLP
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_blas_thread():
+    with demo._one_blas_thread():  # tiny matrices: BLAS threads only slow them down
+        yield
 
 
 @pytest.fixture(scope="module")

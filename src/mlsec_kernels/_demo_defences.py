@@ -9,6 +9,9 @@ from . import rng as _rng
 from ._demo_model import MLP
 
 RADII = (0.0, 0.25, 0.5, 0.75)
+# The attacker's final copy: larger than the model and trained to fit its answers, as
+# extraction attacks do (DAWN's watermark shows in a copy that fits what it was told).
+COPY_HIDDEN, COPY_EPOCHS = 128, 400
 
 
 class Missing(Exception):
@@ -45,13 +48,13 @@ def section_smoothing(m, data, quick, seed, bar):
             "certified_accuracy": {str(r): float(np.mean(right & (radii >= r))) for r in RADII}}
 
 
-def _steal(api, x_seed, budget, seed, monitor=None):
-    """Papernot et al.'s (AsiaCCS 2017) Jacobian augmentation: query, train the copy on the
+def _steal(api, x_seed, budget, seed, monitor=None, hidden=COPY_HIDDEN, epochs=COPY_EPOCHS):
+    """Papernot et al.'s (AsiaCCS 2017) Jacobian augmentation: query, train a copy on the
     answers, step every known point towards its answered class on the copy, repeat until
-    the query budget is spent. Returns (copy, queries, answers)."""
+    the query budget is spent; the final copy (``hidden`` units, ``epochs``) is trained on
+    all the answers. Returns (copy, queries, answers)."""
     xs, ps = [], []
     new = x_seed
-    copy = None
     while True:
         new = new[:budget - sum(len(v) for v in xs)]
         p = np.asarray(api(new), np.float64)
@@ -61,10 +64,10 @@ def _steal(api, x_seed, budget, seed, monitor=None):
         ps.append(p)
         X, P = np.concatenate(xs), np.concatenate(ps)
         soft = P / np.maximum(P.sum(1, keepdims=True), 1e-12)
-        copy = MLP(64, 10, hidden=32, seed=seed).fit(X, None, epochs=40, soft=soft)
         if len(X) >= budget:
-            return copy, X, P
-        new = A.fgsm(copy.loss_grad, X, P.argmax(1), 0.1, targeted=True).x_adv
+            return MLP(64, 10, hidden=hidden, seed=seed).fit(X, None, epochs=epochs, soft=soft), X, P
+        guide = MLP(64, 10, hidden=32, seed=seed).fit(X, None, epochs=40, soft=soft)
+        new = A.fgsm(guide.loss_grad, X, P.argmax(1), 0.1, targeted=True).x_adv
 
 
 def _agreement(a, b, x):

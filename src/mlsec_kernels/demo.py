@@ -101,8 +101,25 @@ def _missing(name, err):
     return {"available": False, "reason": f"{name} is not in this installation ({err})"}
 
 
+def _one_blas_thread():
+    """The demo's matrices are tiny: BLAS threads only add synchronisation, and on a busy
+    machine a spinning OpenBLAS pool slows the demo down a hundredfold."""
+    try:
+        from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def run(quick=False, seed=0, progress=None):
     """Runs every section; returns the numbers as a dict (what ``--json`` saves)."""
+    with _one_blas_thread():
+        return _run(quick, seed, progress)
+
+
+def _run(quick, seed, progress):
     from . import backends
     from ._bench_report import Progress
 
