@@ -15,6 +15,31 @@ def _skipped(rep, name):
     return s.get("reason") if s.get("available") is False else None
 
 
+def _smoothing(r):
+    return [f"  sigma={r['sigma']}, n0={r['n0']}, n={r['n']}, alpha={r['alpha']}, {r['n_images']} test images, "
+            f"abstained on {_pct(r['abstain_rate'])}",
+            "  certified accuracy: " + "  ".join(f"r={k}: {_pct(v)}" for k, v in r["certified_accuracy"].items())]
+
+
+def _extraction(e):
+    out = [f"  attacker: {e['method']}, {e['seed_images']} seed images, {e['budget']} queries per API",
+           f"  copy's agreement with the model: plain probabilities {_pct(e['plain']['agreement'])}, "
+           f"behind {e['guard']['steps']} {_pct(e['guard']['agreement'])}"]
+    w = e["watermark"]
+    if "copy_match" in w:
+        out.append(f"  watermark (rate {w['rate']}, {w['marked_queries']} marked queries): copy matches "
+                   f"{_pct(w['copy_match'])} (p={w['copy_p_value']:.2g}); an independent model "
+                   f"{_pct(w['independent_match'])} (p={w['independent_p_value']:.2g})")
+    else:
+        out.append(f"  watermark (rate {w['rate']}): no query was marked, nothing to verify")
+    for who in ("attacker", "normal"):
+        st = e["monitor"][who]
+        wv = "no test yet" if st["w"] is None else f"W={st['w']:.3f}"
+        out.append(f"  extraction monitor, {who:<8} client: {'SUSPICIOUS' if st['suspicious'] else 'normal'} "
+                   f"({st['queries']} queries, {wv})")
+    return out
+
+
 def text(rep) -> str:
     out = [f"mlsec-kernels demo: {rep['model']} on {rep['dataset']} "
            f"(train {rep['sizes']['train']}, attacker pool {rep['sizes']['pool']}, test {rep['sizes']['test']})"
@@ -32,36 +57,10 @@ def text(rep) -> str:
                 f"(eps={q['pgd_eps']}), threshold for {q['target_fpr']:.0%} false positives on training images"]
     for name, d in q["detectors"].items():
         out.append(f"  {name:<32} detects {_pct(d['detection_rate'])}   false positives on test images {_pct(d['fpr_test'])}")
-    out += ["", "3. Randomized smoothing"]
-    why = _skipped(rep, "smoothing")
-    if why:
-        out.append(f"  not run: {why}")
-    else:
-        r = rep["smoothing"]
-        out.append(f"  sigma={r['sigma']}, n0={r['n0']}, n={r['n']}, alpha={r['alpha']}, {r['n_images']} test images, "
-                   f"abstained on {_pct(r['abstain_rate'])}")
-        out.append("  certified accuracy: " + "  ".join(f"r={k}: {_pct(v)}" for k, v in r["certified_accuracy"].items()))
-    out += ["", "4. Model extraction"]
-    why = _skipped(rep, "extraction")
-    if why:
-        out.append(f"  not run: {why}")
-    else:
-        e = rep["extraction"]
-        out.append(f"  attacker: {e['method']}, {e['seed_images']} seed images, {e['budget']} queries per API")
-        out.append(f"  copy's agreement with the model: plain probabilities {_pct(e['plain']['agreement'])}, "
-                   f"behind {e['guard']['steps']} {_pct(e['guard']['agreement'])}")
-        w = e["watermark"]
-        if "copy_match" in w:
-            out.append(f"  watermark (rate {w['rate']}, {w['marked_queries']} marked queries): copy matches "
-                       f"{_pct(w['copy_match'])} (p={w['copy_p_value']:.2g}); an independent model "
-                       f"{_pct(w['independent_match'])} (p={w['independent_p_value']:.2g})")
-        else:
-            out.append(f"  watermark (rate {w['rate']}): no query was marked, nothing to verify")
-        for who in ("attacker", "normal"):
-            st = e["monitor"][who]
-            wv = "no test yet" if st["w"] is None else f"W={st['w']:.3f}"
-            out.append(f"  extraction monitor, {who:<8} client: {'SUSPICIOUS' if st['suspicious'] else 'normal'} "
-                       f"({st['queries']} queries, {wv})")
+    for title, name, lines in (("3. Randomized smoothing", "smoothing", _smoothing),
+                               ("4. Model extraction", "extraction", _extraction)):
+        why = _skipped(rep, name)
+        out += ["", title] + ([f"  not run: {why}"] if why else lines(rep[name]))
     rt = rep["runtime"]
     out += ["", "5. Runtime",
             "  backends: " + ", ".join(f"{k} ({v.split(' (')[0]})" for k, v in rt["backends"].items()),
