@@ -6,7 +6,7 @@
 #include "common.hpp"
 
 namespace mlsec {
-template <class T> MLSEC_HD i64 argmax_row(const T* row, i64 k) {
+template <class T> MLSEC_HD i64 argmax_first(const T* row, i64 k) {
   i64 best = 0;
   for (i64 j = 1; j < k; ++j) {
     const T v = row[j], b = row[best];

@@ -11,7 +11,7 @@ template <class T> struct VoteOp {
   bool is_logits;
   i64* counts;
   __device__ void operator()(i64 i) const {
-    const i64 slot = is_logits ? argmax_row(pred + i * k, k) : vote_slot(i64(pred[i]), k);
+    const i64 slot = is_logits ? argmax_first(pred + i * k, k) : vote_slot(i64(pred[i]), k);
     atomicAdd(reinterpret_cast<unsigned long long*>(counts + slot), 1ull);
   }
 };

@@ -181,6 +181,27 @@ void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int nor
   require_clip(lo, hi);
 }
 
+// A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other
+// types (NumPy scalars) raise Fallback for the Python layer to convert or refuse.
+inline double real_arg(const py::handle& h, const char* name, bool positive) {
+  if (!(PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) || PyBool_Check(h.ptr())) throw Fallback();
+  const double v = py::cast<double>(h);
+  if (!(positive ? v > 0.0 : v >= 0.0) || std::isinf(v))
+    value_error(std::string(name) + " must be finite and " + (positive ? "> 0" : ">= 0") + ", got " + std::string(py::str(h)));
+  return v;
+}
+
+// A Python int (not a bool); other types raise Fallback, as in real_arg.
+inline i64 int_arg(const py::handle& h, const char* name) {
+  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) throw Fallback();
+  const long long v = PyLong_AsLongLong(h.ptr());
+  if (v == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    value_error(std::string(name) + " is out of range: " + std::string(py::str(h)));
+  }
+  return i64(v);
+}
+
 // Runs f(T{}) for the array's float dtype.
 template <class F> void float_switch(Dt dt, F&& f) {
   if (dt == Dt::f32) f(float{});

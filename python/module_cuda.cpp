@@ -2,6 +2,7 @@
 // every kernel runs on the caller's stream, on the device that holds the data.
 #include "device.hpp"
 #include "fgsm.hpp"
+#include "output_program.hpp"
 #include "random_start.hpp"
 #include "rng.hpp"
 #include "pgd_step.hpp"
@@ -31,6 +32,21 @@ static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     fgsm_cuda<T>((const T*)x.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, eps, targeted, T(lo), T(hi), as_stream(stream));
+  });
+}
+
+static void py_output(py::handle p_, py::handle steps, py::handle out_, py::handle stream) {
+  Dev p = dev(p_, "p"), out = dev(out_, "out", true);
+  require_float(p, "p");
+  if (p.shape.size() != 2) value_error("p must be 2-D (N, C)");
+  require_like(p, "p", out, "out");
+  require_no_partial_overlap(out, p, "p");
+  const Program prog = program_arg(steps, p.d);
+  if (p.n * p.d == 0) return;
+  CudaDeviceGuard on(p.device);
+  float_switch(p.dt, [&](auto t) {
+    using T = decltype(t);
+    output_cuda<T>((const T*)p.ptr, (T*)out.ptr, p.n, p.d, prog, as_stream(stream));
   });
 }
 
@@ -235,6 +251,7 @@ PYBIND11_MODULE(_cuda, m) {
   m.def("probe", &probe, "(device count, device names, reason when there is none)");
   m.def("synchronize", [](py::handle s) { cuda_synchronize(as_stream(s)); });
   m.def("fgsm", &py_fgsm);
+  m.def("output", &py_output);
   m.def("random_raw", &py_random_raw);
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);

@@ -48,7 +48,8 @@ def test_missing_op_is_skipped_with_reason(monkeypatch, capsys):
 def test_every_case_names_an_op_and_its_arguments():
     for case in bench.cases():
         assert case.op in {"fgsm", "pgd_step", "project", "random_start", "rng.uniform", "rng.normal",
-                           "bit_depth", "median_filter", "non_local_means", "gaussian_noise", "pixel_deflection"}
+                           "bit_depth", "median_filter", "non_local_means", "gaussian_noise", "pixel_deflection"} | {
+            f"output.{op}" for op, _ in bench.OUTPUT_OPS}
         assert set(case.inputs) <= set(case.pos)
         assert set(case.pos) - set(case.inputs) <= set(case.kw) | {"shape"}
     quick = {c.id: c for c in bench.cases(quick=True)}

@@ -5,17 +5,22 @@ decides the device, the result comes back in the caller's array type and dtype, 
 randomised ops draw from one counter-based stream (Philox4x32-10) that gives the same
 bits on every backend.
 """
-from . import attacks, rng
+from . import attacks, output, rng, smoothing, transforms
 from ._backend import backends
 from .perturb import fgsm, pgd_step, project, random_start
 from .rng import Generator
 from .squeeze import SqueezeDetector, bit_depth, median_filter, non_local_means, squeeze_score
+from .transforms import gaussian_noise, pixel_deflection, random_resize_pad, uniform_noise
 
 __version__ = "0.1.0"
-__all__ = ["backends", "fgsm", "pgd_step", "project", "random_start", "rng", "Generator"]
-__all__ += ["SqueezeDetector", "bit_depth", "median_filter", "non_local_means", "squeeze_score"]
-from . import transforms
-from .transforms import gaussian_noise, uniform_noise, random_resize_pad, pixel_deflection
-from . import smoothing
-__all__ += ["transforms", "gaussian_noise", "uniform_noise", "random_resize_pad", "pixel_deflection", "smoothing"]
-__all__ += ["attacks"]
+__all__ = [
+    "backends", "Generator",
+    # perturbation (attacks, adversarial training)
+    "fgsm", "pgd_step", "project", "random_start",
+    # feature squeezing
+    "bit_depth", "median_filter", "non_local_means", "squeeze_score", "SqueezeDetector",
+    # randomised transforms
+    "gaussian_noise", "uniform_noise", "random_resize_pad", "pixel_deflection",
+    # modules
+    "attacks", "output", "rng", "smoothing", "transforms",
+]

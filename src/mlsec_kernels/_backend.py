@@ -37,8 +37,9 @@ DEFAULT = os.environ.get("MLSEC_BACKEND", "auto").strip().lower() or "auto"
 if DEFAULT not in NAMES + ("auto",):
     raise ImportError(f"MLSEC_BACKEND must be one of auto, cpp, numba, cuda; got {DEFAULT!r}")
 
-# The C++ fast path serves NumPy arrays with backend="auto" when nothing overrides it.
-FAST = _cpu is not None and DEFAULT in ("auto", "cpp")
+# The backend names whose NumPy calls go straight to the C++ binding (the fast path):
+# "cpp", and "auto" unless MLSEC_BACKEND points it elsewhere.
+FAST = frozenset() if _cpu is None else frozenset(("auto", "cpp") if DEFAULT in ("auto", "cpp") else ("cpp",))
 
 
 def available(name: str) -> bool:

@@ -98,7 +98,42 @@ def numpy_peer(op, kw, a, out, xp):
         x, rng, tmp = a["x"], xp.random.default_rng(0), xp.empty_like(a["x"])
         sigma, (nlo, nhi) = x.dtype.type(kw["sigma"]), kw["clip"]
         return lambda: xp.clip(x + sigma * rng.standard_normal(x.shape, dtype=x.dtype, out=tmp), nlo, nhi, out=out)
+    if op.startswith("output."):
+        return _output_peer(op[7:], kw, a["p"], out, xp)
     raise Unavailable(f"no NumPy peer for {op}")
+
+
+def _output_peer(op, kw, p, out, xp):
+    """ART's post-processors (ReverseSigmoid, GaussianNoise, Rounded, HighConfidence) and
+    the top-k / class-label expressions, as NumPy (CuPy) code."""
+    def renormalise(q):
+        return xp.divide(q, q.sum(axis=1, keepdims=True), out=out)
+
+    if op == "reverse_sigmoid":
+        def rs():
+            pc = xp.clip(p, 1e-9, 1 - 1e-9)
+            r = kw["beta"] * (1.0 / (1.0 + xp.exp(kw["gamma"] * xp.log((1.0 - pc) / pc))) - 0.5)
+            return renormalise(xp.clip(p - r, 0.0, 1.0))
+        return rs
+    if op == "gaussian_noise":
+        rng = xp.random.default_rng(0)
+        return lambda: renormalise(xp.maximum(p + kw["scale"] * rng.standard_normal(p.shape, dtype=p.dtype), 0))
+    if op == "round":
+        return lambda: xp.round(p, kw["decimals"], out=out)
+    if op == "high_confidence":
+        return lambda: xp.multiply(p, p >= xp.float32(kw["cutoff"]), out=out)
+    if op == "top_k":
+        def top():
+            out[...] = 0
+            idx = xp.argpartition(-p, kw["k"] - 1, axis=1)[:, : kw["k"]]
+            xp.put_along_axis(out, idx, xp.take_along_axis(p, idx, axis=1), axis=1)
+        return top
+    if op == "class_labels":
+        def labels():
+            out[...] = 0
+            out[xp.arange(p.shape[0]), xp.argmax(p, axis=1)] = 1
+        return labels
+    raise Unavailable(f"no NumPy peer for output.{op}")
 
 
 # Numba's own parallel loops: what a Numba user writes for the two simplest ops.

@@ -38,6 +38,9 @@ class Workspace:
                 v = rng.standard_normal(shape, dtype=np.float32) * np.float32(0.01)
             elif name == "grad":
                 v = rng.standard_normal(shape, dtype=np.float32)
+            elif name == "p":  # model scores: rows of probabilities
+                v = rng.random(shape, dtype=np.float32) ** 4
+                v /= v.sum(axis=1, keepdims=True)
             else:  # out, and the copy's buffers: written once, so their pages exist
                 v = np.zeros(shape, dtype=np.float32)
                 v.fill(0.5)

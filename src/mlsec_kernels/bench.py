@@ -89,7 +89,12 @@ _PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"):
           ("bit_depth", None): _ELEMENTWISE + ("numba-prange", "art"), ("median_filter", None): ("scipy", "opencv", "art"),
           ("non_local_means", None): ("opencv",),
           ("gaussian_noise", None): ("numpy", "torch")}
-RANDOM_OPS = ("random_start", "gaussian_noise", "pixel_deflection")  # peers draw other numbers: no agreement check
+RANDOM_OPS = ("random_start", "gaussian_noise", "pixel_deflection", "output.gaussian_noise")  # peers draw other numbers: no agreement check
+# Output defences: a server's one-row call and a (4096, 1000) batch; ART's formulas as NumPy.
+OUTPUT_BATCH = (4096, 1000)
+OUTPUT_OPS = (("reverse_sigmoid", {"beta": 1.0, "gamma": 0.1}), ("gaussian_noise", {"scale": 0.2, "seed": 0}),
+              ("round", {"decimals": 3}), ("high_confidence", {"cutoff": 0.25}), ("top_k", {"k": 5}), ("class_labels", {}))
+_PEERS.update({(f"output.{op}", None): ("numpy",) for op, _ in OUTPUT_OPS})
 NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its projection helper "
          "(art.utils.projection) is compared, on project",)
 
@@ -130,6 +135,10 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
     out.append(_case("gaussian_noise", {"sigma": 0.1, "clip": (0.0, 1.0), "seed": 0}, img, ("x",), ("x", "sigma")))
     out.append(_case("pixel_deflection", {"deflections": 200, "window": 10, "seed": 0}, img, ("x",),
                      ("x", "deflections", "window")))
+    for op, kw in OUTPUT_OPS:
+        pos = ("p", "k") if op == "top_k" else ("p",)
+        out.append(_case(f"output.{op}", kw, _scaled(OUTPUT_BATCH, size_scale), ("p",), pos))
+        out.append(_case(f"output.{op}", kw, LATENCY, ("p",), pos, label="latency"))
     return out
 
 

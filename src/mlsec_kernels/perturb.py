@@ -37,7 +37,7 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
 
     Reference: :func:`mlsec_kernels.reference.fgsm`.
     """
-    if _FAST and backend == "auto" and type(x) is np.ndarray and clip is not None:
+    if backend in _FAST and type(x) is np.ndarray and clip is not None:
         try:
             o = np.empty_like(x) if out is None else out
             _cpu.fgsm(x, grad, eps, targeted, clip[0], clip[1], o)
@@ -71,7 +71,7 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
     """
     seed, substream = _rng.seed_and_substream(seed)
     nm = _fast_norm(norm)
-    if _FAST and backend == "auto" and type(x0) is np.ndarray and clip is not None and nm is not None:
+    if backend in _FAST and type(x0) is np.ndarray and clip is not None and nm is not None:
         try:
             o = np.empty_like(x0) if out is None else out
             _cpu.random_start(x0, eps, nm, seed, substream, clip[0], clip[1], o)
@@ -99,7 +99,7 @@ def project(delta, eps, *, norm="inf", out=None, backend="auto"):
 
     Reference: :func:`mlsec_kernels.reference.project`.
     """
-    if _FAST and backend == "auto" and type(delta) is np.ndarray:
+    if backend in _FAST and type(delta) is np.ndarray:
         code = _fast_norm(norm)
         if code is not None:
             try:
@@ -133,7 +133,7 @@ def pgd_step(x, x0, grad, step, eps, *, norm="inf", targeted=False, clip=(0.0, 1
 
     Reference: :func:`mlsec_kernels.reference.pgd_step`.
     """
-    if _FAST and backend == "auto" and type(x) is np.ndarray and clip is not None:
+    if backend in _FAST and type(x) is np.ndarray and clip is not None:
         code = _fast_norm(norm)
         if code is not None:
             try:

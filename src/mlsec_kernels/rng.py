@@ -82,7 +82,7 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
         if dtype not in dtypes:
             raise TypeError(f"dtype must be {' or '.join(d.name for d in dtypes)}, got {dtype}")
         b = _backend.resolve(backend, backend == "cuda", "out")
-        if b == "cpp" and _backend.FAST:
+        if b in _backend.FAST:
             res = np.empty(shape, dtype)
             getattr(_cpu, op)(res.reshape(-1), seed, substream, offset)
             return res

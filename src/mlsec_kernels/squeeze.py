@@ -84,7 +84,7 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
 
     Reference: :func:`mlsec_kernels.reference.bit_depth`.
     """
-    if _FAST and backend == "auto" and type(x) is np.ndarray and type(bits) is int:
+    if backend in _FAST and type(x) is np.ndarray and type(bits) is int:
         o = _fast("bit_depth", x, out, bits, *_range(clip, x.dtype))
         if o is not None:
             return o
@@ -139,7 +139,7 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
     Reference: :func:`mlsec_kernels.reference.median_filter`.
     """
     h, w = _window(size)
-    if _FAST and backend == "auto" and type(x) is np.ndarray:
+    if backend in _FAST and type(x) is np.ndarray:
         o = _fast("median_filter", x, out, h, w, layout, mode)
         if o is not None:
             return o
@@ -177,7 +177,7 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
     Reference: :func:`mlsec_kernels.reference.non_local_means`.
     """
     h = _float(h, "h")
-    if _FAST and backend == "auto" and type(x) is np.ndarray and type(template_size) is int and type(search_size) is int:
+    if backend in _FAST and type(x) is np.ndarray and type(template_size) is int and type(search_size) is int:
         o = _fast("non_local_means", x, out, h, template_size, search_size, layout)
         if o is not None:
             return o

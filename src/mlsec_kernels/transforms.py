@@ -33,7 +33,7 @@ _INTERPOLATIONS = ("nearest", "bilinear")
 def _noise(kind, name, x, scale, seed, clip, out, backend):
     seed, substream = _rng.seed_and_substream(seed)
     lo, hi = check_clip(clip)
-    if _FAST and backend == "auto" and type(x) is np.ndarray:
+    if backend in _FAST and type(x) is np.ndarray:
         try:
             o = np.empty_like(x) if out is None else out
             _cpu.noise(x, scale, kind, seed, substream, 0, lo, hi, o)

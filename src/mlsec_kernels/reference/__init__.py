@@ -13,3 +13,5 @@ __all__ = ["fgsm", "pgd_step", "project", "rng", "random_start"]
 __all__ += ["bit_depth", "median_filter", "non_local_means", "squeeze_score", "squeeze_threshold"]
 from . import transforms
 __all__ += ["transforms"]
+from . import output
+__all__ += ["output"]

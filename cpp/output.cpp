@@ -1,0 +1,18 @@
+#include "output.hpp"
+
+namespace mlsec {
+// flatten: the whole step program (row sums, fmath, the lambdas) is inlined into each ISA
+// clone, so the hot loops get the clone's vector width instead of the baseline's.
+template <class T>
+MLSEC_CLONES __attribute__((flatten)) static void output_rows(const T* p, T* out, i64 r0, i64 r1, i64 stride, i64 c, const Program& prog) {
+  for (i64 r = r0; r < r1; r += stride) run_row(prog, p + r * c, out + r * c, c, r);
+}
+
+template <class T> void output_cpu(const T* p, T* out, i64 n, i64 c, const Program& prog) {
+  if (n * c < kParallelMin) return output_rows(p, out, 0, n, 1, c, prog);  // the server's one-row call: no team
+  run_parallel(n * c, [&](int part, int nparts) { output_rows(p, out, part, n, nparts, c, prog); });
+}
+
+template void output_cpu<float>(const float*, float*, i64, i64, const Program&);
+template void output_cpu<double>(const double*, double*, i64, i64, const Program&);
+}  // namespace mlsec

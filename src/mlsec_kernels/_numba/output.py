@@ -1,0 +1,275 @@
+"""Numba port of cpp/output.hpp: the output post-processors' step program, row by row.
+
+Every constant reaches the kernels in the data's dtype (``consts``) so that float32 rows
+stay float32; float32 log and exp are the project's own (fmath), float64 use libm.
+"""
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import prange, types
+from numba.extending import intrinsic, overload
+
+from ._util import parts
+from .fmath import exp_f32, log_f32
+from .philox import block, box_muller, key
+from .reduce import row_sum
+
+# Step kinds and renormalisation modes, as in cpp/output.hpp.
+REVERSE_SIGMOID, GAUSSIAN_NOISE, ROUND, HIGH_CONFIDENCE, TOP_K, CLASS_LABELS = range(6)
+RENORM_NEVER, RENORM_ALWAYS, RENORM_AUTO = range(3)
+SMALL_K = 32
+_U1 = np.uint64(1)
+_SIGN = np.uint64(1) << np.uint64(63)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def log_t(x):
+    """log in the dtype of x (float32: the project's fixed-operation log)."""
+
+
+def exp_t(x):
+    """exp in the dtype of x (float32: the project's fixed-operation exp)."""
+
+
+@overload(log_t)
+def _log_t(x):
+    if x == types.float32:
+        inf, zero = np.float32(np.inf), np.float32(0)
+        return lambda x: -inf if x == zero else (log_f32(x) if x == x else x)
+    return lambda x: np.log(x)
+
+
+@overload(exp_t)
+def _exp_t(x):
+    if x == types.float32:
+        return lambda x: x if x != x else exp_f32(x)
+    return lambda x: np.exp(x)
+
+
+@intrinsic
+def _f64_bits(typingctx, x):
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.uint64(types.float64), codegen
+
+
+@numba.njit(inline="always")
+def rank_key(v):
+    v = np.float64(v)
+    if v != v:
+        return _ALL
+    if v == 0.0:
+        v = 0.0
+    b = _f64_bits(v)
+    return ~b if b >> np.uint64(63) else b | _SIGN
+
+
+@numba.njit(inline="always")
+def kth_key(x, k):
+    c = x.shape[0]
+    if k <= SMALL_K:
+        top = np.empty(SMALL_K, dtype=np.uint64)
+        have = 0
+        for j in range(c):
+            v = rank_key(x[j])
+            if have == k and v <= top[k - 1]:
+                continue
+            if have < k:
+                i = have
+                have += 1
+            else:
+                i = k - 1
+            while i > 0 and top[i - 1] < v:
+                top[i] = top[i - 1]
+                i -= 1
+            top[i] = v
+        return top[k - 1]
+    lo, hi = np.uint64(0), _ALL
+    while lo < hi:
+        mid = lo + (hi - lo) // np.uint64(2) + _U1
+        cnt = 0
+        for j in range(c):
+            if rank_key(x[j]) >= mid:
+                cnt += 1
+        if cnt >= k:
+            lo = mid
+        else:
+            hi = mid - _U1
+    return lo
+
+
+@numba.njit(inline="always")
+def top_k_row(x, k, one_hot, one, zero):
+    t = kth_key(x, k)
+    greater = 0
+    for j in range(x.shape[0]):
+        if rank_key(x[j]) > t:
+            greater += 1
+    ties = k - greater
+    for j in range(x.shape[0]):
+        v = rank_key(x[j])
+        keep = v > t
+        if not keep and v == t and ties > 0:
+            keep = True
+            ties -= 1
+        x[j] = (one if one_hot else x[j]) if keep else zero
+
+
+@numba.njit(inline="always")
+def _rs_term(ctx, j):
+    x, beta, gamma, lo, hi, one, half, zero = ctx
+    p = x[j]
+    pc = lo if p < lo else (hi if p > hi else p)
+    s = one / (one + exp_t(gamma * log_t((one - pc) / pc)))
+    q = p - beta * (s - half)
+    q = zero if q < zero else (one if q > one else q)
+    x[j] = q  # written as it is summed: each element is visited once, as in the C++ term
+    return np.float64(q)
+
+
+@numba.njit(inline="always")
+def _value(ctx, j):
+    return np.float64(ctx[j])
+
+
+@numba.njit(inline="always")
+def _outside(ctx, j):
+    x, zero, one = ctx
+    return 0.0 if x[j] >= zero and x[j] <= one else 1.0
+
+
+@numba.njit(inline="always")
+def _normal_at(b, k, k0, k1, s0, s1):
+    w0, w1, w2, w3 = block(np.uint64(b), k0, k1, s0, s1)
+    if k < 2:
+        z0, z1 = box_muller(w0, w1)
+        return z0 if k == 0 else z1
+    z2, z3 = box_muller(w2, w3)
+    return z2 if k == 2 else z3
+
+
+@numba.njit(inline="always")
+def _noisy(x, j, e, scale, zero, key4, clamp):
+    # One normal per element: the block is recomputed per word here (Numba keeps it
+    # simple); the values are the C++ normals_span's, element e of the stream.
+    z = _normal_at(e >> 2, e & 3, key4[0], key4[1], key4[2], key4[3])
+    v = x[j] + scale * _as(z, zero)
+    return (v if v > zero else zero) if clamp else v
+
+
+def _as(z, like):
+    """z converted to the type of like (the data's dtype)."""
+
+
+@overload(_as)
+def _as_impl(z, like):
+    if like == types.float32:
+        return lambda z, like: np.float32(z)
+    return lambda z, like: np.float64(z)
+
+
+@numba.njit(inline="always")
+def _noisy_term(ctx, j):
+    x, e0, scale, zero, key4 = ctx
+    return np.float64(_noisy(x, j, e0 + j, scale, zero, key4, True))
+
+
+@numba.njit(inline="always")
+def gaussian_noise_row(x, row, scale, mode, key4, consts):
+    c = x.shape[0]
+    one, zero = consts[2], consts[4]
+    e0 = row * c
+    renorm = mode == RENORM_ALWAYS
+    if mode == RENORM_AUTO:
+        s = row_sum(_value, x, c)
+        renorm = row_sum(_outside, (x, zero, one), c) == 0.0 and abs(s - 1.0) <= 1e-3
+    if not renorm:
+        for j in range(c):
+            x[j] = _noisy(x, j, e0 + j, scale, zero, key4, False)
+        return
+    total = row_sum(_noisy_term, (x, e0, scale, zero, key4), c)
+    if not total > 0.0:
+        return
+    inv = _as(1.0 / total, zero)
+    for j in range(c):
+        x[j] = _noisy(x, j, e0 + j, scale, zero, key4, True) * inv
+
+
+def _rows(p, out, kinds, ints, reals, keys, consts, nparts):
+    n, c = p.shape
+    lo, hi, one, half, zero = consts[0], consts[1], consts[2], consts[3], consts[4]
+    for part in prange(nparts):
+        for r in range(part, n, nparts):
+            x = out[r]
+            for j in range(c):
+                x[j] = p[r, j]
+            for i in range(kinds.shape[0]):
+                kind = kinds[i]
+                if kind == REVERSE_SIGMOID:
+                    total = row_sum(_rs_term, (x, reals[i, 0], reals[i, 1], lo, hi, one, half, zero), c)
+                    inv = _as(1.0 / total, zero) if total != 0.0 else zero
+                    u = _as(1.0 / c, zero)
+                    for j in range(c):
+                        x[j] = x[j] * inv if total != 0.0 else u
+                elif kind == GAUSSIAN_NOISE:
+                    gaussian_noise_row(x, r, reals[i, 0], ints[i, 0], keys[i], consts)
+                elif kind == ROUND:
+                    f = reals[i, 0]
+                    for j in range(c):
+                        x[j] = np.rint(x[j] * f) / f
+                elif kind == HIGH_CONFIDENCE:
+                    cut = reals[i, 0]
+                    for j in range(c):
+                        if x[j] < cut:
+                            x[j] = zero
+                elif kind == TOP_K:
+                    top_k_row(x, ints[i, 0], ints[i, 1] != 0, one, zero)
+                else:
+                    top_k_row(x, 1, True, one, zero)
+
+
+_serial = numba.njit(cache=True)(_rows)
+_parallel = numba.njit(cache=True, parallel=True)(_rows)
+
+
+def output(p, steps, out):
+    """Runs the encoded step program (see mlsec_kernels.output) on every row of p into out."""
+    n = len(steps)
+    kinds = np.zeros(n, np.int64)
+    ints = np.zeros((n, 2), np.int64)
+    reals = np.zeros((n, 2), np.float64)
+    keys = np.zeros((n, 4), np.uint64)
+    for i, s in enumerate(steps):
+        kinds[i] = s[0]
+        if s[0] == REVERSE_SIGMOID:
+            reals[i] = s[1], s[2]
+        elif s[0] == GAUSSIAN_NOISE:
+            reals[i, 0], ints[i, 0] = s[1], s[4]
+            keys[i] = key(s[2], s[3])
+        elif s[0] == ROUND:
+            reals[i, 0] = power_of_ten(s[1])
+        elif s[0] == HIGH_CONFIDENCE:
+            reals[i, 0] = s[1]
+        elif s[0] == TOP_K:
+            ints[i] = s[1], int(bool(s[2]))
+    if p.size == 0:
+        return
+    with np.errstate(over="ignore"):
+        consts = np.array([1e-9, 1.0 - 1e-9, 1.0, 0.5, 0.0], dtype=p.dtype)
+        k = parts(p.size)
+        (_serial if k == 1 else _parallel)(p, out, kinds, ints, reals.astype(p.dtype), keys, consts, k)
+
+
+def power_of_ten(n: int) -> float:
+    """NumPy's power_of_ten (np.round): exact table to 1e8, then repeated *10 in double."""
+    if n < 9:
+        return float(10**n)
+    r = 1e9
+    while n > 9 and r < float("inf"):
+        r *= 10.0
+        n -= 1
+    return r

@@ -1,0 +1,318 @@
+"""Output defences against model extraction: post-processors for the scores an API returns,
+a fused Guard for inference servers, DAWN watermarking and the PRADA extraction monitor.
+
+The post-processors take p of shape (N, C) (probabilities or logits), float32 or float64,
+on the host or on a device, and return the caller's array type and dtype; ``out=`` may
+alias p. Each is a one-step program of the kernel that runs a Guard: the row is read
+once and every step rewrites it in place in the data's dtype, so ``Guard(steps)(p)`` is
+bit for bit the steps applied one by one. Float32 results are the same bits on every
+backend; float64 ``reverse_sigmoid`` uses the platform's exp and log and agrees across
+backends to a tolerance (a few ulp) only.
+
+Randomness (``gaussian_noise``, ``GaussianNoise``) comes from the project's Philox stream
+(spec/rng.md): stream element ``r*C + j`` of the call's substream for entry (r, j).
+Seeds follow :mod:`mlsec_kernels.rng`: an int (substream 0), a :class:`~mlsec_kernels.rng.Generator`
+(its next substream) or None: unpredictable (noise an attacker can predict is no
+defence), drawn from a per-process secret seed from the OS's CSPRNG with a fresh
+substream per call (redrawn in forked workers), which saves a system call per request.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from . import _backend
+from .rng import Generator, check_u64, seed_and_substream
+from ._arrays import Call
+from ._monitor import ExtractionMonitor, shapiro_wilk
+from ._watermark import Watermark
+
+_cpu = _backend._cpu
+_Fallback = _cpu.Fallback if _cpu is not None else ()
+_FAST = _backend.FAST
+# Step kinds and renormalisation modes of cpp/output.hpp.
+_RS, _GN, _ROUND, _HC, _TOPK, _CL = range(6)
+_RENORM = {False: 0, True: 1, "auto": 2}
+_MAX_STEPS = 8
+
+# seed=None: one secret seed per process from the OS's CSPRNG and a fresh substream per
+# call, as unpredictable as a new seed per call and without a system call in the server's
+# hot path (about 1 us here). A forked worker draws its own.
+_unseeded = Generator()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: globals().update(_unseeded=Generator()))
+
+__all__ = ["reverse_sigmoid", "gaussian_noise", "round", "high_confidence", "top_k", "class_labels", "Guard",
+           "ReverseSigmoid", "GaussianNoise", "Round", "HighConfidence", "TopK", "ClassLabels", "Watermark",
+           "ExtractionMonitor", "shapiro_wilk"]
+
+
+# Parameter checks, the same messages as python/output_program.hpp.
+def _real(v, name, positive=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(v).__name__}")
+    if not (v > 0 if positive else v >= 0) or math.isinf(v):
+        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {v}")
+    return float(v)
+
+
+def _int(v, name):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    return int(v)
+
+
+def _renorm(v):
+    if not (v is True or v is False or v == "auto"):
+        raise ValueError(f"renormalize must be 'auto', True or False, got {v!r}")
+    return v
+
+
+def _check(prog, c):
+    """The checks of python/output_program.hpp, for the general path: the program with its
+    parameters validated and made Python floats and ints (NumPy scalars included)."""
+    out = []
+    for s in prog:
+        if s[0] in (_RS, _CL) and c < 2:
+            raise ValueError(f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)")
+        if s[0] == _GN:
+            s = (_GN, _real(s[1], "scale")) + tuple(s[2:])
+        elif s[0] in _DECODE:
+            s = _DECODE[s[0]](*s[1:])._encode()
+        if s[0] == _TOPK and not 1 <= s[1] <= c:
+            raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
+        out.append(s)
+    return tuple(out)
+
+
+def _run(p, prog, out, backend):
+    if backend in _FAST and type(p) is np.ndarray:
+        try:
+            o = np.empty_like(p) if out is None else out
+            _cpu.output(p, prog, o)
+            return o
+        except _Fallback:
+            pass
+    c = Call(backend, p=p)
+    if len(c.shape) != 2:
+        raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
+    prog = _check(prog, c.shape[1])
+    c.kernel("output")(c.views[0], prog, c.output(out))
+    return c.result()
+
+
+class _Step:
+    __slots__ = ()
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields)
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(getattr(self, k) == getattr(other, k) for k in self._fields)
+
+    def __hash__(self):
+        return hash((type(self).__name__,) + tuple(getattr(self, k) for k in self._fields))
+
+
+class ReverseSigmoid(_Step):
+    """Reverse sigmoid (Lee et al. 2019) as ART computes it; see :func:`reverse_sigmoid`."""
+
+    __slots__ = ("beta", "gamma")
+    _fields = __slots__
+
+    def __init__(self, beta=1.0, gamma=0.1):
+        self.beta, self.gamma = _real(beta, "beta", True), _real(gamma, "gamma", True)
+
+    def _encode(self):
+        return (_RS, self.beta, self.gamma)
+
+
+class GaussianNoise(_Step):
+    """Additive Gaussian noise; see :func:`gaussian_noise`. The step owns a
+    :class:`~mlsec_kernels.rng.Generator`: call i of a seeded step uses substream i,
+    reproducibly; an unseeded one draws its seed from the OS's CSPRNG, and draws a new
+    one when unpickled (copies of a server must not share a noise stream)."""
+
+    __slots__ = ("scale", "seed", "renormalize", "_gen")
+    _fields = ("scale", "seed", "renormalize")
+
+    def __init__(self, scale=0.2, seed=None, renormalize="auto", *, _next=0):
+        self.scale = _real(scale, "scale")
+        self.seed = None if seed is None else check_u64(seed, "seed")
+        self.renormalize = _renorm(renormalize)
+        self._gen = Generator(self.seed, substream=_next)
+
+    def _encode(self):
+        return (_GN, self.scale, self._gen.seed, self._gen.next_substream(), _RENORM[self.renormalize])
+
+    def __reduce__(self):
+        nxt = 0
+        if self.seed is not None:  # the copy continues where this step stands
+            nxt = self._gen.next_substream()
+            self._gen = Generator(self.seed, substream=nxt)
+        return (_rebuild_noise, (self.scale, self.seed, self.renormalize, nxt))
+
+
+def _rebuild_noise(scale, seed, renormalize, nxt):
+    return GaussianNoise(scale, seed, renormalize, _next=nxt)
+
+
+class Round(_Step):
+    """Rounding to `decimals` places, half to even (np.round); see :func:`round`."""
+
+    __slots__ = ("decimals",)
+    _fields = __slots__
+
+    def __init__(self, decimals=3):
+        self.decimals = _int(decimals, "decimals")
+        if self.decimals < 0:
+            raise ValueError(f"decimals must be >= 0, got {self.decimals}")
+
+    def _encode(self):
+        return (_ROUND, self.decimals)
+
+
+class HighConfidence(_Step):
+    """Entries below `cutoff` set to 0 (ART's HighConfidence)."""
+
+    __slots__ = ("cutoff",)
+    _fields = __slots__
+
+    def __init__(self, cutoff=0.25):
+        self.cutoff = _real(cutoff, "cutoff")
+
+    def _encode(self):
+        return (_HC, self.cutoff)
+
+
+class TopK(_Step):
+    """The k largest entries of each row kept (1 with one_hot), the rest 0."""
+
+    __slots__ = ("k", "one_hot")
+    _fields = __slots__
+
+    def __init__(self, k, one_hot=False):
+        self.k, self.one_hot = _int(k, "k"), bool(one_hot)
+        if self.k < 1:
+            raise ValueError(f"k must be in [1, C], got {self.k}")
+
+    def _encode(self):
+        return (_TOPK, self.k, self.one_hot)
+
+
+class ClassLabels(_Step):
+    """One-hot of each row's argmax (first index on ties, NaN counted largest)."""
+
+    __slots__ = ()
+    _fields = ()
+
+    def _encode(self):
+        return (_CL,)
+
+
+_DECODE = {_RS: ReverseSigmoid, _ROUND: Round, _HC: HighConfidence, _TOPK: TopK}
+
+
+class Guard:
+    """A composed post-processor, run as one fused kernel pass per call.
+
+    ``Guard([ReverseSigmoid(beta=0.8, gamma=0.2), GaussianNoise(scale=0.01), Round(3), TopK(5)])``
+    then ``guard(p)``: bit for bit the steps applied one after the other, at the cost of
+    reading and writing p once. Picklable (an unseeded GaussianNoise redraws its secret).
+    """
+
+    def __init__(self, steps):
+        steps = tuple(steps)
+        for s in steps:
+            if not isinstance(s, _Step):
+                raise TypeError(f"Guard steps must be ReverseSigmoid, GaussianNoise, Round, HighConfidence, TopK or ClassLabels, got {type(s).__name__}")
+        if len(steps) > _MAX_STEPS:
+            raise ValueError(f"a Guard takes at most {_MAX_STEPS} steps, got {len(steps)}")
+        self.steps = steps
+        # Encoded once; only a noise step is encoded per call (it takes a fresh substream).
+        self._noise = [i for i, s in enumerate(steps) if isinstance(s, GaussianNoise)]
+        self._prog = [s._encode() if not isinstance(s, GaussianNoise) else None for s in steps]
+        self._static = tuple(self._prog) if not self._noise else None
+
+    def __call__(self, p, *, out=None, backend="auto"):
+        prog = self._static
+        if prog is None:
+            parts = self._prog.copy()
+            for i in self._noise:
+                parts[i] = self.steps[i]._encode()
+            prog = tuple(parts)
+        return _run(p, prog, out, backend)
+
+    def __repr__(self):
+        return f"Guard([{', '.join(map(repr, self.steps))}])"
+
+    def __reduce__(self):
+        return (Guard, (list(self.steps),))
+
+
+def reverse_sigmoid(p, *, beta=1.0, gamma=0.1, out=None, backend="auto"):
+    """Reverse sigmoid perturbation (Lee et al., "Defending against NN model stealing
+    attacks using deceptive perturbations", IEEE S&P Workshops 2019), as ART computes it.
+
+    ``pc = clip(p, 1e-9, 1-1e-9)``, ``r = beta*(sigmoid(gamma*logit(pc)) - 1/2)``,
+    ``q = clip(p - r, 0, 1)`` renormalised per row (a row with no mass left comes out
+    uniform rather than NaN). Needs C >= 2. The clip bounds, beta and gamma are rounded
+    to the dtype of p, as NumPy does (1 - 1e-9 is 1 in float32).
+
+    Reference: :func:`mlsec_kernels.reference.output.reverse_sigmoid`.
+    """
+    return _run(p, ((_RS, beta, gamma),), out, backend)
+
+
+def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", out=None, backend="auto"):
+    """Additive Gaussian noise of standard deviation `scale` (ART's GaussianNoise).
+
+    With ``renormalize=True``, or ``"auto"`` on rows that are probabilities (entries in
+    [0, 1], sum within 1e-3 of 1; decided per row), negatives are zeroed and the row is
+    divided by its sum; a row that would sum to zero keeps its noiseless values. `seed`:
+    an int (substream 0: the same noise each call), a :class:`~mlsec_kernels.rng.Generator`
+    (its next substream) or None (unpredictable). Float32 noise is computed in float32; float64 noise is the float32
+    normal widened, times scale.
+
+    Reference: :func:`mlsec_kernels.reference.output.gaussian_noise`.
+    """
+    key, sub = (_unseeded.seed, _unseeded.next_substream()) if seed is None else seed_and_substream(seed)
+    return _run(p, ((_GN, scale, key, sub, _RENORM[_renorm(renormalize)]),), out, backend)
+
+
+def round(p, *, decimals=3, out=None, backend="auto"):  # noqa: A001 (the NumPy name)
+    """Rounding to `decimals` places, half to even, bit for bit NumPy's ``np.round`` in the
+    dtype of p (multiply by 10**decimals, rint, divide). ``decimals >= 0``.
+
+    Reference: :func:`mlsec_kernels.reference.output.round`.
+    """
+    return _run(p, ((_ROUND, decimals),), out, backend)
+
+
+def high_confidence(p, *, cutoff=0.25, out=None, backend="auto"):
+    """Entries below `cutoff` (rounded to the dtype of p) set to 0 (ART's HighConfidence).
+
+    Reference: :func:`mlsec_kernels.reference.output.high_confidence`.
+    """
+    return _run(p, ((_HC, cutoff),), out, backend)
+
+
+def top_k(p, k, *, one_hot=False, out=None, backend="auto"):
+    """The k largest entries of each row kept (set to 1 with ``one_hot``), the rest 0.
+    Ties go to the lower index; NaN ranks above every number (as in np.argmax).
+
+    Reference: :func:`mlsec_kernels.reference.output.top_k`.
+    """
+    return _run(p, ((_TOPK, k, one_hot),), out, backend)
+
+
+def class_labels(p, out=None, *, backend="auto"):
+    """One-hot of each row's argmax (first index on ties), right for batches (ART's
+    ClassLabels marks every row's argmax column in every row). Needs C >= 2.
+
+    Reference: :func:`mlsec_kernels.reference.output.class_labels`.
+    """
+    return _run(p, ((_CL,),), out, backend)

@@ -1,0 +1,224 @@
+"""Output post-processors: every backend against the reference and against ART's formulas."""
+import numpy as np
+import pytest
+
+import mlsec_kernels as mk
+from mlsec_kernels import output as O
+from mlsec_kernels import reference as ref
+
+from conftest import dev, host, skip_unless
+
+SHAPES = [(1, 2), (3, 7), (5, 1000), (2, 1500), (70, 1000)]  # 1500 > one 1024 chunk; the last crosses the threading threshold
+
+
+def probs(rng, shape, dtype):
+    return rng.dirichlet(np.full(shape[1], 0.3), size=shape[0]).astype(dtype)
+
+
+def rs_tol(dtype):
+    return dict(rtol=0, atol=2e-6) if np.dtype(dtype) == np.float32 else dict(rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("beta, gamma", [(1.0, 0.1), (0.8, 0.2), (2.5, 3.0)])
+def test_reverse_sigmoid(backend, rng, dtype, shape, beta, gamma):
+    p = probs(rng, shape, dtype)
+    p[0, 0] = 1.0 if shape[1] == 2 else p[0, 0]  # the float32 clip bound 1 - 1e-9 rounds to 1
+    got = host(O.reverse_sigmoid(dev(p, backend), beta=beta, gamma=gamma, backend=backend))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, ref.output.reverse_sigmoid(p, beta=beta, gamma=gamma), **rs_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_deterministic_ops_exact(backend, rng, dtype, shape):
+    p = probs(rng, shape, dtype)
+    p[-1, : min(3, shape[1])] = p[-1, 0]  # ties
+    c = shape[1]
+    x = dev(p, backend)
+    cases = [
+        (O.round(x, decimals=3, backend=backend), ref.output.round(p, decimals=3)),
+        (O.round(x, decimals=0, backend=backend), ref.output.round(p, decimals=0)),
+        (O.high_confidence(x, cutoff=0.1, backend=backend), ref.output.high_confidence(p, cutoff=0.1)),
+        (O.class_labels(x, backend=backend), ref.output.class_labels(p)),
+        (O.top_k(x, 1, backend=backend), ref.output.top_k(p, 1)),
+        (O.top_k(x, min(5, c), one_hot=True, backend=backend), ref.output.top_k(p, min(5, c), one_hot=True)),
+        (O.top_k(x, min(40, c), backend=backend), ref.output.top_k(p, min(40, c))),  # k > 32: the bisection path
+        (O.top_k(x, c, backend=backend), ref.output.top_k(p, c)),
+    ]
+    for got, want in cases:
+        got = host(got)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want.astype(dtype))
+
+
+def test_round_is_numpy_round_bit_for_bit(host_backend, rng):
+    """Halves and near-halves: np.round's multiply-rint-divide in the data's dtype."""
+    for dtype in (np.float32, np.float64):
+        for d in (0, 1, 2, 3, 6, 9, 12):
+            k = rng.integers(0, 10**min(d, 6), size=(8, 64))
+            p = ((k + 0.5) / 10**d).astype(dtype)
+            p[4:] = rng.random((4, 64)).astype(dtype)
+            np.testing.assert_array_equal(O.round(p, decimals=d, backend=host_backend), np.round(p, d))
+
+
+def test_ties_nan_and_signed_zero(host_backend):
+    p = np.array([[0.2, 0.4, 0.4, 0.0], [-0.0, 0.0, -1.0, -2.0], [0.1, np.nan, 0.5, np.nan]], np.float32)
+    lab = O.class_labels(p, backend=host_backend)
+    np.testing.assert_array_equal(np.argmax(lab, axis=1), np.argmax(p, axis=1))  # first max, first NaN
+    np.testing.assert_array_equal(O.top_k(p, 2, one_hot=True, backend=host_backend), ref.output.top_k(p, 2, one_hot=True))
+
+
+class _OnBackend:
+    """The output module with its arguments moved to the backend's arrays and results back."""
+
+    def __init__(self, backend):
+        self.b = backend
+
+    def __getattr__(self, name):
+        f = getattr(O, name)
+        return lambda p, *a, **k: host(f(dev(p, self.b), *a, **k))
+
+
+def art_reverse_sigmoid(preds, beta, gamma):
+    """ART's ReverseSigmoid.__call__ for C > 1, in the dtype of preds (NumPy 2 rules)."""
+    clip_min = 1e-9
+    clip_max = 1.0 - clip_min
+    pc = np.clip(preds, clip_min, clip_max)
+    with np.errstate(divide="ignore"):
+        z = -gamma * np.log((1.0 - pc) / pc)
+    r = beta * (1.0 / (1.0 + np.exp(-z)) - 0.5)
+    q = np.clip(preds - r, 0.0, 1.0)
+    return (1.0 / np.sum(q, axis=-1, keepdims=True)) * q
+
+
+def art_gaussian_noise(preds, noise):
+    post = preds.copy() + noise
+    if all(np.isclose(np.sum(r), 1.0, rtol=1e-3) and r.max() <= 1 and r.min() >= 0 for r in preds):
+        post[post < 0.0] = 0.0
+        post /= np.sum(post, axis=1, keepdims=True)
+    return post
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_against_art_formulas(backend, rng, dtype):
+    p = probs(rng, (16, 10), dtype)
+    host_backend = backend
+    O = _OnBackend(backend)
+    tol = dict(rtol=0, atol=3e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(O.reverse_sigmoid(p, beta=0.8, gamma=0.3, backend=host_backend), art_reverse_sigmoid(p, 0.8, 0.3), **tol)
+    hc = p.copy()
+    hc[hc < dtype(0.1)] = 0.0
+    np.testing.assert_array_equal(O.high_confidence(p, cutoff=0.1, backend=host_backend), hc)
+    np.testing.assert_array_equal(O.round(p, decimals=2, backend=host_backend), np.around(p, decimals=2))
+    for i in range(4):  # ART's ClassLabels is right one row at a time
+        row = p[i : i + 1]
+        art = np.zeros_like(row)
+        art[:, np.argmax(row, axis=1)] = 1
+        np.testing.assert_array_equal(O.class_labels(row, backend=host_backend), art)
+    z = mk.rng.normal(p.shape, seed=11, dtype=np.float32).astype(dtype)
+    noise = (dtype(0.05) * z).astype(dtype)
+    np.testing.assert_allclose(O.gaussian_noise(p, scale=0.05, seed=11, backend=host_backend), art_gaussian_noise(p, noise), **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 7), (5, 1000), (2, 2051), (70, 1000)])
+def test_gaussian_noise(backend, rng, dtype, shape):
+    p = probs(rng, shape, dtype)
+    logits = rng.standard_normal(shape).astype(dtype)
+    z = mk.rng.normal(shape, seed=5, dtype=np.float32).astype(dtype)
+    # Logits: exactly p + T(scale) * T(z), the stream's float32 normals.
+    got = host(O.gaussian_noise(dev(logits, backend), scale=0.3, seed=5, backend=backend))
+    np.testing.assert_array_equal(got, logits + dtype(0.3) * z)
+    got = host(O.gaussian_noise(dev(p, backend), scale=0.01, seed=5, backend=backend))
+    want = ref.output.gaussian_noise(p, dtype(0.01) * z)
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-7 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-5)
+    forced = host(O.gaussian_noise(dev(logits, backend), scale=0.3, seed=5, renormalize=True, backend=backend))
+    assert np.all(forced >= 0)
+
+
+def test_noise_zero_sum_row_stays_noiseless_and_never_nan(backend):
+    p = np.array([[-10.0, -10.0, -10.0], [0.3, 0.3, 0.4]], np.float32)
+    got = host(O.gaussian_noise(dev(p, backend), scale=0.1, seed=1, renormalize=True, backend=backend))
+    np.testing.assert_array_equal(got[0], p[0])
+    assert np.all(np.isfinite(got))
+
+
+def test_noise_statistics():
+    stats = pytest.importorskip("scipy.stats")
+    x = np.zeros((1000, 1000), np.float32)
+    y = O.gaussian_noise(x, scale=0.2, seed=123, renormalize=False)
+    assert abs(float(y.mean())) < 2e-3 and abs(float(y.std()) - 0.2) < 2e-3
+    assert stats.kstest(y.reshape(-1)[:200000] / 0.2, "norm").pvalue > 1e-3
+
+
+def test_noise_seeds():
+    p = np.full((2, 50), 0.02, np.float32)
+    assert not np.array_equal(O.gaussian_noise(p), O.gaussian_noise(p))  # seed=None: fresh each call
+    np.testing.assert_array_equal(O.gaussian_noise(p, seed=9), O.gaussian_noise(p, seed=9))
+    g = mk.Generator(9)
+    a, b = O.gaussian_noise(p, seed=g), O.gaussian_noise(p, seed=g)
+    np.testing.assert_array_equal(a, O.gaussian_noise(p, seed=9))
+    assert not np.array_equal(a, b)
+
+
+def test_cross_backend_bits(backend, rng):
+    """The bits of the C++ backend on every backend (float32 everywhere; float64 too, but
+    for reverse_sigmoid on CUDA, whose double exp/log agree to a tolerance only)."""
+    skip_unless("cpp")
+    for dtype in (np.float32, np.float64):
+        p = probs(rng, (9, 333), dtype)
+        ops = [lambda x, b: O.gaussian_noise(x, scale=0.05, seed=3, backend=b), lambda x, b: O.round(x, decimals=4, backend=b),
+               lambda x, b: O.top_k(x, 7, backend=b), lambda x, b: O.class_labels(x, backend=b),
+               lambda x, b: O.reverse_sigmoid(x, backend=b)]
+        for i, op in enumerate(ops):
+            got, want = host(op(dev(p, backend), backend)), op(p, "cpp")
+            if backend == "cuda" and dtype == np.float64 and i == 4:
+                np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-16)
+            else:
+                np.testing.assert_array_equal(got, want)
+
+
+def test_out_in_place_and_layouts(host_backend, rng):
+    p = probs(rng, (6, 12), np.float32)
+    want = ref.output.top_k(p, 3)
+    q = p.copy()
+    assert O.top_k(q, 3, out=q, backend=host_backend) is q
+    np.testing.assert_array_equal(q, want)
+    wide = np.zeros((6, 24), np.float32)
+    wide[:, ::2] = p
+    out = np.zeros((12, 12), np.float32)[::2]
+    assert O.top_k(wide[:, ::2], 3, out=out, backend=host_backend) is out
+    np.testing.assert_array_equal(out, want)
+    assert O.round(np.zeros((0, 4), np.float32), backend=host_backend).shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda p, b: O.round(p[0], backend=b), ValueError, r"p must be 2-D \(N, C\)"),
+        (lambda p, b: O.reverse_sigmoid(p[:, :1], backend=b), ValueError, "reverse_sigmoid needs at least 2 classes"),
+        (lambda p, b: O.class_labels(p[:, :1], backend=b), ValueError, "class_labels needs at least 2 classes"),
+        (lambda p, b: O.top_k(p, 0, backend=b), ValueError, r"k must be in \[1, C\]"),
+        (lambda p, b: O.top_k(p, 5, backend=b), ValueError, r"k must be in \[1, C\]"),
+        (lambda p, b: O.top_k(p, 1.5, backend=b), TypeError, "k must be an int"),
+        (lambda p, b: O.round(p, decimals=-1, backend=b), ValueError, "decimals must be >= 0"),
+        (lambda p, b: O.gaussian_noise(p, scale=-0.1, backend=b), ValueError, "scale must be finite and >= 0"),
+        (lambda p, b: O.gaussian_noise(p, renormalize="yes", backend=b), ValueError, "renormalize must be"),
+        (lambda p, b: O.gaussian_noise(p, seed=-1, backend=b), ValueError, "seed must be in"),
+        (lambda p, b: O.high_confidence(p, cutoff=-1, backend=b), ValueError, "cutoff must be finite and >= 0"),
+        (lambda p, b: O.reverse_sigmoid(p, beta=0.0, backend=b), ValueError, "beta must be finite and > 0"),
+        (lambda p, b: O.reverse_sigmoid(p, gamma=float("nan"), backend=b), ValueError, "gamma must be finite and > 0"),
+        (lambda p, b: O.reverse_sigmoid(p, beta="1", backend=b), TypeError, "beta must be a number"),
+        (lambda p, b: O.round(p.astype(np.int32), backend=b), TypeError, "p must be float32 or float64"),
+        (lambda p, b: O.round(p, out=np.zeros((3, 4), np.float64), backend=b), TypeError, "out must have.*dtype"),
+        (lambda p, b: O.round(p, out=np.zeros((4, 4), np.float32), backend=b), ValueError, "out must have.*shape"),
+        (lambda p, b: O.round(p, backend="cuda" if b != "auto" else "gpu"), ValueError, "needs device arrays|backend must be"),
+    ],
+)
+def test_bad_input(host_backend, call, err, match):
+    p = np.full((3, 4), 0.25, np.float32)
+    with pytest.raises(err, match=match):
+        call(p, host_backend)
