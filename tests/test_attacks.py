@@ -174,3 +174,26 @@ def test_pgd_out(digits):
     assert c.x_adv is out and np.array_equal(out, A.pgd(blind, x, y, 0.1, seed=2).x_adv)
     with pytest.raises(ValueError, match="out"):
         A.pgd(m.loss_grad, x, y, 0.1, out=out[:3])
+
+
+def test_torch_tensors_pass_through():
+    torch = pytest.importorskip("torch")
+    lin = Linear()
+    seen = []
+
+    def predict(q):
+        seen.append(type(q))
+        return torch.from_numpy(lin.predict(q.numpy()))
+
+    x = torch.from_numpy(lin.x)
+    r = A.square_attack(predict, x, torch.from_numpy(lin.y), 0.25, n_queries=300, seed=0)
+    ref = A.square_attack(lin.predict, lin.x, lin.y, 0.25, n_queries=300, seed=0)
+    assert isinstance(r.x_adv, torch.Tensor) and set(seen) == {torch.Tensor}
+    assert np.array_equal(r.x_adv.numpy(), ref.x_adv) and np.array_equal(r.queries, ref.queries)
+
+    def loss_grad(q, t):
+        g = torch.from_numpy(np.ascontiguousarray(np.broadcast_to(lin.w[:, 0].reshape(1, 1, 6, 6), q.shape)).astype(np.float32))
+        return torch.zeros(len(q)), g
+
+    p = A.pgd(loss_grad, x, torch.from_numpy(lin.y), 0.1, seed=0)
+    assert isinstance(p.x_adv, torch.Tensor) and float((p.x_adv - x).abs().max()) <= 0.1 + 1e-6

@@ -96,7 +96,7 @@ def plot(rep, path) -> str | None:
         ax.text(0.5, 0.5, "randomized smoothing not in this installation", ha="center", va="center")
     else:
         c = rep["smoothing"]["certified_accuracy"]
-        ax.step([float(k) for k in c], list(c.values()), where="post")
+        ax.plot([float(k) for k in c], list(c.values()), "o-")
         ax.set_xlabel("L2 radius")
         ax.set_ylabel("certified accuracy")
         ax.set_ylim(0, 1)
