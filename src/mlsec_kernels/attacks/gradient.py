@@ -68,9 +68,9 @@ def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, 
 
     Early stopping needs to know success: ``loss_grad(x, y)`` may return
     ``(loss, grad, scores)`` (scores at the evaluated point, free), or ``predict`` is
-    given (one extra call per sample at the end of a restart). A sample stops the
-    moment its iterate is adversarial; with neither, every sample runs every step and
-    ``success`` is None. ``loss`` per sample (N,) picks, for a sample that never succeeds,
+    given. A sample stops the moment its iterate is adversarial; the last iterate of a
+    restart costs one more call (``predict``'s, else ``loss_grad``'s) to check it. With
+    neither, every sample runs every step, nothing is checked and ``success`` is None. ``loss`` per sample (N,) picks, for a sample that never succeeds,
     the restart with the highest final loss (a scalar loss keeps the first restart).
 
     ``eps`` and ``step`` are scalars or per-sample arrays; ``seed`` an int, None or a

@@ -163,7 +163,7 @@ def square_attack(predict, x, y, eps, *, norm="inf", n_queries=5000, p_init=0.8,
         p = p_schedule(p_init, it, n_queries)
         if code == 0:
             # Only an s x s window per image changes: the proposal is built on the windows.
-            s = min(max(int(round(np.sqrt(p * h * w))), 1), h - 1)
+            s = min(max(int(round(np.sqrt(p * h * w))), 1), h - 1, w - 1)
             r0, c0 = _corners(gen, k, s, h, w, per_sample)
             rows = xp.asarray(r0)[:, None, None, None] + xp.arange(s)[:, None]
             cols = xp.asarray(c0)[:, None, None, None] + xp.arange(s)
