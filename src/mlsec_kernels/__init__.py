@@ -5,7 +5,7 @@ decides the device, the result comes back in the caller's array type and dtype, 
 randomised ops draw from one counter-based stream (Philox4x32-10) that gives the same
 bits on every backend.
 """
-from . import output, rng, smoothing, transforms
+from . import attacks, output, rng, smoothing, transforms
 from ._backend import backends
 from .perturb import fgsm, pgd_step, project, random_start
 from .rng import Generator
@@ -22,5 +22,5 @@ __all__ = [
     # randomised transforms
     "gaussian_noise", "uniform_noise", "random_resize_pad", "pixel_deflection",
     # modules
-    "output", "rng", "smoothing", "transforms",
+    "attacks", "output", "rng", "smoothing", "transforms",
 ]
