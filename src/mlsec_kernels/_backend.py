@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 NAMES = ("cpp", "numba", "cuda")
 
 _why: dict[str, str] = {}
 
+
+def _not_loaded(name: str, err: ImportError) -> str:
+    built = any(Path(__file__).parent.glob(f"{name}.*"))
+    return f"extension failed to load ({err})" if built else "extension not built"
+
 try:
     from . import _cpu
 except ImportError as e:  # no compiler at install time: Numba carries the host side
     _cpu = None
-    _why["cpp"] = f"extension not built ({e})"
+    _why["cpp"] = _not_loaded("_cpu", e) + " (no C++ compiler at install time?)"
 
 try:
     from . import _cuda
@@ -28,7 +34,7 @@ try:
         _why["cuda"] = f"built, no device ({_reason})"
 except ImportError as e:
     _cuda, _devices = None, []
-    _why["cuda"] = f"extension not built ({e})"
+    _why["cuda"] = _not_loaded("_cuda", e) + " (no CUDA compiler at install time, or MLSEC_CUDA=OFF)"
 
 if importlib.util.find_spec("numba") is None:
     _why["numba"] = "numba is not installed"
