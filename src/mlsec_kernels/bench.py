@@ -37,7 +37,7 @@ CIFAR = (64, 3, 32, 32)  # non_local_means: Xu et al.'s CIFAR-10 setting, uint8
 EPS = {"inf": 8 / 255, 2: 3.0, 1: 12.0}
 STEP = {"inf": 2 / 255, 2: 0.5, 1: 1.0}
 ALL_PEERS = tuple(peers.PEERS)
-QUICK_SKIPS_PEERS = ("torch.compile", "scipy")  # tens of seconds per case (compiling; SciPy's median)
+QUICK_SKIPS_PEERS = ("torch.compile", "scipy", "art")  # seconds to tens of seconds per case (compiling; SciPy's median, which ART calls too; ART's L1 projection)
 
 
 @dataclass(frozen=True)
