@@ -1,5 +1,4 @@
 """Numba port of cpp/fgsm.hpp."""
-import numpy as np
 from numba import prange
 
 from ._util import flat2, jit_pair, parts, per_row

@@ -59,23 +59,26 @@ def _write(ctx, i0, draws, f0, count):
         os[i0 + j] = lo if y < lo else (hi if y > hi else y)
 
 
-def _spans(x, out, conv, eps, lo, hi, k0, k1, s0, s1, nparts):
-    # draws a piece at a time into a buffer, then the writes: two simple loops vectorise
-    # where one fused through visit does not
-    n, d = x.shape
+def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
+    # out = x + scale * draw, elementwise; stream element 4*b0 + lane0 + i feeds flat element
+    # i; a one-row x is broadcast over the rows (noise.py's smoothing batches). Draws go a
+    # piece at a time into a buffer, then the writes: two simple loops vectorise where one
+    # fused through visit does not
+    n, d = out.shape
     total = n * d
+    bc = x.shape[0] != n
     for p in prange(nparts):
         scratch = scratch_for(np.float32)
         draws = np.empty(_PIECE, np.float32)
-        ys = np.empty(_PIECE, x.dtype)
+        ys = np.empty(_PIECE, out.dtype)
         i, end = total * p // nparts, total * (p + 1) // nparts
         while i < end:
             r = i // d
             j0 = i - r * d
             j1 = min(d, j0 + end - i, j0 + _PIECE)
-            f = r * d + j0
-            visit(conv, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, j1 - j0, scratch)
-            _write((x[r, j0:j1], out[r, j0:j1], ys, eps[r], lo, hi), 0, draws, 0, j1 - j0)
+            t = lane0 + i
+            visit(conv, copy_emit, draws, k0, k1, s0, s1, b0 + np.uint64(t >> 2), t & 3, j1 - j0, scratch)
+            _write((x[0 if bc else r, j0:j1], out[r, j0:j1], ys, scale[r], lo, hi), 0, draws, 0, j1 - j0)
             i += j1 - j0
 
 
@@ -115,7 +118,8 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     code = norm
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
-        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, nparts)
+        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1,
+                                                            np.uint64(0), np.int64(0), nparts)
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
