@@ -1,7 +1,21 @@
 """References for the perturbation ops (FGSM, PGD steps, Lp projections)."""
 import numpy as np
 
-from .._arrays import check_norm as norm_code  # "inf"/np.inf -> 0, 1, 2; ValueError otherwise
+
+def norm_code(norm):
+    """0 for L-infinity ("inf", "linf", np.inf), 1 or 2 (int, float or str, "l1", "l2"):
+    written here, not imported from the package, so the reference checks its parsing too."""
+    if isinstance(norm, str):
+        key = norm.strip().lower()
+        key = key[1:] if key in ("linf", "l1", "l2") else key
+        code = {"inf": 0, "1": 1, "2": 2}.get(key)
+    elif isinstance(norm, (int, float, np.integer, np.floating)) and not isinstance(norm, (bool, np.bool_)):
+        code = {np.inf: 0, 1.0: 1, 2.0: 2}.get(float(norm))
+    else:
+        code = None
+    if code is None:
+        raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {norm!r}")
+    return code
 
 
 def _per_sample(v, x):
