@@ -198,7 +198,7 @@ class Call:
         if bad.any():
             raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {host[bad][0]!r}")
         if self.backend == "cuda":
-            return _to_device_like(host, self.first)
+            return params_like(host, self.first)
         return np.ascontiguousarray(host, dtype=np.float64)
 
 
@@ -213,12 +213,15 @@ def _to_host_values(value, name):
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}") from None
 
 
-def _to_device_like(host: np.ndarray, like: Arr):
-    """Per-sample parameters (N float64 values, not data) follow the data to its device."""
+def params_like(host: np.ndarray, like: Arr):
+    """Per-sample parameters (a few values per sample, not data) follow the data to its
+    device, in their own dtype; host data keeps them as they are."""
+    if not like.device:
+        return host
     if like.lib == "torch":
         import torch
 
-        return torch.as_tensor(host, dtype=torch.float64, device=like.orig.device)
+        return torch.as_tensor(host, device=like.orig.device)
     cp = _cupy()
     with cp.cuda.Device(_device_of(like.view)):
         return cp.asarray(host)

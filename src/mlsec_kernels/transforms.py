@@ -97,19 +97,6 @@ def resize_pad_params(n, min_size, out_size, seed, substream, per_sample=True):
     return p if per_sample else np.repeat(p, n, axis=0)
 
 
-def _params_like(p, like):
-    """Per-sample parameters (a few ints, not data) follow the data to its device."""
-    if not like.device:
-        return p
-    if like.lib == "torch":
-        import torch
-
-        return torch.as_tensor(p, device=like.orig.device)
-    cp = _arrays._cupy()
-    with cp.cuda.Device(_arrays._device_of(like.view)):
-        return cp.asarray(p)
-
-
 def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="nearest", per_sample=True, layout="NCHW",
                       return_params=False, out=None, backend="auto"):
     """Random resizing and padding (Xie, Wang, Zhang, Ren & Yuille, ICLR 2018).
@@ -145,7 +132,7 @@ def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="n
     seed, substream = _rng.seed_and_substream(seed)
     params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample))
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
-    c.kernel("random_resize_pad")(c.views[0], _params_like(params, c.first), out_size, layout, interpolation,
+    c.kernel("random_resize_pad")(c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation,
                                   c.output(out, shape))
     return (c.result(), params) if return_params else c.result()
 
