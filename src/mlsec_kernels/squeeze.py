@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from . import _backend
-from ._arrays import Arr, Call, check_int
+from ._arrays import Arr, Call, _to_host_values, check_int
 
 _cpu = _backend._cpu
 _Fallback = _cpu.Fallback if _cpu is not None else ()
@@ -185,13 +185,9 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
     return c.result()
 
 
-def _host(a):
+def _host(a, name):
     """Probabilities from any framework as a float64 (N, K) NumPy array."""
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    elif hasattr(a, "get") and not isinstance(a, np.ndarray):
-        a = a.get()
-    a = np.asarray(a, dtype=np.float64)
+    a = _to_host_values(a, name)
     return a.reshape(len(a), -1) if a.ndim != 2 else a
 
 
@@ -203,10 +199,10 @@ def squeeze_score(p, *squeezed):
     """
     if not squeezed:
         raise ValueError("squeeze_score needs at least one squeezed prediction")
-    p = _host(p)
+    p = _host(p, "p")
     score = np.zeros(len(p))
     for i, q in enumerate(squeezed):
-        q = _host(q)
+        q = _host(q, f"squeezed[{i}]")
         if q.shape != p.shape:
             raise ValueError(f"squeezed[{i}] must have the shape of p: {q.shape} vs {p.shape}")
         score = np.maximum(score, np.abs(p - q).sum(axis=1))
