@@ -22,6 +22,18 @@ def f32_bits(typingctx, x):
 
 
 @intrinsic
+def f64_bits(typingctx, x):
+    """The IEEE bits of a float64 as uint64."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.uint64(types.float64), codegen
+
+
+@intrinsic
 def f32_from_bits(typingctx, u):
     """The float32 with IEEE bits u (uint32)."""
     if u != types.uint32:

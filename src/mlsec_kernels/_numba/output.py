@@ -5,12 +5,11 @@ stay float32; float32 log and exp are the project's own (fmath), float64 use lib
 """
 import numba
 import numpy as np
-from llvmlite import ir
 from numba import prange, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
 from ._util import parts
-from .fmath import exp_f32, log_f32
+from .fmath import exp_f32, f64_bits, log_f32
 from .philox import block, box_muller, key
 from .reduce import row_sum
 
@@ -46,17 +45,6 @@ def _exp_t(x):
     return lambda x: np.exp(x)
 
 
-@intrinsic
-def _f64_bits(typingctx, x):
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.uint64(types.float64), codegen
-
-
 @numba.njit(inline="always")
 def rank_key(v):
     v = np.float64(v)
@@ -64,7 +52,7 @@ def rank_key(v):
         return _ALL
     if v == 0.0:
         v = 0.0
-    b = _f64_bits(v)
+    b = f64_bits(v)
     return ~b if b >> np.uint64(63) else b | _SIGN
 
 
