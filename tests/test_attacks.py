@@ -15,7 +15,7 @@ def _one_blas_thread():
 
 @pytest.fixture(scope="module")
 def digits():
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed here")
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -177,7 +177,7 @@ def test_pgd_out(digits):
 
 
 def test_torch_tensors_pass_through():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     lin = Linear()
     seen = []
 

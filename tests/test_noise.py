@@ -90,7 +90,7 @@ def test_non_contiguous_and_torch(host_backend, rng):
     out = np.full((6, 10, 8), -7.0)[:, 1::2, ::2]
     assert mk.gaussian_noise(x, 0.1, seed=4, out=out, backend=host_backend) is out
     np.testing.assert_array_equal(out, mk.gaussian_noise(np.ascontiguousarray(x), 0.1, seed=4))
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     t = torch.from_numpy(np.ascontiguousarray(x))
     got = mk.gaussian_noise(t, 0.1, seed=4, backend=host_backend)
     assert isinstance(got, torch.Tensor)
@@ -120,7 +120,7 @@ def test_bad_input(host_backend, op, kwargs, err, match):
 
 
 def test_binding_checks():
-    cpu = pytest.importorskip("mlsec_kernels._cpu")
+    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     x = np.zeros((2, 4), np.float32)
     with pytest.raises(ValueError, match="noise kind"):
         cpu.noise(x, 0.1, "poisson", 1, 0, 0, 0.0, 1.0, x)

@@ -71,7 +71,7 @@ def test_in_place_zero_and_torch(host_backend, rng):
     assert mk.pixel_deflection(y, 10, 2, seed=1, out=y, backend=host_backend) is y
     np.testing.assert_array_equal(y, want)
     np.testing.assert_array_equal(mk.pixel_deflection(x, 0, 2, seed=1, backend=host_backend), x)
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     got = mk.pixel_deflection(torch.from_numpy(x), 10, 2, seed=1, backend=host_backend)
     assert isinstance(got, torch.Tensor)
     np.testing.assert_array_equal(got.numpy(), want)
@@ -96,7 +96,7 @@ def test_bad_input(host_backend, kwargs, err, match):
 
 
 def test_binding_checks():
-    cpu = pytest.importorskip("mlsec_kernels._cpu")
+    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     x = np.zeros((2, 1, 4, 4), np.float32)
     with pytest.raises(ValueError, match="window must be >= 1"):
         cpu.pixel_deflection(x, 3, 0, "NCHW", 1, 0, x)

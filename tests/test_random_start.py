@@ -157,7 +157,7 @@ def test_bad_input(host_backend, kwargs, err, match):
 
 
 def test_binding_checks_norm():
-    cpu = pytest.importorskip("mlsec_kernels._cpu")
+    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     x = np.zeros((2, 4), np.float32)
     with pytest.raises(ValueError, match="norm must be"):
         cpu.random_start(x, 0.1, 3, 1, 0, 0.0, 1.0, x)

@@ -192,7 +192,7 @@ def test_bad_input(host_backend, kwargs, err, match):
 
 
 def test_bindings_check_too():
-    cpu = pytest.importorskip("mlsec_kernels._cpu")
+    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     with pytest.raises(TypeError, match="out must be uint32"):
         cpu.random_raw(np.zeros(4, np.float32), 1, 0, 0)
     with pytest.raises(TypeError, match="out must be float32 or float64"):
@@ -213,7 +213,7 @@ def test_bindings_check_too():
 def test_every_philox_path(isa):
     # the C++ generator picks AVX-512, AVX2 or scalar code at load; cap it in a child
     # process and compare with what this process computes (and the reference)
-    pytest.importorskip("mlsec_kernels._cpu")
+    pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     code = (
         "import numpy as np; from mlsec_kernels import _cpu, rng\n"
         "print(_cpu.philox_isa)\n"

@@ -37,7 +37,7 @@ def _linear(w, b, xp=np):
 def test_certify_linear_analytic_radius(backend):
     # under N(0, sigma^2 I), P(class 1) = Phi(m / (sigma ||w||)), m = w.x + b: the smoothed
     # classifier's exact radius is the distance to the hyperplane, |m| / ||w||
-    xp = np if backend != "cuda" else pytest.importorskip("cupy")
+    xp = np if backend != "cuda" else pytest.importorskip("cupy", reason="CUDA tests need CuPy to hold device arrays, and it is not installed")
     rng = np.random.default_rng(0)
     d, sigma, n = 20, 0.5, 100000
     w = rng.standard_normal(d)
@@ -100,7 +100,7 @@ def test_seed_generator_and_progress(capsys):
 
 
 def test_torch_model():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     x = torch.tensor([[2.0, 0.0], [-2.0, 0.0]])
     lin = torch.nn.Linear(2, 2)
     with torch.no_grad():
