@@ -7,7 +7,7 @@ from scipy import stats
 from mlsec_kernels import _stats, smoothing
 from mlsec_kernels.rng import Generator
 
-from conftest import dev
+from conftest import dev, peer
 
 
 def test_stats_against_scipy():
@@ -63,7 +63,7 @@ def test_certify_abstains_and_matches_backends(host_backend):
     labels, radii = smoothing.certify(model, x, 1.0, 50, 2000, seed=3, backend=host_backend)
     assert labels[0] == smoothing.ABSTAIN and radii[0] == 0.0
     assert labels[1] == 1 and labels[2] == 0 and radii[1] > 0 and radii[2] > 0
-    want = smoothing.certify(model, x, 1.0, 50, 2000, seed=3, backend="cpp")
+    want = smoothing.certify(model, x, 1.0, 50, 2000, seed=3, backend=peer(host_backend))
     np.testing.assert_array_equal(labels, want[0])
     np.testing.assert_array_equal(radii, want[1])
     # batch size does not change the draws
