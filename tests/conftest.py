@@ -45,6 +45,14 @@ def host_backend(request):
     return request.param
 
 
+def peer(backend):
+    """The backend a bit-identity test compares ``backend`` with: never itself (cpp is
+    checked against numba, every other backend, the fast path "auto" included, against cpp)."""
+    other = "numba" if backend == "cpp" else "cpp"
+    skip_unless(other)
+    return other
+
+
 def dev(a, backend):
     """The array the backend runs on: NumPy for host backends, CuPy for cuda."""
     if backend == "cuda" and a is not None:
@@ -55,6 +63,12 @@ def dev(a, backend):
 def host(a):
     """Back to NumPy from whatever a backend returned."""
     return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)
+
+
+def norms(a, p):
+    """Per-sample Lp norm (p = "inf", 1 or 2) in float64: one value per row of the batch."""
+    a = np.asarray(a, np.float64).reshape(len(a), -1)
+    return np.abs(a).max(1) if p in ("inf", np.inf) else np.linalg.norm(a, ord=p, axis=1)
 
 
 def tol(dtype):

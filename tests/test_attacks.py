@@ -6,6 +6,8 @@ from mlsec_kernels import attacks as A
 from mlsec_kernels import demo
 from mlsec_kernels._demo_model import MLP
 
+from conftest import norms
+
 
 @pytest.fixture(scope="module", autouse=True)
 def _one_blas_thread():
@@ -15,7 +17,7 @@ def _one_blas_thread():
 
 @pytest.fixture(scope="module")
 def digits():
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed here")
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -38,14 +40,6 @@ class Linear:
         return np.asarray(x, np.float64).reshape(len(x), -1) @ self.w
 
 
-def _linf(a, b):
-    return np.abs(np.asarray(a, np.float64) - b).reshape(len(b), -1).max(1)
-
-
-def _l2(a, b):
-    return np.sqrt(((np.asarray(a, np.float64) - b) ** 2).reshape(len(b), -1).sum(1))
-
-
 @pytest.mark.parametrize("eps", [0.05, 0.1])
 def test_pgd_at_least_fgsm(digits, eps):
     m, x, y = digits
@@ -61,9 +55,7 @@ def test_pgd_in_ball_and_clip(digits, norm, eps):
     r = A.pgd(m.loss_grad, x, y, eps, norm=norm, n_steps=10, seed=3)
     assert r.x_adv.dtype == x.dtype and r.x_adv.shape == x.shape
     assert r.x_adv.min() >= 0.0 and r.x_adv.max() <= 1.0
-    d = np.asarray(r.x_adv, np.float64) - x
-    size = {"inf": np.abs(d).reshape(len(x), -1).max(1), 2: _l2(r.x_adv, x), 1: np.abs(d).reshape(len(x), -1).sum(1)}
-    assert np.all(size[norm] <= eps * (1 + 1e-5) + 1e-6)
+    assert np.all(norms(np.asarray(r.x_adv, np.float64) - x, norm) <= eps * (1 + 1e-5) + 1e-6)
 
 
 def test_pgd_early_stop_per_sample(digits):
@@ -98,7 +90,7 @@ def test_square_attack_linear(norm, eps, per_sample):
     assert r.success.mean() >= 0.9
     assert np.array_equal(r.success, lin.predict(r.x_adv).argmax(1) != lin.y)
     assert r.queries.max() <= 500 and r.queries.min() >= 1
-    size = _linf(r.x_adv, lin.x) if norm == "inf" else _l2(r.x_adv, lin.x)
+    size = norms(np.asarray(r.x_adv, np.float64) - lin.x, norm)
     assert np.all(size <= eps * (1 + 1e-5)) and r.x_adv.min() >= 0 and r.x_adv.max() <= 1
 
 
@@ -177,7 +169,7 @@ def test_pgd_out(digits):
 
 
 def test_torch_tensors_pass_through():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     lin = Linear()
     seen = []
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-pytest.importorskip("sklearn")
+pytest.importorskip("sklearn", reason="scikit-learn is not installed here")
 
 from mlsec_kernels import demo
 from mlsec_kernels.__main__ import main

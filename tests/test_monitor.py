@@ -7,7 +7,7 @@ from mlsec_kernels.output import ExtractionMonitor, shapiro_wilk
 
 @pytest.mark.parametrize("n", [3, 4, 5, 6, 7, 11, 50, 211, 1000, 4999])
 def test_shapiro_wilk_matches_scipy(n):
-    stats = pytest.importorskip("scipy.stats")
+    stats = pytest.importorskip("scipy.stats", reason="SciPy is not installed here")
     rng = np.random.default_rng(n)
     for x in (rng.standard_normal(n), rng.exponential(size=n), rng.uniform(size=n), np.r_[rng.standard_normal(n - 1), 40.0]):
         assert abs(shapiro_wilk(x) - stats.shapiro(x).statistic) < 2e-5

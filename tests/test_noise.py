@@ -5,7 +5,7 @@ from scipy import stats
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host
+from conftest import dev, host, peer
 
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes, threading threshold
 OPS = {"gaussian": (mk.gaussian_noise, ref.transforms.gaussian_noise), "uniform": (mk.uniform_noise, ref.transforms.uniform_noise)}
@@ -30,7 +30,7 @@ def test_matches_reference(backend, rng, dtype, shape, op):
 def test_backends_bit_identical(backend, rng, dtype, shape, op):
     f = OPS[op][0]
     x = rng.random(shape).astype(dtype)
-    want = f(x, 0.7, seed=9, backend="cpp")
+    want = f(x, 0.7, seed=9, backend=peer(backend))
     got = host(f(dev(x, backend), 0.7, seed=9, backend=backend))
     np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
 
@@ -90,7 +90,7 @@ def test_non_contiguous_and_torch(host_backend, rng):
     out = np.full((6, 10, 8), -7.0)[:, 1::2, ::2]
     assert mk.gaussian_noise(x, 0.1, seed=4, out=out, backend=host_backend) is out
     np.testing.assert_array_equal(out, mk.gaussian_noise(np.ascontiguousarray(x), 0.1, seed=4))
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     t = torch.from_numpy(np.ascontiguousarray(x))
     got = mk.gaussian_noise(t, 0.1, seed=4, backend=host_backend)
     assert isinstance(got, torch.Tensor)
@@ -120,7 +120,7 @@ def test_bad_input(host_backend, op, kwargs, err, match):
 
 
 def test_binding_checks():
-    cpu = pytest.importorskip("mlsec_kernels._cpu")
+    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     x = np.zeros((2, 4), np.float32)
     with pytest.raises(ValueError, match="noise kind"):
         cpu.noise(x, 0.1, "poisson", 1, 0, 0, 0.0, 1.0, x)

@@ -147,7 +147,7 @@ def test_noise_zero_sum_row_stays_noiseless_and_never_nan(backend):
 
 
 def test_noise_statistics():
-    stats = pytest.importorskip("scipy.stats")
+    stats = pytest.importorskip("scipy.stats", reason="SciPy is not installed here")
     x = np.zeros((1000, 1000), np.float32)
     y = O.gaussian_noise(x, scale=0.2, seed=123, renormalize=False)
     assert abs(float(y.mean())) < 2e-3 and abs(float(y.std()) - 0.2) < 2e-3

@@ -7,17 +7,12 @@ from hypothesis.extra import numpy as hnp
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host, skip_unless, tol
+from conftest import dev, host, norms, skip_unless, tol
 
 # Odd sizes; (2, 70001) crosses the threading threshold with a sample per thread, and
 # (1, 70001) splits one sample's passes among threads.
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001), (1, 70001)]
 NORMS = ["inf", 2, 1]
-
-
-def _norms(a, p):
-    a = np.asarray(a, np.float64).reshape(len(a), -1)
-    return np.abs(a).max(1) if p == "inf" else np.linalg.norm(a, ord=p, axis=1)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -26,7 +21,7 @@ def _norms(a, p):
 def test_matches_reference(backend, rng, dtype, shape, norm):
     d = rng.standard_normal(shape).astype(dtype)
     # per-sample eps: some samples inside their ball, most outside
-    eps = _norms(d, norm) * rng.uniform(0.05, 1.3, shape[0])
+    eps = norms(d, norm) * rng.uniform(0.05, 1.3, shape[0])
     got = mk.project(dev(d, backend), eps, norm=norm, backend=backend)
     assert host(got).dtype == dtype
     np.testing.assert_allclose(host(got), ref.project(d, eps, norm=norm), **tol(dtype))
@@ -93,10 +88,10 @@ def test_properties(d, eps, norm, backend):
     skip_unless(backend)
     p = mk.project(d, eps, norm=norm, backend=backend)
     scale = max(1.0, eps, float(np.abs(d).sum()))
-    assert (_norms(p, norm) <= eps + 1e-12 * scale).all()  # inside its ball
+    assert (norms(p, norm) <= eps + 1e-12 * scale).all()  # inside its ball
     again = mk.project(p, eps, norm=norm, backend=backend)
     np.testing.assert_allclose(again, p, rtol=1e-12, atol=1e-12 * scale)  # idempotent
-    inside = _norms(d, norm) <= eps
+    inside = norms(d, norm) <= eps
     np.testing.assert_array_equal(p[inside], d[inside])  # a point inside is unchanged
     if norm == 1:  # soft threshold: one theta for the sample, signs kept
         for di, pi in zip(d[~inside], p[~inside]):

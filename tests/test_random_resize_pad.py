@@ -6,7 +6,7 @@ from scipy import stats
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host
+from conftest import dev, host, peer
 
 CASES = [  # (shape NCHW, out_size, min_size)
     ((1, 1, 1, 1), 3, None),
@@ -46,7 +46,7 @@ def test_backends_bit_identical(backend, rng, interpolation, layout):
     x = rng.random((6, 3, 23, 19)).astype(np.float32)
     x = _nhwc(x) if layout == "NHWC" else x
     kw = dict(seed=8, interpolation=interpolation, layout=layout, min_size=10)
-    want = mk.random_resize_pad(x, 31, backend="cpp", **kw)
+    want = mk.random_resize_pad(x, 31, backend=peer(backend), **kw)
     np.testing.assert_array_equal(host(mk.random_resize_pad(dev(x, backend), 31, backend=backend, **kw)), want)
 
 
@@ -86,7 +86,7 @@ def test_per_sample_false_and_generator(rng):
     g = mk.Generator(4)
     np.testing.assert_array_equal(mk.random_resize_pad(x, 12, seed=g, per_sample=False), out)
     assert g.next_substream() == 1
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     got = mk.random_resize_pad(torch.from_numpy(x), 12, seed=4, per_sample=False)
     assert isinstance(got, torch.Tensor) and got.shape == (5, 2, 12, 12)
     np.testing.assert_array_equal(got.numpy(), out)
@@ -117,7 +117,7 @@ def test_bad_input(host_backend, kwargs, err, match):
 
 
 def test_binding_checks():
-    cpu = pytest.importorskip("mlsec_kernels._cpu")
+    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
     x, out = np.zeros((2, 1, 4, 4), np.float32), np.zeros((2, 1, 6, 6), np.float32)
     with pytest.raises(ValueError, match="does not fit"):
         cpu.random_resize_pad(x, np.array([[5, 2, 0], [4, 0, 0]], np.int32), 6, "NCHW", "nearest", out)

@@ -7,7 +7,7 @@ from scipy import stats
 from mlsec_kernels import _stats, smoothing
 from mlsec_kernels.rng import Generator
 
-from conftest import dev
+from conftest import dev, peer
 
 
 def test_stats_against_scipy():
@@ -37,7 +37,7 @@ def _linear(w, b, xp=np):
 def test_certify_linear_analytic_radius(backend):
     # under N(0, sigma^2 I), P(class 1) = Phi(m / (sigma ||w||)), m = w.x + b: the smoothed
     # classifier's exact radius is the distance to the hyperplane, |m| / ||w||
-    xp = np if backend != "cuda" else pytest.importorskip("cupy")
+    xp = np if backend != "cuda" else pytest.importorskip("cupy", reason="CUDA tests need CuPy to hold device arrays, and it is not installed")
     rng = np.random.default_rng(0)
     d, sigma, n = 20, 0.5, 100000
     w = rng.standard_normal(d)
@@ -63,7 +63,7 @@ def test_certify_abstains_and_matches_backends(host_backend):
     labels, radii = smoothing.certify(model, x, 1.0, 50, 2000, seed=3, backend=host_backend)
     assert labels[0] == smoothing.ABSTAIN and radii[0] == 0.0
     assert labels[1] == 1 and labels[2] == 0 and radii[1] > 0 and radii[2] > 0
-    want = smoothing.certify(model, x, 1.0, 50, 2000, seed=3, backend="cpp")
+    want = smoothing.certify(model, x, 1.0, 50, 2000, seed=3, backend=peer(host_backend))
     np.testing.assert_array_equal(labels, want[0])
     np.testing.assert_array_equal(radii, want[1])
     # batch size does not change the draws
@@ -100,7 +100,7 @@ def test_seed_generator_and_progress(capsys):
 
 
 def test_torch_model():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed here")
     x = torch.tensor([[2.0, 0.0], [-2.0, 0.0]])
     lin = torch.nn.Linear(2, 2)
     with torch.no_grad():
