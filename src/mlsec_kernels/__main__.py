@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "(x floor) and against peers run side by side (NumPy, Numba prange, PyTorch, "
                                    "torch.compile, ART where installed).")
     b.add_argument("--quick", action="store_true", help="fewer repeats, smaller sort-based cases, no torch.compile")
-    b.add_argument("--ops", nargs="+", metavar="OP", help="ops to run (fgsm pgd_step project random_start rng bit_depth median_filter non_local_means)")
+    b.add_argument("--ops", nargs="+", metavar="OP", help="ops to run: fgsm pgd_step project random_start rng bit_depth median_filter non_local_means gaussian_noise pixel_deflection output (or output.reverse_sigmoid etc.)")
     b.add_argument("--backend", nargs="+", metavar="B", help="backends to run: cpp numba cuda (default: all usable)")
     b.add_argument("--peers", nargs="+", metavar="P",
                    help="peers to run: numpy numba-prange torch torch.compile art (default: all installed)")
