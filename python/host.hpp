@@ -165,9 +165,9 @@ inline void require_unit(double v, const char* name) {
   if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
 }
 
-// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike.
+// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike; returns the norm.
 template <class A>
-void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
+Norm require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
                       double hi) {
   require_float(x, "x");
   require_like(x, "x", x0, "x0");
@@ -176,9 +176,10 @@ void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int nor
   require_no_partial_overlap(out, x, "x");
   require_no_partial_overlap(out, x0, "x0");
   require_no_partial_overlap(out, g, "grad");
-  norm_code(norm);
+  const Norm nm = norm_code(norm);
   require_unit(l1_sparsity, "l1_sparsity");
   require_clip(lo, hi);
+  return nm;
 }
 
 // A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other

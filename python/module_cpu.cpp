@@ -157,25 +157,25 @@ static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_
   require_float(d, "delta");
   require_like(d, "delta", out, "out");
   require_no_partial_overlap(out, d, "delta");
-  norm_code(norm);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", d.n);
   py::gil_scoped_release nogil;
   float_switch(d.dt, [&](auto t) {
     using T = decltype(t);
-    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, norm);
+    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, nm);
   });
 }
 
 static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
                         bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x"), x0 = host(x0_, "x0"), g = host(g_, "grad"), out = host(out_, "out", true);
-  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  const Norm nm = require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
   PerSample step = per_sample(step_, "step", x.n), eps = per_sample(eps_, "eps", x.n);
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     pgd_step_cpu<T>((const T*)x.data(), (const T*)x0.data(), (const T*)g.data(), (T*)out.data(), x.n, x.d, step, eps,
-                    norm, targeted, l1_sparsity, T(lo), T(hi));
+                    nm, targeted, l1_sparsity, T(lo), T(hi));
   });
 }
 

@@ -148,26 +148,26 @@ static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_
   require_float(d, "delta");
   require_like(d, "delta", out, "out");
   require_no_partial_overlap(out, d, "delta");
-  norm_code(norm);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", d);
   if (d.n * d.d == 0) return;
   CudaDeviceGuard on(d.device);
   float_switch(d.dt, [&](auto t) {
     using T = decltype(t);
-    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, norm, as_stream(stream));
+    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, nm, as_stream(stream));
   });
 }
 
 static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
                         bool targeted, double l1_sparsity, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), x0 = dev(x0_, "x0"), g = dev(g_, "grad"), out = dev(out_, "out", true);
-  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  const Norm nm = require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
   PerSample step = per_sample(step_, "step", x), eps = per_sample(eps_, "eps", x);
   if (x.n * x.d == 0) return;
   CudaDeviceGuard on(x.device);
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
-    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, norm,
+    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, nm,
                      targeted, l1_sparsity, T(lo), T(hi), as_stream(stream));
   });
 }
