@@ -24,12 +24,7 @@ using namespace mlsec;
 
 static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x"), g = host(g_, "grad"), out = host(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", g, "grad");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
-  require_no_partial_overlap(out, g, "grad");
-  require_clip(lo, hi);
+  require_fgsm(x, g, out, lo, hi);
   PerSample eps = per_sample(eps_, "eps", x.n);
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {
@@ -138,9 +133,7 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
 
 static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x0"), out = host(out_, "out", true);
-  require_float(x, "x0");
-  require_like(x, "x0", out, "out");
-  require_no_partial_overlap(out, x, "x0");
+  require_float_out(x, "x0", out);
   require_clip(lo, hi);
   const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x.n);
@@ -154,9 +147,7 @@ static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle
 
 static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_) {
   Host d = host(d_, "delta"), out = host(out_, "out", true);
-  require_float(d, "delta");
-  require_like(d, "delta", out, "out");
-  require_no_partial_overlap(out, d, "delta");
+  require_float_out(d, "delta", out);
   const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", d.n);
   py::gil_scoped_release nogil;
@@ -214,9 +205,7 @@ static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size
 
 static void py_pixel_deflection(py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed, py::handle substream, py::handle out_) {
   Host x = host(x_, "x"), out = host(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
+  require_float_out(x, "x", out);
   const ImageDims g = image_dims(x.arr, layout, "x");
   require_deflection_args(g, deflections, window);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
