@@ -135,10 +135,10 @@ template <class T> static void l1_direction(const T* g, T* a, i64 d, double q, d
 
 template <class T>
 void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                  int norm, bool targeted, double l1_sparsity, T lo, T hi) {
+                  Norm norm, bool targeted, double l1_sparsity, T lo, T hi) {
   const double sign = targeted ? -1.0 : 1.0;
   if (n * d == 0) return;
-  if (norm == kNormInf) {
+  if (norm == Norm::inf) {
     for_each_span(n, d, [&](i64 r, i64 j0, i64 j1) {
       const i64 o = r * d + j0;
       inf_span(x + o, x0 + o, g + o, out + o, j1 - j0, T(sign * step[r]), T(eps[r]), lo, hi);
@@ -149,7 +149,7 @@ void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, Per
     const i64 o = r * d;
     const T *xr = x + o, *x0r = x0 + o, *gr = g + o;
     T* outr = out + o;
-    if (norm == kNormL2) {
+    if (norm == Norm::l2) {
       const Sums<3> s = in.sum<3>(d, [&](i64 j0, i64 j1) { return l2_chunk(xr, x0r, gr, j0, j1); });
       const L2Step<T> f = pgd_l2_factors<T>(s, sign * step[r], eps[r]);
       in.spans(d, [&](i64 j0, i64 j1) { l2_span(xr + j0, x0r + j0, gr + j0, outr + j0, j1 - j0, f.a, f.sc, lo, hi); });
@@ -166,7 +166,7 @@ void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, Per
 }
 
 #define MLSEC_INSTANTIATE(T)                                                                                  \
-  template void pgd_step_cpu<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, int, bool, \
+  template void pgd_step_cpu<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, \
                                 double, T, T);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)

@@ -52,8 +52,8 @@ MLSEC_HD double pgd_l1_scale(double step, double m) { return m == 0.0 ? 0.0 : st
 
 template <class T>
 void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                  int norm, bool targeted, double l1_sparsity, T lo, T hi);
+                  Norm norm, bool targeted, double l1_sparsity, T lo, T hi);
 template <class T>
 void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                   int norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream);
+                   Norm norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream);
 }  // namespace mlsec

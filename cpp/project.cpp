@@ -166,9 +166,9 @@ template <class T> MLSEC_CLONES static void soft_span(const T* s, T* o, i64 len,
   for (i64 j = 0; j < len; ++j) o[j] = soft_elem(s[j], th);
 }
 
-template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, int norm) {
+template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm) {
   if (n * d == 0) return;
-  if (norm == kNormInf) {
+  if (norm == Norm::inf) {
     for_each_span(n, d, [&](i64 r, i64 j0, i64 j1) { inf_span(delta + r * d + j0, out + r * d + j0, j1 - j0, T(eps[r])); });
     return;
   }
@@ -176,7 +176,7 @@ template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSam
     const T* s = delta + r * d;
     T* o = out + r * d;
     const double e = eps[r];
-    if (norm == kNormL2) {
+    if (norm == Norm::l2) {
       const double ss = in.sum<1>(d, [&](i64 j0, i64 j1) { return sq_chunk(s, j0, j1); }).v[0];
       const T sc = T(l2_scale(ss, e));
       in.spans(d, [&](i64 j0, i64 j1) { scale_span(s + j0, o + j0, j1 - j0, sc); });
@@ -191,7 +191,7 @@ template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSam
 
 #define MLSEC_INSTANTIATE(T)                                           \
   template double l1_theta_cpu<T>(const T*, i64, double, double, const Inner&); \
-  template void project_cpu<T>(const T*, T*, i64, i64, PerSample, int);
+  template void project_cpu<T>(const T*, T*, i64, i64, PerSample, Norm);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)
 #undef MLSEC_INSTANTIATE

@@ -16,7 +16,6 @@
 #include "reduce.hpp"
 
 namespace mlsec {
-enum : int { kNormInf = 0, kNormL1 = 1, kNormL2 = 2 };
 
 // NaN and inf fail it (inf - inf is NaN), without <cmath> on the device.
 MLSEC_HD bool finite(double v) { return v - v == 0.0; }
@@ -91,7 +90,7 @@ class Inner;
 template <class T> double l1_theta_cpu(const T* d, i64 n, double eps, double l1, const Inner& in);
 
 template <class T>
-void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, int norm);
+void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm);
 template <class T>
-void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, int norm, void* stream);
+void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm, void* stream);
 }  // namespace mlsec

@@ -1,9 +1,8 @@
 #include "random_start.hpp"
 
-#include <vector>
-
 #include "reduce.hpp"
 #include "rng.hpp"
+#include "samples.hpp"
 
 namespace mlsec {
 namespace {
@@ -41,9 +40,7 @@ void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo,
   for_each_row(n, d, [&](i64 row) {
     // The row's draws, once, into this thread's buffer; the canonical sum and the writes
     // read them from there.
-    thread_local std::vector<float> buf;
-    buf.resize(size_t(d));
-    float* draws = buf.data();
+    float* draws = scratch<float, 0>(d);
     const i64 f = row * d;
     draw_into<N>(p, f, d, draws);
     const double sum = row_sum<1>(d, [&](i64 j) { return Sums<1>{{start_term<N>(draws[j])}}; }).v[0];

@@ -19,7 +19,7 @@ template <class T> struct PgdSampleOp {
   T* out;
   i64 d;
   PerSample step, eps;
-  int norm;
+  Norm norm;
   double sign, q;
   T lo, hi;
 
@@ -28,7 +28,7 @@ template <class T> struct PgdSampleOp {
     const T *xr = x + o, *x0r = x0 + o, *gr = g + o;
     T* outr = out + o;
     const double s = sign * step[row], e = eps[row];
-    if (norm == kNormL2) {
+    if (norm == Norm::l2) {
       const Sums<3> sums = block_row_sum<3>(d, [&](i64 j) { return pgd_l2_term(xr[j], x0r[j], gr[j]); });
       const L2Step<T> f = pgd_l2_factors<T>(sums, s, e);
       for (i64 j = threadIdx.x; j < d; j += blockDim.x) outr[j] = pgd_l2_elem(xr[j], x0r[j], gr[j], f.a, f.sc, lo, hi);
@@ -59,14 +59,14 @@ template <class T> struct PgdSampleOp {
 
 template <class T>
 void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                   int norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream) {
+                   Norm norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream) {
   const double sign = targeted ? -1.0 : 1.0;
-  if (norm == kNormInf) launch_rows(n, d, PgdInfOp<T>{x, x0, g, out, step, eps, sign, lo, hi}, stream);
+  if (norm == Norm::inf) launch_rows(n, d, PgdInfOp<T>{x, x0, g, out, step, eps, sign, lo, hi}, stream);
   else if (d > 0) launch_samples(n, PgdSampleOp<T>{x, x0, g, out, d, step, eps, norm, sign, l1_sparsity, lo, hi}, stream);
 }
 
 #define MLSEC_INSTANTIATE(T)                                                                                    \
-  template void pgd_step_cuda<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, int, bool, \
+  template void pgd_step_cuda<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, \
                                  double, T, T, void*);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)

@@ -15,12 +15,12 @@ template <class T> struct ProjectSampleOp {
   T* out;
   i64 d;
   PerSample eps;
-  int norm;
+  Norm norm;
   __device__ void operator()(i64 row) const {
     const T* s = delta + row * d;
     T* o = out + row * d;
     const double e = eps[row];
-    if (norm == kNormL2) {
+    if (norm == Norm::l2) {
       const double ss = block_row_sum<1>(d, [&](i64 j) { return Sums<1>{{double(s[j]) * double(s[j])}}; }).v[0];
       const T sc = T(l2_scale(ss, e));
       for (i64 j = threadIdx.x; j < d; j += blockDim.x) o[j] = s[j] * sc;
@@ -33,11 +33,11 @@ template <class T> struct ProjectSampleOp {
   }
 };
 
-template <class T> void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, int norm, void* stream) {
-  if (norm == kNormInf) launch_rows(n, d, ProjectInfOp<T>{delta, out, eps}, stream);
+template <class T> void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm, void* stream) {
+  if (norm == Norm::inf) launch_rows(n, d, ProjectInfOp<T>{delta, out, eps}, stream);
   else if (d > 0) launch_samples(n, ProjectSampleOp<T>{delta, out, d, eps, norm}, stream);
 }
 
-template void project_cuda<float>(const float*, float*, i64, i64, PerSample, int, void*);
-template void project_cuda<double>(const double*, double*, i64, i64, PerSample, int, void*);
+template void project_cuda<float>(const float*, float*, i64, i64, PerSample, Norm, void*);
+template void project_cuda<double>(const double*, double*, i64, i64, PerSample, Norm, void*);
 }  // namespace mlsec

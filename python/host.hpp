@@ -165,9 +165,27 @@ inline void require_unit(double v, const char* name) {
   if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
 }
 
-// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike.
+// A float input and the out it is written to (same shape and dtype, aliasing it exactly or
+// not at all), for host (Host) and device (Dev) arrays alike.
+template <class A> void require_float_out(const A& x, const char* name, const A& out) {
+  require_float(x, name);
+  require_like(x, name, out, "out");
+  require_no_partial_overlap(out, x, name);
+}
+
+// The checks of an fgsm call, for host and device arrays alike.
+template <class A> void require_fgsm(const A& x, const A& g, const A& out, double lo, double hi) {
+  require_float(x, "x");
+  require_like(x, "x", g, "grad");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_no_partial_overlap(out, g, "grad");
+  require_clip(lo, hi);
+}
+
+// The checks of a pgd_step call, for host (Host) and device (Dev) arrays alike; returns the norm.
 template <class A>
-void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
+Norm require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int norm, double l1_sparsity, double lo,
                       double hi) {
   require_float(x, "x");
   require_like(x, "x", x0, "x0");
@@ -176,9 +194,10 @@ void require_pgd_step(const A& x, const A& x0, const A& g, const A& out, int nor
   require_no_partial_overlap(out, x, "x");
   require_no_partial_overlap(out, x0, "x0");
   require_no_partial_overlap(out, g, "grad");
-  norm_code(norm);
+  const Norm nm = norm_code(norm);
   require_unit(l1_sparsity, "l1_sparsity");
   require_clip(lo, hi);
+  return nm;
 }
 
 // A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other

@@ -24,12 +24,7 @@ using namespace mlsec;
 
 static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x"), g = host(g_, "grad"), out = host(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", g, "grad");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
-  require_no_partial_overlap(out, g, "grad");
-  require_clip(lo, hi);
+  require_fgsm(x, g, out, lo, hi);
   PerSample eps = per_sample(eps_, "eps", x.n);
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {
@@ -138,9 +133,7 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
 
 static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x0"), out = host(out_, "out", true);
-  require_float(x, "x0");
-  require_like(x, "x0", out, "out");
-  require_no_partial_overlap(out, x, "x0");
+  require_float_out(x, "x0", out);
   require_clip(lo, hi);
   const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x.n);
@@ -154,28 +147,26 @@ static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle
 
 static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_) {
   Host d = host(d_, "delta"), out = host(out_, "out", true);
-  require_float(d, "delta");
-  require_like(d, "delta", out, "out");
-  require_no_partial_overlap(out, d, "delta");
-  norm_code(norm);
+  require_float_out(d, "delta", out);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", d.n);
   py::gil_scoped_release nogil;
   float_switch(d.dt, [&](auto t) {
     using T = decltype(t);
-    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, norm);
+    project_cpu<T>((const T*)d.data(), (T*)out.data(), d.n, d.d, eps, nm);
   });
 }
 
 static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
                         bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
   Host x = host(x_, "x"), x0 = host(x0_, "x0"), g = host(g_, "grad"), out = host(out_, "out", true);
-  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  const Norm nm = require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
   PerSample step = per_sample(step_, "step", x.n), eps = per_sample(eps_, "eps", x.n);
   py::gil_scoped_release nogil;
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
     pgd_step_cpu<T>((const T*)x.data(), (const T*)x0.data(), (const T*)g.data(), (T*)out.data(), x.n, x.d, step, eps,
-                    norm, targeted, l1_sparsity, T(lo), T(hi));
+                    nm, targeted, l1_sparsity, T(lo), T(hi));
   });
 }
 
@@ -214,9 +205,7 @@ static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size
 
 static void py_pixel_deflection(py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed, py::handle substream, py::handle out_) {
   Host x = host(x_, "x"), out = host(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
+  require_float_out(x, "x", out);
   const ImageDims g = image_dims(x.arr, layout, "x");
   require_deflection_args(g, deflections, window);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));

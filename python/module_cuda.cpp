@@ -20,12 +20,7 @@ using namespace mlsec;
 
 static void py_fgsm(py::handle x_, py::handle g_, py::handle eps_, bool targeted, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), g = dev(g_, "grad"), out = dev(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", g, "grad");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
-  require_no_partial_overlap(out, g, "grad");
-  require_clip(lo, hi);
+  require_fgsm(x, g, out, lo, hi);
   PerSample eps = per_sample(eps_, "eps", x);
   if (x.n * x.d == 0) return;
   CudaDeviceGuard on(x.device);
@@ -128,9 +123,7 @@ static void py_normal(py::handle out, py::handle seed, py::handle substream, py:
 
 static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x0"), out = dev(out_, "out", true);
-  require_float(x, "x0");
-  require_like(x, "x0", out, "out");
-  require_no_partial_overlap(out, x, "x0");
+  require_float_out(x, "x0", out);
   require_clip(lo, hi);
   const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", x);
@@ -145,29 +138,27 @@ static void py_random_start(py::handle x_, py::handle eps_, int norm, py::handle
 
 static void py_project(py::handle d_, py::handle eps_, int norm, py::handle out_, py::handle stream) {
   Dev d = dev(d_, "delta"), out = dev(out_, "out", true);
-  require_float(d, "delta");
-  require_like(d, "delta", out, "out");
-  require_no_partial_overlap(out, d, "delta");
-  norm_code(norm);
+  require_float_out(d, "delta", out);
+  const Norm nm = norm_code(norm);
   PerSample eps = per_sample(eps_, "eps", d);
   if (d.n * d.d == 0) return;
   CudaDeviceGuard on(d.device);
   float_switch(d.dt, [&](auto t) {
     using T = decltype(t);
-    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, norm, as_stream(stream));
+    project_cuda<T>((const T*)d.ptr, (T*)out.ptr, d.n, d.d, eps, nm, as_stream(stream));
   });
 }
 
 static void py_pgd_step(py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
                         bool targeted, double l1_sparsity, double lo, double hi, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), x0 = dev(x0_, "x0"), g = dev(g_, "grad"), out = dev(out_, "out", true);
-  require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
+  const Norm nm = require_pgd_step(x, x0, g, out, norm, l1_sparsity, lo, hi);
   PerSample step = per_sample(step_, "step", x), eps = per_sample(eps_, "eps", x);
   if (x.n * x.d == 0) return;
   CudaDeviceGuard on(x.device);
   float_switch(x.dt, [&](auto t) {
     using T = decltype(t);
-    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, norm,
+    pgd_step_cuda<T>((const T*)x.ptr, (const T*)x0.ptr, (const T*)g.ptr, (T*)out.ptr, x.n, x.d, step, eps, nm,
                      targeted, l1_sparsity, T(lo), T(hi), as_stream(stream));
   });
 }
@@ -210,9 +201,7 @@ static void py_random_resize_pad(py::handle x_, py::handle params_, i64 out_size
 
 static void py_pixel_deflection(py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed, py::handle substream, py::handle out_, py::handle stream) {
   Dev x = dev(x_, "x"), out = dev(out_, "out", true);
-  require_float(x, "x");
-  require_like(x, "x", out, "out");
-  require_no_partial_overlap(out, x, "x");
+  require_float_out(x, "x", out);
   const ImageDims g = image_dims(x.shape, layout, "x");
   require_deflection_args(g, deflections, window);
   const Philox p = Philox::make(u64_arg(seed, "seed"), u64_arg(substream, "substream"));
