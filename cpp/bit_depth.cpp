@@ -2,7 +2,7 @@
 
 namespace mlsec {
 template <class T>
-MLSEC_CLONES static void bit_depth_span(const T* __restrict x, T* out, i64 len, BitDepth<T> f) {
+static void bit_depth_span(const T* __restrict x, T* out, i64 len, BitDepth<T> f) {
   for (i64 j = 0; j < len; ++j) out[j] = f(x[j]);
 }
 

@@ -11,9 +11,6 @@
 #include "common.hpp"
 
 namespace mlsec {
-MLSEC_HD float rintv(float v) { return rintf(v); }
-MLSEC_HD double rintv(double v) { return rint(v); }
-
 // The type the formula runs in for data of type T.
 template <class T> using bit_depth_calc = std::conditional_t<std::is_floating_point_v<T>, T, double>;
 

@@ -1,6 +1,7 @@
 // Shared by every op: the MLSEC_HD marker, scalar helpers, the CPU parallel driver.
 // Headers included by nvcc must stay free of host-only code outside #ifndef __CUDACC__.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 
@@ -8,14 +9,6 @@
 #define MLSEC_HD __host__ __device__ __forceinline__
 #else
 #define MLSEC_HD inline
-#endif
-
-// Per-ISA copies of hot loops, chosen once at load time (GCC function multiversioning):
-// the wheel runs on any x86-64 and still uses AVX2/AVX-512 where present.
-#if !defined(__CUDACC__) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define MLSEC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MLSEC_CLONES
 #endif
 
 namespace mlsec {
@@ -26,6 +19,19 @@ using u64 = std::uint64_t;
 // NaN passes through both helpers unchanged, as in np.clip and np.sign.
 template <class T> MLSEC_HD T clampv(T v, T lo, T hi) { return v < lo ? lo : (v > hi ? hi : v); }
 template <class T> MLSEC_HD T signv(T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : v); }
+
+// rint (half to even, in the FPU's rounding mode) with +, -, copysign and a select, so that
+// loops of it vectorise where the ISA has no round instruction (baseline x86-64's SSE2):
+// adding and removing 2^23 (2^52 for double) rounds |v| to an integer; larger magnitudes
+// are integers already, and NaN fails the compare and passes through.
+MLSEC_HD float rintv(float v) {
+  const float a = fabsf(v), big = 8388608.0f;
+  return a < big ? copysignf((a + big) - big, v) : v;
+}
+MLSEC_HD double rintv(double v) {
+  const double a = fabs(v), big = 4503599627370496.0;
+  return a < big ? copysign((a + big) - big, v) : v;
+}
 
 // A per-sample parameter: one value for the whole batch (p == nullptr) or one per row,
 // read through p (host memory for CPU kernels, device memory for CUDA kernels).

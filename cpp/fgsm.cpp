@@ -2,7 +2,7 @@
 
 namespace mlsec {
 template <class T>
-MLSEC_CLONES static void fgsm_span(const T* __restrict x, const T* __restrict g, T* out, i64 len, T s, T lo, T hi) {
+static void fgsm_span(const T* __restrict x, const T* __restrict g, T* out, i64 len, T s, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) out[j] = fgsm_elem(x[j], g[j], s, lo, hi);
 }
 

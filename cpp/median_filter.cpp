@@ -99,7 +99,7 @@ template <const Net& N, class T, size_t... I> __attribute__((always_inline)) inl
 
 // Fixed window: sorted columns col[r * stride + j], outputs dst[0..Wout).
 template <class T, int H, int W>
-MLSEC_CLONES void fixed_select(const T* __restrict col, i64 stride, T* __restrict dst, i64 Wout) {
+void fixed_select(const T* __restrict col, i64 stride, T* __restrict dst, i64 Wout) {
   using F = Fixed<H, W>;
   for (i64 j = 0; j < Wout; ++j) {
     T v[H * W];
@@ -111,7 +111,7 @@ MLSEC_CLONES void fixed_select(const T* __restrict col, i64 stride, T* __restric
 }
 // Fixed window: column j of rows[0..H) sorted into col[r * stride + j], j < len.
 template <class T, int H>
-MLSEC_CLONES void fixed_columns(const T* const* rows, T* __restrict col, i64 stride, i64 len) {
+void fixed_columns(const T* const* rows, T* __restrict col, i64 stride, i64 len) {
   using F = Fixed<H, H>;
   const T* in[H];
   for (int r = 0; r < H; ++r) in[r] = rows[r];
@@ -126,11 +126,16 @@ MLSEC_CLONES void fixed_columns(const T* const* rows, T* __restrict col, i64 str
 // Fixed window, two output rows at once: rows[1..H-1] are shared, so their columns are
 // sorted once and rows[0] and rows[H] are inserted into copies (into a and b).
 template <class T, int H>
-MLSEC_CLONES void fixed_pair(const T* const* rows, T* __restrict a, T* __restrict b, i64 stride, i64 len) {
+void fixed_pair(const T* const* rows, T* __restrict a, T* __restrict b, i64 stride, i64 len) {
   using F = Fixed<H - 1, H - 1>;
   const T* in[H + 1];
   for (int r = 0; r <= H; ++r) in[r] = rows[r];
-#pragma GCC ivdep  // outputs never alias inputs (too many pointers for GCC's runtime check)
+// Outputs never alias inputs (too many pointers for the compilers' runtime alias check).
+#if defined(__clang__)
+#pragma clang loop vectorize(assume_safety)
+#else
+#pragma GCC ivdep
+#endif
   for (i64 j = 0; j < len; ++j) {
     T u[H], v[H];
     for (int r = 0; r < H - 1; ++r) u[r] = in[r + 1][j];
@@ -151,7 +156,7 @@ MLSEC_CLONES void fixed_pair(const T* const* rows, T* __restrict a, T* __restric
 }
 
 // Table-driven: the network over `count` lanes of arrays v[index * stride + t].
-template <class T> MLSEC_CLONES void table_net(T* v, i64 stride, i64 count, const Net& net) {
+template <class T> void table_net(T* v, i64 stride, i64 count, const Net& net) {
   for (int s = 0; s < net.len; ++s) {
     T* __restrict a = v + net.s[s].a * stride;
     T* __restrict b = v + net.s[s].b * stride;

@@ -10,10 +10,10 @@ void run(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, cons
     const T s = T(scale[row]);
     const T* xs = x + (broadcast ? 0 : row * d) + j0;
     T* os = out + row * d + j0;
-    philox_span(p, offset.plus(u64(row * d + j0)), j1 - j0, [=](i64 pos, const Block& b, int k0, int k1) {
-      float v[4];
-      start_draws<N>(b, v);
-      for (int k = k0; k < k1; ++k) os[pos + k] = start_elem(xs[pos + k], v[k], s, lo, hi);
+    philox_span(p, offset.plus(u64(row * d + j0)), j1 - j0, [=](i64 pos, const u32* w, int a, int b) {
+      float v[4 * kSpanBlocks];
+      start_draws_span<N>(w, a, b, v);
+      for (int j = a; j < b; ++j) os[pos + j] = start_elem(xs[pos + j], v[j], s, lo, hi);
     });
   });
 }

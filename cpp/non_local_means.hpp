@@ -22,7 +22,7 @@ struct NlmParams {
 
 template <class T> MLSEC_HD T nlm_store(float num, float den) {
   const float v = num / den;
-  if constexpr (sizeof(T) == 1) return T(clampv(rintf(v), 0.0f, 255.0f));
+  if constexpr (sizeof(T) == 1) return T(clampv(rintv(v), 0.0f, 255.0f));
   else return v;
 }
 

@@ -46,8 +46,6 @@ MLSEC_HD float log_t(float x) {
 MLSEC_HD float exp_t(float x) { return exp_f32(x); }
 MLSEC_HD double log_t(double x) { return log(x); }
 MLSEC_HD double exp_t(double x) { return exp(x); }
-MLSEC_HD float rint_t(float x) { return rintf(x); }
-MLSEC_HD double rint_t(double x) { return rint(x); }
 
 // ART's ReverseSigmoid term: q = clip(p - beta*(sigmoid(-gamma*log((1-pc)/pc)) - 1/2), 0, 1)
 // with pc = clip(p, 1e-9, 1-1e-9), the clip bounds rounded to T as NumPy rounds them.
@@ -58,7 +56,7 @@ template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
 }
 
 // NumPy's np.round for decimals >= 0: multiply by 10**decimals (in T), rint, divide.
-template <class T> MLSEC_HD T round_elem(T x, T f) { return rint_t(x * f) / f; }
+template <class T> MLSEC_HD T round_elem(T x, T f) { return rintv(x * f) / f; }
 
 // A total order for ranking (top-k, argmax): NaN above everything, as np.argmax has it,
 // and -0 equal to +0; keys as wide as the data. Selects only after the bit move, so that
@@ -213,14 +211,11 @@ template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
 constexpr int kNormalBlocks = kGroup;
 
 // The 64 normals of blocks b0 .. b0+15 in element order: one SIMD group of rng.hpp's
-// philox_groups, then its 32 Box-Muller pairs in a loop GCC vectorises.
+// philox_words, then its 32 Box-Muller pairs in a loop that vectorises.
 inline void normals_batch(const Philox& ph, u64 b0, float* z) {
-  alignas(64) Group w[1];
-  philox_groups(ph, b0, 1, w);
-  for (int i = 0; i < kNormalBlocks; ++i) {
-    box_muller(w[0][0][i], w[0][1][i], &z[4 * i], &z[4 * i + 1]);
-    box_muller(w[0][2][i], w[0][3][i], &z[4 * i + 2], &z[4 * i + 3]);
-  }
+  alignas(64) u32 w[4 * kNormalBlocks];
+  philox_words(ph, b0, 1, w);
+  normals_span(w, 0, 4 * kNormalBlocks, z);
 }
 #endif
 

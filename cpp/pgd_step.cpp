@@ -7,26 +7,26 @@
 
 namespace mlsec {
 template <class T>
-MLSEC_CLONES static void inf_span(const T* x, const T* x0, const T* g, T* o, i64 len, T s, T e, T lo, T hi) {
+static void inf_span(const T* x, const T* x0, const T* g, T* o, i64 len, T s, T e, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = pgd_inf_elem(x[j], x0[j], g[j], s, e, lo, hi);
 }
-template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<3> l2_chunk(const T* x, const T* x0, const T* g, i64 j0, i64 j1) {
+template <class T> MLSEC_FLATTEN static Sums<3> l2_chunk(const T* x, const T* x0, const T* g, i64 j0, i64 j1) {
   return chunk_sum<3>(j0, j1, [&](i64 j) { return pgd_l2_term(x[j], x0[j], g[j]); });
 }
 template <class T>
-MLSEC_CLONES static void l2_span(const T* x, const T* x0, const T* g, T* o, i64 len, T a, T sc, T lo, T hi) {
+static void l2_span(const T* x, const T* x0, const T* g, T* o, i64 len, T a, T sc, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = pgd_l2_elem(x[j], x0[j], g[j], a, sc, lo, hi);
 }
 // |delta| into a, and its sum.
 template <class T>
-MLSEC_CLONES MLSEC_FLATTEN static Sums<1> l1_chunk(const T* x, const T* x0, const T* g, T* a, i64 j0, i64 j1, T c, T thr) {
+MLSEC_FLATTEN static Sums<1> l1_chunk(const T* x, const T* x0, const T* g, T* a, i64 j0, i64 j1, T c, T thr) {
   return chunk_sum<1>(j0, j1, [&](i64 j) {
     a[j] = absv(pgd_l1_delta(x[j], x0[j], g[j], c, thr));
     return Sums<1>{{double(a[j])}};
   });
 }
 template <class T>
-MLSEC_CLONES static void l1_span(const T* x, const T* x0, const T* g, T* o, i64 len, T c, T thr, T th, T lo, T hi) {
+static void l1_span(const T* x, const T* x0, const T* g, T* o, i64 len, T c, T thr, T th, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = clampv(x0[j] + soft_elem(pgd_l1_delta(x[j], x0[j], g[j], c, thr), th), lo, hi);
 }
 
@@ -51,7 +51,7 @@ template <class T> static typename AbsBits<T>::U abs_bits(T v) {
 constexpr int kRadix = 11;
 
 // Histogram of the digit (|v| bits >> lo) & mask; returns whether a NaN was seen.
-template <class T> MLSEC_CLONES static bool digit_histogram(const T* v, i64 n, int lo, u64 mask, u32* hist) {
+template <class T> static bool digit_histogram(const T* v, i64 n, int lo, u64 mask, u32* hist) {
   bool nan = false;
   for (i64 j = 0; j < n; ++j) {
     const auto u = abs_bits(v[j]);
@@ -63,7 +63,7 @@ template <class T> MLSEC_CLONES static bool digit_histogram(const T* v, i64 n, i
 
 // |v| whose digit is b, compacted into dst (which may be v). A branch, not a branch-free
 // store: one digit of 2^kRadix holds few values, so it is well predicted.
-template <class T> MLSEC_CLONES static i64 digit_compact(const T* v, i64 n, int lo, u64 mask, u64 b, T* dst) {
+template <class T> static i64 digit_compact(const T* v, i64 n, int lo, u64 mask, u64 b, T* dst) {
   i64 w = 0;
   for (i64 j = 0; j < n; ++j)
     if (((abs_bits(v[j]) >> lo) & mask) == b) dst[w++] = absv(v[j]);
@@ -97,7 +97,7 @@ template <class T> static bool abs_order_stat(const T* g, i64 d, i64 k, T* a, T*
 }
 
 // #{|g| <= t} and the least |g| above t (t itself if none).
-template <class T> MLSEC_CLONES static T next_above(const T* g, i64 d, T t, i64* le) {
+template <class T> static T next_above(const T* g, i64 d, T t, i64* le) {
   i64 c = 0;
   T m = T(INFINITY);
   for (i64 j = 0; j < d; ++j) {
@@ -109,7 +109,7 @@ template <class T> MLSEC_CLONES static T next_above(const T* g, i64 d, T t, i64*
   return m;
 }
 
-template <class T> MLSEC_CLONES static i64 count_moving(const T* g, i64 d, T t) {
+template <class T> static i64 count_moving(const T* g, i64 d, T t) {
   i64 m = 0;
   for (i64 j = 0; j < d; ++j) m += absv(g[j]) >= t && g[j] != T(0);
   return m;

@@ -71,9 +71,21 @@ MLSEC_HD void box_muller(u32 we, u32 wo, float* ze, float* zo) {
   *zo = r * s;
 }
 
-// The four standard normals of a block (elements 4b .. 4b+3).
-MLSEC_HD void normals_of(const Block& b, float z[4]) {
-  box_muller(b.w[0], b.w[1], &z[0], &z[1]);
-  box_muller(b.w[2], b.w[3], &z[2], &z[3]);
+// The standard normals of stream words w[a .. b) into z[a .. b), w starting on a block (so
+// on a Box-Muller pair): whole pairs in a loop that vectorises, a split pair at either end.
+MLSEC_HD void normals_span(const u32* w, int a, int b, float* z) {
+  float t0, t1;
+  if (a & 1) {
+    box_muller(w[a - 1], w[a], &t0, &t1);
+    z[a] = t1;
+  }
+  for (int i = (a + 1) / 2; i < b / 2; ++i) box_muller(w[2 * i], w[2 * i + 1], &z[2 * i], &z[2 * i + 1]);
+  if ((b & 1) && b - 1 >= a + (a & 1)) {
+    box_muller(w[b - 1], w[b], &t0, &t1);
+    z[b - 1] = t0;
+  }
 }
+
+// The four standard normals of a block (elements 4b .. 4b+3).
+MLSEC_HD void normals_of(const Block& b, float z[4]) { normals_span(b.w, 0, 4, z); }
 }  // namespace mlsec

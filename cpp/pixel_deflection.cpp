@@ -15,7 +15,9 @@ void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool n
       // the plane's blocks, in order, from the SIMD generator (philox_span visits blocks in order)
       T* plane = out + r * d + (nchw ? ch * h * w : ch);
       const StreamPos first{u64((r * c + ch) * deflections), 0};
-      philox_span(p, first, 4 * deflections, [&](i64, const Block& b, int, int) { deflect(plane, nchw ? 1 : c, b, h, w, window); });
+      philox_span(p, first, 4 * deflections, [&](i64, const u32* words, int a, int b) {
+        for (int k = a; k < b; k += 4) deflect(plane, nchw ? 1 : c, Block{{words[k], words[k + 1], words[k + 2], words[k + 3]}}, h, w, window);
+      });
     }
   });
 }

@@ -51,7 +51,7 @@ template <class T> static double condat(const T* a, i64 d, double eps, T* buf) {
 // Copies the values of |src| above rho to dst (dst may be src: it writes behind its reads),
 // branch-free; returns their count and, in *sum, their sum. (The comparison is in T: this
 // only feeds the estimate, which l1_refine makes exact.)
-template <class T> MLSEC_CLONES static i64 compact_above(const T* src, i64 len, double rho, T* dst, double* sum) {
+template <class T> static i64 compact_above(const T* src, i64 len, double rho, T* dst, double* sum) {
   const T r = T(rho);
   double s[4] = {0.0, 0.0, 0.0, 0.0};
   i64 w = 0, j = 0;
@@ -74,12 +74,12 @@ template <class T> MLSEC_CLONES static i64 compact_above(const T* src, i64 len, 
   return w;
 }
 
-template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<2> active_chunk(const T* a, i64 j0, i64 j1, double t) {
+template <class T> MLSEC_FLATTEN static Sums<2> active_chunk(const T* a, i64 j0, i64 j1, double t) {
   return chunk_sum<2>(j0, j1, [&](i64 j) { return active_term(double(absv(a[j])), t); });
 }
 
 // The largest |a| of each block of 32, into dst; returns their number, their sum in *sum.
-template <class T> MLSEC_CLONES static i64 block_maxima(const T* a, i64 d, T* dst, double* sum) {
+template <class T> static i64 block_maxima(const T* a, i64 d, T* dst, double* sum) {
   i64 nb = 0;
   double s = 0.0;
   for (i64 j0 = 0; j0 < d; j0 += 32) {
@@ -150,19 +150,19 @@ template <class T> double l1_theta_cpu(const T* a, i64 d, double eps, double l1,
   return l1_refine(t0, eps, [&](double t) { return in.sum<2>(d, [&](i64 j0, i64 j1) { return active_chunk(a, j0, j1, t); }); });
 }
 
-template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<1> sq_chunk(const T* s, i64 j0, i64 j1) {
+template <class T> MLSEC_FLATTEN static Sums<1> sq_chunk(const T* s, i64 j0, i64 j1) {
   return chunk_sum<1>(j0, j1, [&](i64 j) { return Sums<1>{{double(s[j]) * double(s[j])}}; });
 }
-template <class T> MLSEC_CLONES MLSEC_FLATTEN static Sums<1> abs_chunk(const T* s, i64 j0, i64 j1) {
+template <class T> MLSEC_FLATTEN static Sums<1> abs_chunk(const T* s, i64 j0, i64 j1) {
   return chunk_sum<1>(j0, j1, [&](i64 j) { return Sums<1>{{double(absv(s[j]))}}; });
 }
-template <class T> MLSEC_CLONES static void inf_span(const T* s, T* o, i64 len, T e) {
+template <class T> static void inf_span(const T* s, T* o, i64 len, T e) {
   for (i64 j = 0; j < len; ++j) o[j] = project_inf_elem(s[j], e);
 }
-template <class T> MLSEC_CLONES static void scale_span(const T* s, T* o, i64 len, T sc) {
+template <class T> static void scale_span(const T* s, T* o, i64 len, T sc) {
   for (i64 j = 0; j < len; ++j) o[j] = s[j] * sc;
 }
-template <class T> MLSEC_CLONES static void soft_span(const T* s, T* o, i64 len, T th) {
+template <class T> static void soft_span(const T* s, T* o, i64 len, T th) {
   for (i64 j = 0; j < len; ++j) o[j] = soft_elem(s[j], th);
 }
 

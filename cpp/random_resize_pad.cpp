@@ -21,7 +21,7 @@ struct Cols {
 };
 
 template <class T>
-MLSEC_CLONES void horizontal_pass(T* __restrict dst, const T* src, const Cols& cols, i64 size, i64 cin) {
+void horizontal_pass(T* __restrict dst, const T* src, const Cols& cols, i64 size, i64 cin) {
   const int *s0 = cols.s0.data(), *s1 = cols.s1.data();
   const float *a0 = cols.a0.data(), *a1 = cols.a1.data();
   if (cin == 1) {  // NCHW: a loop of gathers the compiler can vectorise
@@ -32,11 +32,11 @@ MLSEC_CLONES void horizontal_pass(T* __restrict dst, const T* src, const Cols& c
     for (i64 q = 0; q < cin; ++q) dst[j * cin + q] = lerp2(src[s0[j] * cin + q], src[s1[j] * cin + q], a0[j], a1[j]);
 }
 
-template <class T> MLSEC_CLONES void vertical_pass(T* __restrict d, const T* h0, const T* h1, i64 len, float b0, float b1) {
+template <class T> void vertical_pass(T* __restrict d, const T* h0, const T* h1, i64 len, float b0, float b1) {
   for (i64 i = 0; i < len; ++i) d[i] = lerp2(h0[i], h1[i], b0, b1);
 }
 
-template <class T> MLSEC_CLONES void nearest_pass(T* __restrict d, const T* src, const Cols& cols, i64 size, i64 cin) {
+template <class T> void nearest_pass(T* __restrict d, const T* src, const Cols& cols, i64 size, i64 cin) {
   const int* s0 = cols.s0.data();
   for (i64 j = 0; j < size; ++j)
     for (i64 q = 0; q < cin; ++q) d[j * cin + q] = src[s0[j] * cin + q];

@@ -10,17 +10,14 @@ constexpr i64 kPiece = 4096;  // inf: draws buffered per piece (16 KiB, stays in
 
 // The draws of stream elements f .. f+len-1 into draws[0 .. len).
 template <Norm N> void draw_into(const Philox& p, i64 f, i64 len, float* draws) {
-  philox_span(p, StreamPos{u64(f) >> 2, u32(f & 3)}, len, [=](i64 pos, const Block& b, int k0, int k1) {
-    float v[4];
-    start_draws<N>(b, v);
-    for (int k = k0; k < k1; ++k) draws[pos + k] = v[k];
-  });
+  philox_span(p, StreamPos{u64(f) >> 2, u32(f & 3)}, len,
+              [=](i64 pos, const u32* w, int a, int b) { start_draws_span<N>(w, a, b, draws + pos); });
 }
 
 // x may be out (in place): element j is read before it is written, so the vectorised loop
 // is right; __restrict spares it the aliasing check that would send it to the scalar path.
 template <class T>
-MLSEC_CLONES void write_row(const T* __restrict x, T* out, const float* __restrict draws, i64 d, T scale, T lo, T hi) {
+void write_row(const T* __restrict x, T* out, const float* __restrict draws, i64 d, T scale, T lo, T hi) {
   for (i64 j = 0; j < d; ++j) out[j] = start_elem(x[j], draws[j], scale, lo, hi);
 }
 

@@ -15,21 +15,24 @@
 namespace mlsec {
 constexpr u64 kExtraBlock = u64(1) << 63;  // far above any array's element blocks
 
-// The draws of the four elements of block b (stream elements 4b .. 4b+3).
-template <Norm N> MLSEC_HD void start_draws(const Block& b, float v[4]) {
+// The draws of stream words w[a .. b) into v[a .. b) (w starts on a block; normals_span).
+template <Norm N> MLSEC_HD void start_draws_span(const u32* w, int a, int b, float* v) {
   if constexpr (N == Norm::l2) {
-    normals_of(b, v);
+    normals_span(w, a, b, v);
   } else {
-    for (int k = 0; k < 4; ++k) {
+    for (int j = a; j < b; ++j) {
       if constexpr (N == Norm::inf) {
-        v[k] = uniform_co(b.w[k]) * 2.0f - 1.0f;
+        v[j] = uniform_co(w[j]) * 2.0f - 1.0f;
       } else {
-        const float e = 0.0f - log_f32(uniform_oc(b.w[k]));
-        v[k] = (b.w[k] & 1u) ? -e : e;
+        const float e = 0.0f - log_f32(uniform_oc(w[j]));
+        v[j] = (w[j] & 1u) ? -e : e;
       }
     }
   }
 }
+
+// The draws of the four elements of block b (stream elements 4b .. 4b+3).
+template <Norm N> MLSEC_HD void start_draws(const Block& b, float v[4]) { start_draws_span<N>(b.w, 0, 4, v); }
 
 template <Norm N> MLSEC_HD float start_draw_at(const Philox& p, u64 f) {
   float v[4];

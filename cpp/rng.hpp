@@ -20,44 +20,28 @@ template <class T> void normal_cuda(T* out, i64 n, Philox p, StreamPos offset, v
 
 #if !defined(__CUDACC__)
 namespace mlsec {
-constexpr int kGroup = 16;  // blocks per SIMD group (one AVX-512 vector of each word)
-constexpr int kBatch = 4;   // groups per generator call
-using Group = u32[4][kGroup];
+constexpr int kGroup = 64;       // blocks per generator call: 4 AVX-512 vectors of each word
+constexpr int kSpanBlocks = 64;  // blocks per philox_span piece: 1 KiB of words, stays in L1
+static_assert(kSpanBlocks % kGroup == 0, "a span piece is whole groups");
 
-// Blocks b0 .. b0 + kGroup*ngroups - 1 in SoA form: word k of block b0 + kGroup*g + i is
-// out[g][k][i]. AVX-512 or AVX2 (widening vpmuludq; the compiler's own vectorisation
-// falls back to slow 64-bit multiplies) or scalar, chosen once at load time.
-void philox_groups(const Philox& p, u64 b0, int ngroups, Group* out);
-const char* philox_isa();  // "avx512", "avx2" or "scalar"
+// The words of blocks b0 .. b0 + kGroup*ngroups - 1 in stream order: out[4*i + k] is word k
+// of block b0 + i. Each tier's build runs the rounds on its widest vectors (AVX-512, AVX2,
+// SSE2 or NEON) and transposes them into this order.
+void philox_words(const Philox& p, u64 b0, int ngroups, u32* out);
+const char* philox_isa();  // "avx512", "avx2", "sse2", "neon" or "scalar"
 
-// Visits stream elements [g, g + len) block by block: f(pos, block, k0, k1) handles words
-// k0..k1-1 of `block`, which are local elements pos+k0 .. pos+k1-1 (pos < 0 for a head
-// block that starts before g). Whole blocks come from philox_groups and feed f in a
-// straight loop the compiler vectorises; f must be inlinable (a lambda).
-template <class F> MLSEC_CLONES void philox_span(const Philox& p, StreamPos g, i64 len, F&& f) {
-  if (len <= 0) return;
+// Visits stream elements [g, g + len) in pieces: f(pos, w, j0, j1) gets whole blocks w in
+// stream order (w[0] is word 0 of a block) and handles their words j0 .. j1-1, which are
+// local elements pos+j0 .. pos+j1-1 (pos < 0 when g starts inside a block). f's loops over
+// j are plain array loops, so they vectorise; blocks past the end are generated and unused.
+template <class F> void philox_span(const Philox& p, StreamPos g, i64 len, F&& f) {
+  alignas(64) u32 w[4 * kSpanBlocks];
   u64 b = g.block;
-  i64 pos = -i64(g.lane);
-  if (pos < 0) {
-    f(pos, p.block(b), int(-pos), int(std::min<i64>(4, len - pos)));
-    pos += 4;
-    ++b;
+  for (i64 pos = -i64(g.lane); pos < len; pos += 4 * kSpanBlocks, b += kSpanBlocks) {
+    const i64 blocks = std::min<i64>(kSpanBlocks, (len - pos + 3) / 4);
+    philox_words(p, b, int((blocks + kGroup - 1) / kGroup), w);
+    f(pos, static_cast<const u32*>(w), pos < 0 ? int(-pos) : 0, int(std::min<i64>(4 * blocks, len - pos)));
   }
-  const i64 full = len > pos ? (len - pos) / 4 : 0;
-  alignas(64) Group w[kBatch];
-  for (i64 i = 0; i < full; i += kBatch * kGroup) {
-    const i64 m = std::min<i64>(kBatch * kGroup, full - i);
-    const int ng = int((m + kGroup - 1) / kGroup);
-    philox_groups(p, b + u64(i), ng, w);
-    for (int q = 0; q < ng; ++q) {
-      const int cnt = int(std::min<i64>(kGroup, m - i64(q) * kGroup));
-      const i64 at = pos + 4 * (i + i64(q) * kGroup);
-      for (int t = 0; t < cnt; ++t) f(at + 4 * t, Block{{w[q][0][t], w[q][1][t], w[q][2][t], w[q][3][t]}}, 0, 4);
-    }
-  }
-  pos += 4 * full;
-  b += u64(full);
-  if (pos < len) f(pos, p.block(b), 0, int(len - pos));
 }
 }  // namespace mlsec
 #endif

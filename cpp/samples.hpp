@@ -8,9 +8,9 @@
 
 #include "reduce.hpp"
 
-// On a MLSEC_CLONES function that calls chunk_sum: GCC otherwise keeps chunk_sum (and its
-// term) out of line, compiled for the baseline ISA, and the clone gains nothing.
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+// On a function that calls chunk_sum: inlines chunk_sum and the caller's term into it, so
+// that the lane loop sees the loads it sums and vectorises (out of line it does not).
+#if defined(__GNUC__) && !defined(__CUDACC__)
 #define MLSEC_FLATTEN __attribute__((flatten))
 #else
 #define MLSEC_FLATTEN
@@ -23,7 +23,7 @@ class Inner {
   bool parallel() const { return nt_ > 1; }
 
   // The canonical row sum over [0, d), from chunk(j0, j1) = chunk_sum over one chunk
-  // (the callers' chunk functions carry MLSEC_CLONES).
+  // (the callers' chunk functions carry MLSEC_FLATTEN).
   template <int K, class F> Sums<K> sum(i64 d, const F& chunk) const {
     const i64 nchunks = (d + kChunk - 1) / kChunk;
     Sums<K> total;

@@ -1,7 +1,9 @@
-// _cpu: the host kernels. One short binding per op; checks live in host.hpp.
+// The host kernels' bindings, shared by every CPU tier's module (module_tier.cpp).
+// One short binding per op; checks live in host.hpp.
 #include <optional>
 
 #include "host.hpp"
+#include "cpu_tiers.hpp"
 #include "fgsm.hpp"
 #include "output_program.hpp"
 #include "watermark.hpp"
@@ -236,8 +238,18 @@ static void py_memcopy(py::handle src_, py::handle dst_) {
   memcopy_cpu(src.data(), dst.data(), src.bytes(), src.n * src.d);
 }
 
-PYBIND11_MODULE(_cpu, m) {
-  m.doc() = "mlsec_kernels host kernels (C++, OpenMP)";
+static py::list tier_names(int mask) {
+  py::list out;
+  for (auto [bit, name] : {std::pair{kDefault, "default"}, std::pair{kAvx2, "avx2"}, std::pair{kAvx512, "avx512"}})
+    if (mask & bit) out.append(name);
+  return out;
+}
+
+void bind_cpu(py::module_& m) {
+  m.doc() = "mlsec_kernels host kernels (C++, OpenMP), built for one CPU tier (m.capability)";
+  m.def("cpu_tiers", [] { return tier_names(cpu_tiers()); }, "The CPU tiers this machine runs, lowest first (CPUID + XGETBV)");
+  m.def("tiers_from_cpuid", [](u32 l1, u32 l7, u32 x1, u64 xcr0) { return tier_names(tiers_from_cpuid(l1, l7, x1, xcr0)); },
+        "tiers_from_cpuid(leaf1_ecx, leaf7_ebx, ext1_ecx, xcr0): the tiers those CPUID words and XCR0 allow");
   py::register_local_exception<Fallback>(m, "Fallback");
 #ifdef _OPENMP
   m.attr("openmp") = true;
@@ -251,7 +263,7 @@ PYBIND11_MODULE(_cpu, m) {
   m.def("uniform", &py_uniform);
   m.def("normal", &py_normal);
   m.def("random_start", &py_random_start);
-  m.attr("philox_isa") = philox_isa();
+  m.attr("philox_isa") = philox_isa();  // the SIMD path of this tier's Philox build
   m.def("memcopy", &py_memcopy, "memcopy(src, dst): parallel copy of src's bytes into dst (C-contiguous host arrays)");
   m.def("project", &py_project);
   m.def("pgd_step", &py_pgd_step);

@@ -45,6 +45,13 @@ def host_backend(request):
     return request.param
 
 
+def cpu_module():
+    """The C++ module of the CPU tier this process loaded (its raw bindings), or a skip."""
+    if _backend._cpu is None:
+        pytest.skip(f"the C++ extension is not built: {mk.backends()['cpp']}")
+    return _backend._cpu
+
+
 def peer(backend):
     """The backend a bit-identity test compares ``backend`` with: never itself (cpp is
     checked against numba, every other backend, the fast path "auto" included, against cpp)."""

@@ -5,7 +5,7 @@ from scipy import stats
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host, peer
+from conftest import cpu_module, dev, host, peer
 
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes, threading threshold
 OPS = {"gaussian": (mk.gaussian_noise, ref.transforms.gaussian_noise), "uniform": (mk.uniform_noise, ref.transforms.uniform_noise)}
@@ -120,7 +120,7 @@ def test_bad_input(host_backend, op, kwargs, err, match):
 
 
 def test_binding_checks():
-    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
+    cpu = cpu_module()
     x = np.zeros((2, 4), np.float32)
     with pytest.raises(ValueError, match="noise kind"):
         cpu.noise(x, 0.1, "poisson", 1, 0, 0, 0.0, 1.0, x)

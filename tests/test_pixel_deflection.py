@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host, peer
+from conftest import cpu_module, dev, host, peer
 
 CASES = [((1, 1, 1, 1), 3, 1), ((2, 3, 7, 5), 20, 2), ((3, 1, 16, 16), 200, 10), ((2, 3, 40, 33), 50, 1)]
 
@@ -96,7 +96,7 @@ def test_bad_input(host_backend, kwargs, err, match):
 
 
 def test_binding_checks():
-    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
+    cpu = cpu_module()
     x = np.zeros((2, 1, 4, 4), np.float32)
     with pytest.raises(ValueError, match="window must be >= 1"):
         cpu.pixel_deflection(x, 3, 0, "NCHW", 1, 0, x)

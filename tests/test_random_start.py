@@ -5,7 +5,7 @@ from scipy import stats
 import mlsec_kernels as mk
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host, norms, peer
+from conftest import cpu_module, dev, host, norms, peer
 
 NORMS = ["inf", 1, 2]
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001), (70, 1030)]  # odd sizes, threading threshold, chunk edges
@@ -152,7 +152,7 @@ def test_bad_input(host_backend, kwargs, err, match):
 
 
 def test_binding_checks_norm():
-    cpu = pytest.importorskip("mlsec_kernels._cpu", reason="the C++ extension mlsec_kernels._cpu is not built")
+    cpu = cpu_module()
     x = np.zeros((2, 4), np.float32)
     with pytest.raises(ValueError, match="norm must be"):
         cpu.random_start(x, 0.1, 3, 1, 0, 0.0, 1.0, x)

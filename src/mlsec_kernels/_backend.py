@@ -4,6 +4,11 @@ Host arrays run the C++ kernels (``cpp``), or the Numba ports (``numba``) where 
 extension is absent; device arrays run the CUDA kernels (``cuda``). ``backend="auto"``
 follows the data; the ``MLSEC_BACKEND`` environment variable, read at import, sets what
 ``"auto"`` means for host data (``cpp`` or ``numba``).
+
+The C++ kernels are built once per CPU tier (``default``: baseline x86-64 or aarch64
+NEON; ``avx2``: x86-64-v3; ``avx512``: x86-64-v4), each in its own module ``_cpu_<tier>``.
+The highest tier this CPU runs is loaded at import; ``MLSEC_CPU_CAPABILITY`` forces a
+lower one (PyTorch's ``ATEN_CPU_CAPABILITY`` convention), for tests and benchmarks.
 """
 from __future__ import annotations
 
@@ -20,11 +25,44 @@ def _not_loaded(name: str, err: ImportError) -> str:
     built = any(Path(__file__).parent.glob(f"{name}.*"))
     return f"extension failed to load ({err})" if built else "extension not built"
 
+TIERS = ("default", "avx2", "avx512")  # CPU tiers, lowest first: the kernels' ISA builds
+
+
+def pick_tier(forced: str | None, supported: list[str], built: list[str]) -> str:
+    """The CPU tier to load: the highest one both this CPU (``supported``, from CPUID and
+    XGETBV) and this build (``built``) have, or the one ``MLSEC_CPU_CAPABILITY`` forces.
+    Forcing a tier the CPU lacks is an error, never an illegal instruction later."""
+    usable = [t for t in TIERS if t in supported and t in built]
+    if not forced:
+        return usable[-1]
+    want = forced.strip().lower()
+    if want not in TIERS:
+        raise ImportError(f"MLSEC_CPU_CAPABILITY must be one of {', '.join(TIERS)}; got {forced!r} "
+                          f"(this machine runs: {', '.join(usable)})")
+    if want not in usable:
+        why = "this build has no such module" if want in supported else "this CPU (or its OS, per XGETBV) lacks it"
+        raise ImportError(f"MLSEC_CPU_CAPABILITY={want} cannot run here: {why}; tiers available: {', '.join(usable)}")
+    return want
+
+
+def _load_cpu():
+    """The C++ module of the chosen tier; the baseline build (safe on any CPU of the
+    architecture) answers what the CPU supports."""
+    from importlib import import_module
+
+    base = import_module(f"{__name__.rpartition('.')[0]}._cpu_default")
+    built = [t for t in TIERS if any(Path(__file__).parent.glob(f"_cpu_{t}.*"))]
+    tier = pick_tier(os.environ.get("MLSEC_CPU_CAPABILITY"), list(base.cpu_tiers()), built)
+    return base if tier == "default" else import_module(f"{__name__.rpartition('.')[0]}._cpu_{tier}")
+
+
 try:
-    from . import _cpu
-except ImportError as e:  # no compiler at install time: Numba carries the host side
-    _cpu = None
-    _why["cpp"] = _not_loaded("_cpu", e) + " (no C++ compiler at install time?)"
+    _cpu = _load_cpu()
+except ImportError as e:
+    if "MLSEC_CPU_CAPABILITY" in str(e):
+        raise
+    _cpu = None  # no compiler at install time: Numba carries the host side
+    _why["cpp"] = _not_loaded("_cpu_default", e) + " (no C++ compiler at install time?)"
 
 try:
     from . import _cuda
@@ -60,9 +98,19 @@ def backends() -> dict[str, str]:
             out[name] = _why[name]
         elif name == "cuda":
             out[name] = "ok: " + ", ".join(_devices)
+        elif name == "cpp":
+            out[name] = f"ok ({cpu_capability()})"
         else:
             out[name] = "ok"
     return out
+
+
+def cpu_capability() -> str | None:
+    """The CPU tier the C++ kernels run at: "avx512", "avx2" or "default" (on aarch64,
+    "neon", which is its baseline); None without the C++ module."""
+    if _cpu is None:
+        return None
+    return "neon" if _cpu.capability == "default" and _cpu.philox_isa == "neon" else _cpu.capability
 
 
 def resolve(backend: str | None, on_device: bool, what: str = "x") -> str:
