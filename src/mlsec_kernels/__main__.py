@@ -20,27 +20,115 @@ def _names(values):
 
 
 def _cmd_bench(args) -> int:
-    from . import _bench_report, bench
+    from . import _backend, _bench_report, bench
 
-    backends, peer_names = _names(args.backend), _names(args.peers)
-    for flag, given, known in (("--backend", backends, bench.SIDES), ("--peers", peer_names, bench.ALL_PEERS)):
+    backends, peer_names, tiers = _names(args.backend), _names(args.peers), _names(args.cpu_capability)
+    for flag, given, known in (("--backend", backends, bench.SIDES), ("--peers", peer_names, bench.ALL_PEERS + ("none",)),
+                               ("--cpu-capability", tiers, _backend.TIERS + ("all",))):
         if given and set(given) - set(known):
             print(f"mlsec-kernels bench: {flag}: choose from {', '.join(known)}", file=sys.stderr)
             return 2
+    peer_names = [p for p in peer_names if p != "none"] if peer_names else peer_names
+    if tiers:
+        tiers, err = _cpu_tiers(tiers, backends)
+        if err:
+            print(f"mlsec-kernels bench: --cpu-capability: {err}", file=sys.stderr)
+            return 2
+        if _backend._cpu.capability not in tiers:  # this process can only time the tier it loaded
+            backends = [b for b in (backends or bench.SIDES) if b != "cpp"]
     try:
         rep = bench.run(ops=_names(args.ops), backends=backends, peer_names=peer_names,
-                        quick=args.quick, size_scale=args.size_scale)
+                        quick=args.quick, size_scale=args.size_scale, sides=("host",) if tiers else ())
     except ValueError as e:  # an unknown op name
         print(f"mlsec-kernels bench: {e}", file=sys.stderr)
         return 2
-    rep = {"machine": _bench_report.machine(args.argv), **rep}
-    if args.json:  # saved first: the numbers survive a closed stdout
+    info = _bench_report.machine(args.argv)
+    if tiers:
+        info["cpu_tiers_timed"] = _time_tiers(rep, tiers, args)
+    rep = {"machine": info, **rep}
+
+    def plot(r, path):
+        from . import _bench_plot
+
+        return _bench_plot.plot(r, path)
+
+    return _report("bench", rep, args, _bench_report.header(info) + "\n" + _bench_report.table(rep), plot)
+
+
+def _report(cmd, rep, args, text, plot) -> int:
+    """Saves --json (first: the numbers survive a closed stdout), prints the text, draws
+    --plot; 1 when the figure could not be made (matplotlib missing)."""
+    if args.json:
         with open(args.json, "w") as f:
             json.dump(rep, f, indent=1, default=str)
-    print(_bench_report.table(rep))
+    print(text)
+    status = 0
+    if args.plot:
+        err = plot(rep, args.plot)
+        if err:
+            print(f"mlsec-kernels {cmd}: {err}", file=sys.stderr)
+            status = 1
+        else:
+            print(f"figure: {args.plot}")
     if args.json:
         print(f"saved: {args.json}")
-    return 0
+    return status
+
+
+def _cpu_tiers(asked, backends) -> tuple:
+    """The tiers --cpu-capability names, highest first, or why they cannot be timed here."""
+    from . import _backend, bench
+
+    here = bench.cpu_tiers()
+    tiers = here[::-1] if "all" in asked else sorted(set(asked), key=_backend.TIERS.index, reverse=True)
+    if not here:
+        return None, f"the C++ backend is not usable here ({_backend.backends()['cpp']})"
+    if set(tiers) - set(here):
+        return None, f"{', '.join(t for t in tiers if t not in here)}: not a tier this CPU and build run; " \
+                     f"available: {', '.join(here)}"
+    if backends and "cpp" not in backends:
+        return None, "it times the cpp backend, which --backend leaves out"
+    return tiers, None
+
+
+def _time_tiers(rep, tiers, args) -> list:
+    """Adds to ``rep`` the cpp rows of the other tiers, each timed in a process of its own,
+    names all cpp rows by tier, and returns the tier names timed."""
+    from . import _backend, _bench_report
+
+    runs = {}
+    for t in tiers:
+        if t == _backend._cpu.capability:  # timed here already
+            runs[_backend.cpu_capability()] = None
+        elif (doc := _tier_run(t, args)) is not None:
+            runs[doc["machine"]["cpu_capability"]] = doc
+        else:
+            rep["skipped"].append({"op": None, "params": None, "who": f"cpp[{t}]",
+                                   "reason": "its run failed (its error is printed above the table)"})
+    _bench_report.merge_tiers(rep, runs)
+    rep["settings"]["cpu_capability"] = tiers
+    return list(runs)
+
+
+def _tier_run(tier: str, args) -> dict | None:
+    """The cpp rows of one CPU tier, timed in a fresh interpreter: a process loads one tier
+    (``MLSEC_CPU_CAPABILITY``, read at import). Its progress bar and errors go to stderr."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "bench.json")
+        cmd = [sys.executable, "-m", "mlsec_kernels", "bench", "--backend", "cpp", "--peers", "none",
+               "--json", path, "--size-scale", repr(args.size_scale)]
+        cmd += (["--quick"] if args.quick else []) + (["--ops", *_names(args.ops)] if args.ops else [])
+        r = subprocess.run(cmd, env=dict(os.environ, MLSEC_CPU_CAPABILITY=tier), stdout=subprocess.DEVNULL)
+        if r.returncode != 0:
+            print(f"mlsec-kernels bench: exit code {r.returncode} from MLSEC_CPU_CAPABILITY={tier} {' '.join(cmd)}",
+                  file=sys.stderr)
+            return None
+        with open(path) as f:
+            return json.load(f)
 
 
 def _cmd_backends(args) -> int:
@@ -59,21 +147,7 @@ def _cmd_demo(args) -> int:
     except ImportError as e:  # scikit-learn: the dataset
         print(f"mlsec-kernels demo: {e} (pip install scikit-learn)", file=sys.stderr)
         return 1
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rep, f, indent=1, default=str)
-    print(_demo_report.text(rep))
-    status = 0
-    if args.plot:
-        err = _demo_report.plot(rep, args.plot)
-        if err:
-            print(f"mlsec-kernels demo: {err}", file=sys.stderr)
-            status = 1
-        else:
-            print(f"figure: {args.plot}")
-    if args.json:
-        print(f"saved: {args.json}")
-    return status
+    return _report("demo", rep, args, _demo_report.text(rep), _demo_report.plot)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,13 +157,21 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time every op against a memory copy and against its peers",
                        description="Times each op per backend against a memory copy measured in the same run "
                                    "(x floor) and against peers run side by side (NumPy, Numba prange, PyTorch, "
-                                   "torch.compile, ART where installed).")
+                                   "torch.compile, ART where installed). The header names the CPU, its SIMD flags "
+                                   "and the CPU tier the C++ kernels run at.")
     b.add_argument("--quick", action="store_true", help="fewer repeats, smaller sort-based cases, no torch.compile")
     b.add_argument("--ops", nargs="+", metavar="OP", help="ops to run: fgsm pgd_step project random_start rng bit_depth median_filter non_local_means gaussian_noise pixel_deflection output (or output.reverse_sigmoid etc.)")
     b.add_argument("--backend", nargs="+", metavar="B", help="backends to run: cpp numba cuda (default: all usable)")
     b.add_argument("--peers", nargs="+", metavar="P",
-                   help="peers to run: numpy numba-prange torch torch.compile art (default: all installed)")
+                   help="peers to run: numpy numba-prange torch torch.compile art scipy opencv, or none "
+                        "(default: all installed)")
+    b.add_argument("--cpu-capability", nargs="+", metavar="TIER",
+                   help="CPU tiers of the cpp backend to time, side by side as cpp[TIER] rows: default avx2 avx512, "
+                        "or all (every tier this CPU and build run); each tier other than the loaded one runs in a "
+                        "process of its own (default: the loaded tier only, shown as cpp)")
     b.add_argument("--json", metavar="PATH", help="save every number and the machine's description here")
+    b.add_argument("--plot", metavar="PATH", help="write a PNG: each case's time over the copy floor per backend, "
+                                                  "tier and peer, one panel per op family (matplotlib)")
     b.add_argument("--size-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # tests: tiny batches
     b.set_defaults(func=_cmd_bench)
 

@@ -22,6 +22,7 @@ the reason, as is any backend or peer that cannot run a case.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import time
 from dataclasses import dataclass, field
@@ -187,6 +188,14 @@ def usable_backends() -> tuple[list, dict]:
     return ok, why
 
 
+def cpu_tiers() -> list:
+    """The C++ tiers both this CPU runs and this build has: what --cpu-capability all times."""
+    if _backend._cpu is None:
+        return []
+    return [t for t in _backend.TIERS
+            if t in _backend._cpu.cpu_tiers() and importlib.util.find_spec(f"{__package__}._cpu_{t}")]
+
+
 def select(all_cases, ops):
     """Cases whose op is named in `ops`; "rng" selects every rng.* op."""
     if not ops:
@@ -198,15 +207,17 @@ def select(all_cases, ops):
     return [c for c in all_cases if c.op in ops or c.op.split(".")[0] in ops]
 
 
-def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, progress=None) -> dict:
-    """Runs the suite; returns every number (the ``--json`` document less machine info)."""
+def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, progress=None, sides=()) -> dict:
+    """Runs the suite; returns every number (the ``--json`` document less machine info).
+    The peers run on the sides of the backends, and on ``sides`` (where a backend of ours
+    is timed in another process, such as cpp at another CPU tier)."""
     from ._bench_report import Progress
 
     repeats, target_ms = (5, 4.0) if quick else (15, 20.0)
     # --quick promises under 30 s on a 2-core machine: past 20 s, one round per case.
     deadline = time.perf_counter() + 20.0 if quick else math.inf
     ok, why = usable_backends()
-    wanted = list(backends or _backend.NAMES)
+    wanted = list(_backend.NAMES if backends is None else backends)
     runs = [b for b in wanted if b in ok]
     rep = {"settings": {"quick": quick, "repeats": repeats, "target_repeat_ms": target_ms, "size_scale": size_scale,
                         "ops": list(ops or []), "backends": runs},
@@ -223,7 +234,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
                                 "nor SciPy's median_filter (seconds per call)")
     rep["settings"]["peers"] = list(peer_names)
     chosen = select(cases(quick, size_scale), ops)
-    sides = list(dict.fromkeys(SIDES[b] for b in runs))
+    sides = list(dict.fromkeys([SIDES[b] for b in runs] + list(sides)))
     steps = {c.id: sum(len([p for p in c.peers if p in peer_names and (side == "host" or p not in peers.HOST_ONLY)]) + 2
                        for side in sides) + len(runs) for c in chosen}
     prog = progress or Progress(sum(steps.values()))
