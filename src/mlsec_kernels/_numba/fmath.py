@@ -77,7 +77,7 @@ def log_f32(x):
     y = y * m + _L7
     y = y * m + _L8
     y = y * m * z
-    fe = f32(e)
+    fe = f32(np.int32(e))  # int as in C++: converted from int64, vector loops run at half width
     y = y + _LN2_LO * fe
     y = y + -_HALF * z
     return (m + y) + _LN2_HI * fe

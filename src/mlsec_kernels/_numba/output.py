@@ -116,18 +116,18 @@ def _rs_term(ctx, j):
     q = p - beta * (s - half)
     q = zero if q < zero else (one if q > one else q)
     x[j] = q  # written as it is summed: each element is visited once, as in the C++ term
-    return np.float64(q)
+    return (np.float64(q),)
 
 
 @numba.njit(inline="always")
 def _value(ctx, j):
-    return np.float64(ctx[j])
+    return (np.float64(ctx[j]),)
 
 
 @numba.njit(inline="always")
 def _outside(ctx, j):
     x, zero, one = ctx
-    return 0.0 if x[j] >= zero and x[j] <= one else 1.0
+    return (0.0 if x[j] >= zero and x[j] <= one else 1.0,)
 
 
 @numba.njit(inline="always")
@@ -163,7 +163,7 @@ def _as_impl(z, like):
 @numba.njit(inline="always")
 def _noisy_term(ctx, j):
     x, e0, scale, zero, key4 = ctx
-    return np.float64(_noisy(x, j, e0 + j, scale, zero, key4, True))
+    return (np.float64(_noisy(x, j, e0 + np.int64(j), scale, zero, key4, True)),)
 
 
 @numba.njit(inline="always")

@@ -4,7 +4,7 @@ from numba import njit, prange
 
 from ._util import flat2, jit_pair, parts, per_row
 from .project import l1_theta, soft
-from .reduce import LANES, fold_into, last_of_chunk
+from .reduce import chunk_sums, row_sum
 
 
 @njit(cache=True)
@@ -22,17 +22,18 @@ def _inf(x, x0, g, s, eps, lo, hi, out):
             out[r, j] = _clip(x0[r, j] + dl, lo, hi)
 
 
+@njit(inline="always")
+def _l2_term(ctx, j):
+    x, x0, g = ctx
+    e = np.float64(x[j]) - np.float64(x0[j])
+    gd = np.float64(g[j])
+    return e * e, e * gd, gd * gd
+
+
 @njit(cache=True)
 def _l2_sums(x, x0, g):
-    acc, tot = np.zeros((3, LANES)), np.zeros(3)
-    for j in range(x.shape[0]):
-        e = np.float64(x[j]) - np.float64(x0[j])
-        gd = np.float64(g[j])
-        acc[0, j & 31] += e * e
-        acc[1, j & 31] += e * gd
-        acc[2, j & 31] += gd * gd
-        if last_of_chunk(j, x.shape[0]):
-            fold_into(acc, tot)
+    tot = np.zeros(3)
+    chunk_sums(_l2_term, (x, x0, g), 0, x.shape[0], tot)
     return tot
 
 
@@ -42,16 +43,17 @@ def _delta(x, x0, g, c, thr):
     return (x + c * np.sign(g) if not abs(g) < thr else x) - x0
 
 
+@njit(inline="always")
+def _l1_term(ctx, j):
+    x, x0, g, c, thr, a = ctx
+    a[j] = abs(_delta(x[j], x0[j], g[j], c, thr))
+    return (np.float64(a[j]),)
+
+
 @njit(cache=True)
 def _l1_sums_into(x, x0, g, c, thr, a):
     """|delta| into a, and its canonical sum."""
-    acc, tot = np.zeros((1, LANES)), np.zeros(1)
-    for j in range(x.shape[0]):
-        a[j] = abs(_delta(x[j], x0[j], g[j], c, thr))
-        acc[0, j & 31] += np.float64(a[j])
-        if last_of_chunk(j, x.shape[0]):
-            fold_into(acc, tot)
-    return tot[0]
+    return row_sum(_l1_term, (x, x0, g, c, thr, a), x.shape[0])
 
 
 @njit(cache=True)

@@ -36,14 +36,16 @@ def block(b, k0, k1, s0, s1):
     return c0, c1, c2, c3
 
 
+# The integers (at most 2^24) convert from int32, exactly as from the C++ u32: from the
+# uint64 that Numba's arithmetic gives, vector loops of them run at half width.
 @numba.njit(inline="always")
 def uniform_co(w):
-    return f32(w >> _8) * _2M24
+    return f32(np.int32(w >> _8)) * _2M24
 
 
 @numba.njit(inline="always")
 def uniform_oc(w):
-    return f32((w >> _8) + _1) * _2M24
+    return f32(np.int32((w >> _8) + _1)) * _2M24
 
 
 @numba.njit(inline="always")
@@ -79,8 +81,11 @@ def scratch_for(dtype):
 @numba.njit(inline="always")
 def copy_emit(out, i0, vals, f0, count):
     """visit's emit that stores the values: out[i0 + j] = vals[f0 + j]."""
+    # unsigned indices: with signed ones Numba's negative-index wraparound makes the copy
+    # a gather and scatter wherever LLVM cannot prove i0, f0 >= 0 (a row length not known
+    # at compile time: 30% of random_start's normals)
     for j in range(count):
-        out[i0 + j] = vals[f0 + j]
+        out[np.uint64(i0 + j)] = vals[np.uint64(f0 + j)]
 
 
 @numba.njit

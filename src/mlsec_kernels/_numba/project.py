@@ -4,32 +4,35 @@ import numpy as np
 from numba import njit, prange
 
 from ._util import flat2, jit_pair, parts, per_row
-from .reduce import LANES, fold_into, last_of_chunk
+from .reduce import chunk_sums, row_sum
+
+
+@njit(inline="always")
+def _abs_pow_term(ctx, j):
+    s, p = ctx
+    v = np.float64(abs(s[j]))
+    return (v * v if p == 2 else v,)
 
 
 @njit(cache=True)
 def sum_abs_pow(s, p):
     """The canonical sum of |s|**p, p in {1, 2}."""
-    acc, tot = np.zeros((1, LANES)), np.zeros(1)
-    for j in range(s.shape[0]):
-        v = np.float64(abs(s[j]))
-        acc[0, j & 31] += v * v if p == 2 else v
-        if last_of_chunk(j, s.shape[0]):
-            fold_into(acc, tot)
-    return tot[0]
+    return row_sum(_abs_pow_term, (s, p), s.shape[0])
+
+
+@njit(inline="always")
+def _active_term(ctx, j):
+    a, t = ctx
+    v = np.float64(abs(a[j]))
+    k = 1.0 if v > t else 0.0
+    return k, v * k
 
 
 @njit(cache=True)
 def _active(a, t):
     """(count, sum) of |a| over |a| > t, canonically summed."""
-    acc, tot = np.zeros((2, LANES)), np.zeros(2)
-    for j in range(a.shape[0]):
-        v = np.float64(abs(a[j]))
-        k = 1.0 if v > t else 0.0
-        acc[0, j & 31] += k
-        acc[1, j & 31] += v * k
-        if last_of_chunk(j, a.shape[0]):
-            fold_into(acc, tot)
+    tot = np.zeros(2)
+    chunk_sums(_active_term, (a, t), 0, a.shape[0], tot)
     return tot[0], tot[1]
 
 

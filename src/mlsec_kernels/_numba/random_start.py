@@ -28,10 +28,14 @@ def _exp1(w):
 
 
 @numba.njit(inline="always")
-def _term(ctx, j):
-    draws, norm = ctx
+def _sq_term(draws, j):
     v = np.float64(draws[j])
-    return v * v if norm == 2 else abs(v)
+    return (v * v,)
+
+
+@numba.njit(inline="always")
+def _abs_term(draws, j):
+    return (abs(np.float64(draws[j])),)
 
 
 @numba.njit(inline="always")
@@ -46,17 +50,21 @@ def _scale(norm, row, d, total, eps, k0, k1, s0, s1):
 
 
 @numba.njit(inline="always")
-def _write(ctx, i0, draws, f0, count):
+def _clip_add(src, dst, draws, scale, lo, hi):
     # T(draw) * scale: float32 draws widen exactly when x is float64
-    # Two loops through ys (count values of x's dtype), so that neither reads x while
-    # writing out: with x and out the same array (in place) LLVM's aliasing check would
-    # fall back to scalar code. Same arithmetic as one fused loop.
-    xs, os, ys, scale, lo, hi = ctx
-    for j in range(count):
-        ys[j] = xs[i0 + j] + draws[f0 + j] * scale
-    for j in range(count):
-        y = ys[j]
-        os[i0 + j] = lo if y < lo else (hi if y > hi else y)
+    for j in range(dst.shape[0]):
+        y = src[j] + draws[j] * scale
+        dst[j] = lo if y < lo else (hi if y > hi else y)
+
+
+@numba.njit(inline="always")
+def _write(xs, os, draws, scale, lo, hi):
+    """os = clip(xs + draws * scale). In place, the loop reads out alone: given two names
+    of one array, LLVM's overlap check sends the loop to its scalar path."""
+    if xs.ctypes.data == os.ctypes.data:
+        _clip_add(os, os, draws, scale, lo, hi)
+    else:
+        _clip_add(xs, os, draws, scale, lo, hi)
 
 
 def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
@@ -70,7 +78,6 @@ def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
     for p in prange(nparts):
         scratch = scratch_for(np.float32)
         draws = np.empty(_PIECE, np.float32)
-        ys = np.empty(_PIECE, out.dtype)
         i, end = total * p // nparts, total * (p + 1) // nparts
         while i < end:
             r = i // d
@@ -78,30 +85,47 @@ def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
             j1 = min(d, j0 + end - i, j0 + _PIECE)
             t = lane0 + i
             visit(conv, copy_emit, draws, k0, k1, s0, s1, b0 + np.uint64(t >> 2), t & 3, j1 - j0, scratch)
-            _write((x[0 if bc else r, j0:j1], out[r, j0:j1], ys, scale[r], lo, hi), 0, draws, 0, j1 - j0)
+            _write(x[0 if bc else r, j0:j1], out[r, j0:j1], draws[: j1 - j0], scale[r], lo, hi)
             i += j1 - j0
 
 
-def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, normals, words_of):
+@numba.njit(cache=True)
+def _normals_row(f, draws, k0, k1, s0, s1, normals):
+    """The normals of stream elements f .. f+d-1 into draws (d of them). Its own function
+    with its own scratch: inlined into _rows next to the sum and the writes, LLVM left
+    the conversions scalar (4x slower)."""
+    visit(normals, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, draws.shape[0], scratch_for(np.float32))
+
+
+@numba.njit(cache=True)
+def _exp_row(f, draws, words, k0, k1, s0, s1, words_of):
+    """The signed exponentials of stream elements f .. f+d-1 into draws, as _normals_row.
+    Raw words first: with the sign taken from the same word, LLVM leaves a fused loop
+    scalar, and vectorises this one."""
+    visit(words_of, copy_emit, words, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, draws.shape[0], scratch_for(np.uint32))
+    for j in range(draws.shape[0]):
+        draws[j] = _exp1(words[j])
+
+
+def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, normals, words_of, nparts):
     # scales (n values in x's dtype) rounds each row's double scale to the data's dtype;
     # normals and words_of are philox's normals4 and words4 (first-class function
-    # values must come in as arguments for the compiled code to be cacheable)
+    # values must come in as arguments for the compiled code to be cacheable). Rows cost
+    # the same, so a static round-robin split is balanced. As cpp/random_start.cpp: the
+    # row's draws once into the part's buffer, then the sum and the writes read them
     n, d = x.shape
-    for r in prange(n):
+    for p in prange(nparts):
         draws = np.empty(d, np.float32)
-        f = r * d
-        if norm == 2:
-            visit(normals, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.float32))
-        else:
-            # raw words first: with the sign taken from the same word, LLVM leaves a fused
-            # loop scalar, and vectorises this one
-            words = np.empty(d, np.uint32)
-            visit(words_of, copy_emit, words, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, d, scratch_for(np.uint32))
-            for j in range(d):
-                draws[j] = _exp1(words[j])
-        total = row_sum(_term, (draws, norm), d)
-        scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
-        _write((x[r], out[r], np.empty(d, x.dtype), scales[r], lo, hi), 0, draws, 0, d)
+        words = np.empty(d if norm == 1 else 0, np.uint32)
+        for r in range(p, n, nparts):
+            if norm == 2:
+                _normals_row(r * d, draws, k0, k1, s0, s1, normals)
+                total = row_sum(_sq_term, draws, d)
+            else:
+                _exp_row(r * d, draws, words, k0, k1, s0, s1, words_of)
+                total = row_sum(_abs_term, draws, d)
+            scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
+            _write(x[r], out[r], draws, scales[r], lo, hi)
 
 
 _spans_serial, _spans_parallel = jit_pair(_spans)
@@ -123,4 +147,5 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
-        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4)
+        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4,
+                                                          min(nparts, x2.shape[0]))
