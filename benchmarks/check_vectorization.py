@@ -38,7 +38,7 @@ CLANG_TIERS = {f"clang:{k}": ("clang++", v[1]) for k, v in TIERS.items() if k.st
 # (file the loop is in, piece of its source line): the loops that carry the bytes.
 HOT = [
     ("fgsm.cpp", "out[j] = fgsm_elem(x[j], g[j], s, lo, hi)"),
-    ("bit_depth.cpp", "out[j] = f(x[j])"),
+    ("bit_depth.cpp", "out[j] = f.template apply<UnitSpan>(x[j])"),
     ("pgd_step.cpp", "o[j] = pgd_inf_elem("),
     ("pgd_step.cpp", "o[j] = pgd_l2_elem("),
     ("pgd_step.cpp", "o[j] = clampv(x0[j] + soft_elem(pgd_l1_delta("),

@@ -44,7 +44,8 @@ def _cmd_bench(args) -> int:
         return 2
     info = _bench_report.machine(args.argv)
     if tiers:
-        info["cpu_tiers_timed"] = _time_tiers(rep, tiers, args)
+        numba = "numba" in (backends or bench.SIDES)
+        info["cpu_tiers_timed"] = _time_tiers(rep, tiers, args, numba)
     rep = {"machine": info, **rep}
 
     def plot(r, path):
@@ -91,16 +92,17 @@ def _cpu_tiers(asked, backends) -> tuple:
     return tiers, None
 
 
-def _time_tiers(rep, tiers, args) -> list:
-    """Adds to ``rep`` the cpp rows of the other tiers, each timed in a process of its own,
-    names all cpp rows by tier, and returns the tier names timed."""
+def _time_tiers(rep, tiers, args, numba) -> list:
+    """Adds to ``rep`` the cpp rows of the other tiers, each timed in a process of its own
+    (with numba compiled for the tier's ISA when ``numba``), names all cpp rows by tier,
+    and returns the tier names timed."""
     from . import _backend, _bench_report
 
     runs = {}
     for t in tiers:
         if t == _backend._cpu.capability:  # timed here already
             runs[_backend.cpu_capability()] = None
-        elif (doc := _tier_run(t, args)) is not None:
+        elif (doc := _tier_run(t, args, numba)) is not None:
             runs[doc["machine"]["cpu_capability"]] = doc
         else:
             rep["skipped"].append({"op": None, "params": None, "who": f"cpp[{t}]",
@@ -110,19 +112,29 @@ def _time_tiers(rep, tiers, args) -> list:
     return list(runs)
 
 
-def _tier_run(tier: str, args) -> dict | None:
-    """The cpp rows of one CPU tier, timed in a fresh interpreter: a process loads one tier
-    (``MLSEC_CPU_CAPABILITY``, read at import). Its progress bar and errors go to stderr."""
+# The LLVM CPU each tier's Numba run compiles for, so that C++ and Numba are compared on
+# the ISA an AVX2-only or baseline machine has (Numba otherwise targets this host's CPU).
+NUMBA_CPU = {"default": "x86-64", "avx2": "x86-64-v3", "avx512": "x86-64-v4"}
+
+
+def _tier_run(tier: str, args, numba: bool) -> dict | None:
+    """The cpp (and numba) rows of one CPU tier, timed in a fresh interpreter: a process
+    loads one tier (``MLSEC_CPU_CAPABILITY``, read at import) and Numba compiles for one CPU
+    (``NUMBA_CPU_NAME``). Its progress bar and errors go to stderr."""
     import os
+    import platform
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "bench.json")
-        cmd = [sys.executable, "-m", "mlsec_kernels", "bench", "--backend", "cpp", "--peers", "none",
+        cmd = [sys.executable, "-m", "mlsec_kernels", "bench", "--backend", "cpp", *(["numba"] * numba), "--peers", "none",
                "--json", path, "--size-scale", repr(args.size_scale)]
         cmd += (["--quick"] if args.quick else []) + (["--ops", *_names(args.ops)] if args.ops else [])
-        r = subprocess.run(cmd, env=dict(os.environ, MLSEC_CPU_CAPABILITY=tier), stdout=subprocess.DEVNULL)
+        env = dict(os.environ, MLSEC_CPU_CAPABILITY=tier)
+        if numba and platform.machine() in ("x86_64", "AMD64"):
+            env["NUMBA_CPU_NAME"] = NUMBA_CPU[tier]
+        r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
         if r.returncode != 0:
             print(f"mlsec-kernels bench: exit code {r.returncode} from MLSEC_CPU_CAPABILITY={tier} {' '.join(cmd)}",
                   file=sys.stderr)

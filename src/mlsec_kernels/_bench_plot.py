@@ -34,13 +34,14 @@ def _case_label(r) -> str:
 
 
 def _colours(whos: list) -> dict:
-    """Our backends in strong colours (the C++ tiers as shades of one blue, highest tier
-    darkest), peers in muted ones."""
+    """Our backends in strong colours (the C++ tiers as shades of one blue, Numba's as
+    shades of orange, highest tier darkest), peers in muted ones."""
     from matplotlib import colormaps
 
-    tiers = [w for w in whos if w.startswith("cpp[")]
-    blues = colormaps["Blues"]
-    out = {w: blues(0.9 - 0.45 * i / max(1, len(tiers) - 1)) for i, w in enumerate(tiers)}
+    out = {}
+    for side, cmap in (("cpp[", "Blues"), ("numba[", "Oranges")):
+        tiers = [w for w in whos if w.startswith(side)]
+        out.update({w: colormaps[cmap](0.9 - 0.45 * i / max(1, len(tiers) - 1)) for i, w in enumerate(tiers)})
     out.update({"cpp": "tab:blue", "numba": "tab:orange", "cuda": "tab:green"})
     peers = [w for w in whos if w not in out]
     out.update({w: _PEER_COLOURS[i % len(_PEER_COLOURS)] for i, w in enumerate(peers)})

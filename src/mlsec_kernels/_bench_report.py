@@ -104,8 +104,8 @@ def merge_tiers(rep: dict, runs: dict) -> None:
     for tier, doc in others.items():
         name = f"cpp[{tier}]"
         for r in doc["results"]:
-            if r["backend"] == "cpp":
-                r.update(backend=name, cpu_tier=tier,
+            if r["backend"] in ("cpp", "numba"):
+                r.update(backend=f"{r['backend']}[{tier}]", cpu_tier=tier,
                          speedup={p: t / r["median_ms"] for p, t in peer_ms.get(_case_key(r), {}).items()})
                 rep["results"].append(r)
         rep["calibration"] += [dict(c, run=name) for c in doc["calibration"]]
@@ -115,13 +115,14 @@ def merge_tiers(rep: dict, runs: dict) -> None:
                 rep["skipped"].append(s)
         rep["notes"] += [n for n in doc["notes"] if n not in rep["notes"]]
     # A case's rows together: its peers, then the tiers highest first, then numba and cuda.
-    rank = {f"cpp[{t}]": i for i, t in enumerate(runs)}
+    rank = {f"{b}[{t}]": 2 * i + (b == "numba") for i, t in enumerate(runs) for b in ("cpp", "numba")}
     case = {k: i for i, k in enumerate(dict.fromkeys(_case_key(r) for r in rep["results"]))}
     rep["results"].sort(key=lambda r: (case[_case_key(r)], r["kind"] == "mlsec", rank.get(r["backend"], len(rank))))
     if others:
         rep["notes"].append(f"{', '.join(f'cpp[{t}]' for t in others)}: timed in processes of their own "
                             "(MLSEC_CPU_CAPABILITY), each against the copy floor of its own run; their vs PEER "
-                            "ratios use the main run's peer times")
+                            "ratios use the main run's peer times; numba[TIER] rows: Numba compiled there for "
+                            "that tier's ISA (NUMBA_CPU_NAME), numba: for this host's CPU")
 
 
 def _case_key(r):
