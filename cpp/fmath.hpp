@@ -102,10 +102,13 @@ MLSEC_HD void sincos_turn(float u, float* s, float* c) {
   pc = pc * z - 1.388731625493765e-3f;
   pc = pc * z + 4.166664568298827e-2f;
   const float cx = (pc * z * z - 0.5f * z) + 1.0f;
-  // quadrant q in {0, 1, 2, 3, 4 (= 0)}; float compares, so loops of it vectorise
-  const bool odd = q == 1.0f || q == 3.0f;
+  // quadrant q in {0, 1, 2, 3, 4 (= 0)}: odd quadrants swap sin and cos; quadrants 2, 3
+  // negate the sine and 1, 2 the cosine, as a flip of the sign bit (the same bits as
+  // unary minus, without the compares and blends a select would cost on AVX2 and SSE2)
+  const int qi = int(q);
+  const bool odd = (qi & 1) != 0;
   const float ss = odd ? cx : sx, cc = odd ? sx : cx;
-  *s = (q == 2.0f || q == 3.0f) ? -ss : ss;
-  *c = (q == 1.0f || q == 2.0f) ? -cc : cc;
+  *s = f32_from_bits(f32_bits(ss) ^ (u32(qi & 2) << 30));
+  *c = f32_from_bits(f32_bits(cc) ^ (u32((qi + 1) & 2) << 30));
 }
 }  // namespace mlsec

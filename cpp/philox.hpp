@@ -55,9 +55,11 @@ struct StreamPos {
   }
 };
 
-// uniform in [0, 1) and in (0, 1]: the word's top 24 bits, exact in float32.
-MLSEC_HD float uniform_co(u32 w) { return float(w >> 8) * 5.9604644775390625e-8f; }
-MLSEC_HD float uniform_oc(u32 w) { return float((w >> 8) + 1u) * 5.9604644775390625e-8f; }
+// uniform in [0, 1) and in (0, 1]: the word's top 24 bits, exact in float32. Converted
+// from int (exact below 2^31): only AVX-512 converts unsigned ints to float in one
+// instruction, the other tiers take six.
+MLSEC_HD float uniform_co(u32 w) { return float(int(w >> 8)) * 5.9604644775390625e-8f; }
+MLSEC_HD float uniform_oc(u32 w) { return float(int((w >> 8) + 1u)) * 5.9604644775390625e-8f; }
 // integer in [0, n) by multiply-shift (n < 2^32).
 MLSEC_HD u32 below(u32 w, u32 n) { return u32((u64(w) * n) >> 32); }
 MLSEC_HD bool bernoulli(u32 w, float p) { return uniform_co(w) < p; }

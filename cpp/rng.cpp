@@ -1,5 +1,7 @@
 #include "rng.hpp"
 
+#include <type_traits>
+
 #if defined(__SSE2__)
 #include <immintrin.h>
 #define MLSEC_PHILOX_SIMD 1
@@ -199,9 +201,13 @@ template <class T> void uniform_cpu(T* out, i64 n, Philox p, StreamPos offset) {
 
 template <class T> void normal_cpu(T* out, i64 n, Philox p, StreamPos offset) {
   fill(n, offset, p, [=](i64 pos, const u32* w, int a, int b) {
-    float z[4 * kSpanBlocks];
-    normals_span(w, a, b, z);
-    for (int j = a; j < b; ++j) out[pos + j] = T(z[j]);
+    if constexpr (std::is_same_v<T, float>) {
+      normals_span(w, a, b, out + pos);  // normals_span writes exactly [a, b)
+    } else {
+      float z[4 * kSpanBlocks];
+      normals_span(w, a, b, z);
+      for (int j = a; j < b; ++j) out[pos + j] = T(z[j]);
+    }
   });
 }
 

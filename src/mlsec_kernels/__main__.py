@@ -112,9 +112,10 @@ def _time_tiers(rep, tiers, args, numba) -> list:
     return list(runs)
 
 
-# The LLVM CPU each tier's Numba run compiles for, so that C++ and Numba are compared on
-# the ISA an AVX2-only or baseline machine has (Numba otherwise targets this host's CPU).
-NUMBA_CPU = {"default": "x86-64", "avx2": "x86-64-v3", "avx512": "x86-64-v4"}
+# The LLVM CPU (and features: Numba adds this host's own to any CPU name unless told
+# otherwise) each tier's Numba run compiles for, so that C++ and Numba are compared on the
+# ISA an AVX2-only or baseline machine has.
+NUMBA_CPU = {"default": ("x86-64", "+sse2"), "avx2": ("x86-64-v3", "+avx2"), "avx512": ("x86-64-v4", "+avx512f")}
 
 
 def _tier_run(tier: str, args, numba: bool) -> dict | None:
@@ -133,7 +134,7 @@ def _tier_run(tier: str, args, numba: bool) -> dict | None:
         cmd += (["--quick"] if args.quick else []) + (["--ops", *_names(args.ops)] if args.ops else [])
         env = dict(os.environ, MLSEC_CPU_CAPABILITY=tier)
         if numba and platform.machine() in ("x86_64", "AMD64"):
-            env["NUMBA_CPU_NAME"] = NUMBA_CPU[tier]
+            env["NUMBA_CPU_NAME"], env["NUMBA_CPU_FEATURES"] = NUMBA_CPU[tier]
         r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
         if r.returncode != 0:
             print(f"mlsec-kernels bench: exit code {r.returncode} from MLSEC_CPU_CAPABILITY={tier} {' '.join(cmd)}",
