@@ -31,6 +31,11 @@ int cuda_pointer_device(const void* p) {
 
 void cuda_synchronize(void* stream) { cuda_check(cudaStreamSynchronize(as_stream(stream)), "cudaStreamSynchronize"); }
 
+void cuda_copy_to_host(void* dst, const void* src, std::size_t bytes, void* stream) {
+  cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, as_stream(stream)), "cudaMemcpyAsync");
+  cuda_synchronize(stream);
+}
+
 CudaDeviceGuard::CudaDeviceGuard(int device) : previous_(-1) {
   cuda_check(cudaGetDevice(&previous_), "cudaGetDevice");
   if (previous_ != device) cuda_check(cudaSetDevice(device), "cudaSetDevice");

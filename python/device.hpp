@@ -1,90 +1,92 @@
-// Binding-side checks for device arrays, read from __cuda_array_interface__ (CuPy, a
-// CUDA torch tensor, Numba device arrays). Same rules and messages as host.hpp.
+// Device arrays, read from __cuda_array_interface__ (CuPy, a CUDA torch tensor, Numba device
+// arrays), and how a call runs on them: on the device that holds the data, on the caller's
+// stream. The CUDA runtime is reached through runtime.hpp only, so no CUDA header meets
+// pybind11 and nvcc never sees this file.
 #pragma once
-#include <pybind11/pybind11.h>
+#include <pybind11/numpy.h>
 
-#include <string>
+#include <cstdint>
+#include <vector>
 
-#include "common.hpp"
-#include "host.hpp"
+#include "array.hpp"
 #include "runtime.hpp"
 
 namespace mlsec {
 struct Dev {
-  void* ptr;
+  static constexpr bool on_host = false;
+  void* addr;
   Dt dt;
   i64 n, d;
-  std::vector<i64> shape;
   int itemsize;
-  int device;
-  void* data() const { return ptr; }
+  int device;  // -2 for an empty array (no memory to ask about)
+  std::vector<i64> dims;
+  std::string typestr;
+
+  Dev(const py::handle& h, const char* name, bool writable = false) {
+    if (!py::hasattr(h, "__cuda_array_interface__")) type_error(std::string(name) + " must be a device array (with __cuda_array_interface__)");
+    py::dict cai = h.attr("__cuda_array_interface__");
+    typestr = py::cast<std::string>(cai["typestr"]);
+    itemsize = typestr.size() >= 3 ? std::stoi(typestr.substr(2)) : 0;
+    dt = itemsize > 0 && typestr[0] != '>' ? dt_from(typestr[1], itemsize) : Dt::other;  // '>': byte-swapped
+    py::tuple data = cai["data"];
+    addr = reinterpret_cast<void*>(py::cast<std::uintptr_t>(data[0]));
+    if (writable) require_writable(!py::cast<bool>(data[1]), name);
+    for (auto s : py::tuple(cai["shape"])) dims.push_back(py::cast<i64>(s));
+    require_axes(int(dims.size()), name);
+    flatten(shape(), n, d);
+    if (cai.contains("strides") && !cai["strides"].is_none()) {
+      py::tuple st = cai["strides"];
+      i64 expect = itemsize;
+      for (size_t k = dims.size(); k-- > 0;) {
+        if (dims[k] > 1 && py::cast<i64>(st[k]) != expect) throw Fallback();
+        expect *= dims[k];
+      }
+    }
+    device = n * d == 0 ? -2 : cuda_pointer_device(addr);
+    if (device == -1) value_error(std::string(name) + " is not in device memory");
+  }
+  Shape shape() const { return Shape{dims.data(), int(dims.size())}; }
+  // NumPy's name for the typestr ("float16"), the typestr itself where NumPy has none.
+  std::string dtype_str() const {
+    try {
+      return std::string(py::str(py::dtype(typestr)));
+    } catch (const py::error_already_set&) {
+      return typestr;
+    }
+  }
+  void* data() const { return addr; }
   i64 bytes() const { return n * d * itemsize; }
 };
 
-inline Dt dt_from_typestr(const std::string& t, int* itemsize) {
-  *itemsize = t.size() >= 3 ? std::stoi(t.substr(2)) : 0;
-  if (t == "<f4") return Dt::f32;
-  if (t == "<f8") return Dt::f64;
-  if (t == "|u1" || t == "<u1") return Dt::u8;
-  if (t == "<u4") return Dt::u32;
-  return Dt::other;
-}
-
-inline Dev dev(const py::handle& h, const char* name, bool writable = false) {
-  if (!py::hasattr(h, "__cuda_array_interface__")) type_error(std::string(name) + " must be a device array (with __cuda_array_interface__)");
-  py::dict cai = h.attr("__cuda_array_interface__");
-  Dev a;
-  a.dt = dt_from_typestr(py::cast<std::string>(cai["typestr"]), &a.itemsize);
-  py::tuple data = cai["data"];
-  a.ptr = reinterpret_cast<void*>(py::cast<std::uintptr_t>(data[0]));
-  if (writable && py::cast<bool>(data[1])) value_error(std::string(name) + " is read-only");
-  for (auto s : py::tuple(cai["shape"])) a.shape.push_back(py::cast<i64>(s));
-  if (a.shape.empty()) value_error(std::string(name) + " must have at least one axis (samples first), got a 0-d array");
-  a.n = a.shape[0];
-  a.d = 1;
-  for (size_t k = 1; k < a.shape.size(); ++k) a.d *= a.shape[k];
-  if (cai.contains("strides") && !cai["strides"].is_none()) {
-    py::tuple st = cai["strides"];
-    i64 expect = a.itemsize;
-    for (size_t k = a.shape.size(); k-- > 0;) {
-      if (a.shape[k] > 1 && py::cast<i64>(st[k]) != expect) throw Fallback();
-      expect *= a.shape[k];
-    }
-  }
-  a.device = a.n * a.d == 0 ? -2 : cuda_pointer_device(a.ptr);
-  if (a.device == -1) value_error(std::string(name) + " is not in device memory");
-  return a;
-}
-
-inline void require_float(const Dev& a, const char* name) {
-  if (a.dt != Dt::f32 && a.dt != Dt::f64) type_error(std::string(name) + " must be float32 or float64");
-}
-
-inline void require_like(const Dev& a, const char* an, const Dev& b, const char* bn) {
-  if (a.shape != b.shape) value_error(std::string(bn) + " must have the shape of " + an);
-  if (a.dt != b.dt) type_error(std::string(bn) + " must have the dtype of " + an + " (" + dt_name(a.dt) + ")");
-  if (a.device >= 0 && b.device >= 0 && a.device != b.device) value_error(std::string(bn) + " is on another device than " + an);
-}
-
-inline void require_no_partial_overlap(const Dev& out, const Dev& in, const char* in_name) {
-  const char *o = static_cast<const char*>(out.ptr), *i = static_cast<const char*>(in.ptr);
-  if (o != i && o < i + in.bytes() && i < o + out.bytes())
-    value_error(std::string("out overlaps ") + in_name + " in part; it may only alias it exactly");
-}
-
-// A scalar, or a float64 device array with one value per sample (values already checked
-// by the Python layer, which holds them before they are moved to the device).
-inline PerSample per_sample(const py::handle& h, const char* name, const Dev& like) {
-  if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) {
-    const double v = py::cast<double>(h);
-    require_param(v, name);
-    return PerSample{nullptr, v};
-  }
-  Dev a = dev(h, name);
-  if (a.dt != Dt::f64 || a.shape.size() != 1 || a.n != like.n) value_error(std::string(name) + " must be a scalar or a float64 array with one value per sample");
-  if (a.device >= 0 && like.device >= 0 && a.device != like.device) value_error(std::string(name) + " is on another device than the data");
-  return PerSample{static_cast<const double*>(a.ptr), 0.0};
-}
-
 inline void* as_stream(const py::handle& s) { return reinterpret_cast<void*>(py::cast<std::uintptr_t>(s)); }
+
+template <> struct Go<Dev> {
+  py::handle stream;  // read when a kernel is launched: empty calls never look at it
+
+  // Runs body(T{}), T the C++ type of on's dtype, on on's device; an empty on launches nothing.
+  template <class... T, class B> void run(const Dev& on, Types<T...> types, B&& body, bool = true) const {
+    if (on.n * on.d == 0) return;
+    CudaDeviceGuard guard(on.device);
+    dtype_switch(on.dt, types, body);
+  }
+  // Calls the op's CUDA driver on the caller's stream.
+  template <class Cpu, class Cuda, class... X> void operator()(Cpu&&, Cuda&& cuda, X&&... x) const {
+    cuda(x..., as_stream(stream));
+  }
+  // A small array's elements where the host can read them (random_resize_pad's params):
+  // copied into buf, in stream order (the caller checks a's dtype is T).
+  template <class T> const T* readable(const Dev& a, std::vector<T>& buf) const {
+    buf.resize(size_t(a.n * a.d));
+    if (!buf.empty()) {
+      CudaDeviceGuard guard(a.device);
+      cuda_copy_to_host(buf.data(), a.addr, buf.size() * sizeof(T), as_stream(stream));
+    }
+    return buf.data();
+  }
+
+  // Binds F(Go<Dev>{stream}, args...) as name(args..., stream).
+  template <auto F, class... Args> static void def(py::module_& m, const char* name, void (*)(const Go&, Args...)) {
+    m.def(name, [](Args... a, py::handle stream) { F(Go{stream}, a...); }, doc<F>);
+  }
+};
 }  // namespace mlsec

@@ -4,8 +4,7 @@ import types
 import numba
 import numpy as np
 
-# Same threshold as cpp/common.hpp: below it a kernel runs on the calling thread.
-PARALLEL_MIN = 1 << 16
+from .._constants import PARALLEL_MIN  # below it a kernel runs on the calling thread
 
 
 def jit_pair(fn):

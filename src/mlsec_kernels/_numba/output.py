@@ -8,14 +8,12 @@ import numpy as np
 from numba import prange, types
 from numba.extending import overload
 
+from .._constants import GAUSSIAN_NOISE, HIGH_CONFIDENCE, RENORM_ALWAYS, RENORM_AUTO, REVERSE_SIGMOID, ROUND, TOP_K
 from ._util import parts
 from .fmath import exp_f32, f64_bits, log_f32
 from .philox import block, box_muller, key
 from .reduce import row_sum
 
-# Step kinds and renormalisation modes, as in cpp/output.hpp.
-REVERSE_SIGMOID, GAUSSIAN_NOISE, ROUND, HIGH_CONFIDENCE, TOP_K, CLASS_LABELS = range(6)
-RENORM_NEVER, RENORM_ALWAYS, RENORM_AUTO = range(3)
 SMALL_K = 32
 _U1 = np.uint64(1)
 _SIGN = np.uint64(1) << np.uint64(63)

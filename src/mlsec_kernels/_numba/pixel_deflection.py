@@ -4,7 +4,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._util import jit_pair
+from ._util import PARALLEL_MIN, jit_pair
 from .philox import block, key
 
 _32 = np.uint64(32)
@@ -38,5 +38,5 @@ def pixel_deflection(x, deflections, window, layout, seed, substream, out):
     if layout == "NHWC":
         out = out.transpose(0, 3, 1, 2)
     k0, k1, s0, s1 = key(seed, substream)
-    big = out.size + 16 * deflections * out.shape[1] >= (1 << 16)
+    big = out.size + 16 * deflections * out.shape[1] >= PARALLEL_MIN
     (_parallel if big else _serial)(out, deflections, window, k0, k1, s0, s1)

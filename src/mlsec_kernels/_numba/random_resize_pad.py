@@ -5,7 +5,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from ._util import jit_pair
+from ._util import PARALLEL_MIN, jit_pair
 
 f32 = np.float32
 
@@ -68,5 +68,5 @@ def random_resize_pad(x, params, out_size, layout, interpolation, out):
         x, out = x.transpose(0, 3, 1, 2), out.transpose(0, 3, 1, 2)
     if out.size == 0:
         return
-    big = out.size >= (1 << 16)
+    big = out.size >= PARALLEL_MIN
     (_parallel if big else _serial)(x, out, params, interpolation == "bilinear")

@@ -1,15 +1,11 @@
-// The step program of an output post-processor call, read from the tuple the Python layer
-// builds: ((kind, params...), ...). Both bindings use it, so the host and device modules
-// check parameters with the same messages as the Python step classes.
+// output(p, steps, out): the output post-processors' step program (cpp/output.hpp) run on each
+// row of p (N, C). steps is the tuple the Python layer builds, ((kind, params...), ...); its
+// parameters get the same messages as the Python step classes.
 #pragma once
-#include <pybind11/pybind11.h>
+#include "cpp/output.hpp"
+#include "python/checks.hpp"
 
-#include <string>
-
-#include "host.hpp"
-#include "output.hpp"
-
-namespace mlsec {
+namespace mlsec::ops {
 // NumPy's power_of_ten (np.round): exact table to 1e8, then repeated *10 in double.
 inline double power_of_ten(i64 n) {
   static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
@@ -65,4 +61,18 @@ inline Program program_arg(const py::handle& h, i64 c) {
   }
   return prog;
 }
-}  // namespace mlsec
+
+template <class A> void output(const Go<A>& go, py::handle p_, py::handle steps, py::handle out_) {
+  const A p(p_, "p"), out(out_, "out", true);
+  require_float(p, "p");
+  if (p.shape().size() != 2) value_error("p must be 2-D (N, C), got shape " + p.shape().str());
+  require_like(p, "p", out, "out");
+  require_no_partial_overlap(out, p, "p");
+  const Program prog = program_arg(steps, p.d);
+  // A one-row server call on the host is shorter than handing the GIL over and back.
+  go.run(p, kFloats, [&](auto t) {
+    using T = decltype(t);
+    go(MLSEC_DRIVERS(output), ptr<T>(p), ptr<T>(out), p.n, p.d, prog);
+  }, p.n * p.d >= kParallelMin);
+}
+}  // namespace mlsec::ops

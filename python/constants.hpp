@@ -1,0 +1,30 @@
+// The kernels' constants that Python needs too, exported by both modules as their
+// `constants` dict: the Python layer and the Numba port read them from there
+// (src/mlsec_kernels/_numba/_constants.py), and keep copies only for installs without the
+// extension, which tests/test_constants.py checks against this dict.
+#pragma once
+#include <pybind11/pybind11.h>
+
+#include "common.hpp"
+#include "median_filter.hpp"
+#include "output.hpp"
+
+namespace mlsec {
+inline pybind11::dict constants() {
+  pybind11::dict c;
+  c["MAX_WINDOW"] = kMaxWindow;      // median_filter's largest window side
+  c["PARALLEL_MIN"] = kParallelMin;  // elements below which a host kernel stays on the calling thread
+  c["MAX_STEPS"] = kMaxSteps;        // steps in one output program (a Guard)
+  // output's step kinds and renormalisation modes, as the Python layer encodes steps
+  c["REVERSE_SIGMOID"] = int(kReverseSigmoid);
+  c["GAUSSIAN_NOISE"] = int(kGaussianNoise);
+  c["ROUND"] = int(kRound);
+  c["HIGH_CONFIDENCE"] = int(kHighConfidence);
+  c["TOP_K"] = int(kTopK);
+  c["CLASS_LABELS"] = int(kClassLabels);
+  c["RENORM_NEVER"] = int(kRenormNever);
+  c["RENORM_ALWAYS"] = int(kRenormAlways);
+  c["RENORM_AUTO"] = int(kRenormAuto);
+  return c;
+}
+}  // namespace mlsec

@@ -1,0 +1,29 @@
+// bit_depth(x, bits, lo, hi, out): x quantised to 2^bits levels over [lo, hi] (float32,
+// float64 or uint8).
+#pragma once
+#include "cpp/bit_depth.hpp"
+#include "python/checks.hpp"
+
+namespace mlsec::ops {
+inline void require_bits(int bits) {
+  if (bits < 1 || bits > 16) value_error("bits must be an integer in 1..16, got " + std::to_string(bits));
+}
+
+inline void require_range(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
+    value_error("clip must be finite (low, high) with low < high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+}
+
+template <class A> void bit_depth(const Go<A>& go, py::handle x_, int bits, double lo, double hi, py::handle out_) {
+  const A x(x_, "x"), out(out_, "out", true);
+  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8});
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
+  require_bits(bits);
+  require_range(lo, hi);
+  go.run(x, kFloatsAndBytes, [&](auto t) {
+    using T = decltype(t);
+    go(MLSEC_DRIVERS(bit_depth), ptr<T>(x), ptr<T>(out), x.n * x.d, bits, lo, hi);
+  });
+}
+}  // namespace mlsec::ops

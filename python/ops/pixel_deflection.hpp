@@ -1,0 +1,29 @@
+// pixel_deflection(x, deflections, window, layout, seed, substream, out): each image gets
+// `deflections` pixels replaced by a random neighbour within `window` (Prakash et al. 2018).
+#pragma once
+#include "cpp/pixel_deflection.hpp"
+#include "python/checks.hpp"
+
+namespace mlsec::ops {
+inline void require_deflection_args(const ImageDims& g, i64 deflections, i64 window) {
+  if (deflections < 0) value_error("deflections must be >= 0, got " + std::to_string(deflections));
+  if (window < 1) value_error("window must be >= 1, got " + std::to_string(window));
+  if (deflections > 0 && g.n * g.c > 0 && (g.h < 1 || g.w < 1 || g.h >= (i64(1) << 31) || g.w >= (i64(1) << 31)))
+    value_error("x must have images of 1 to 2**31 - 1 pixels a side");
+}
+
+template <class A>
+void pixel_deflection(const Go<A>& go, py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed,
+                      py::handle substream, py::handle out_) {
+  const A x(x_, "x"), out(out_, "out", true);
+  require_float_out<A>({x, "x"}, {}, out);
+  const ImageDims g = image_dims(x.shape(), layout, "x");
+  require_deflection_args(g, deflections, window);
+  const Philox p = philox_arg(seed, substream);
+  go.run(x, kFloats, [&](auto t) {
+    using T = decltype(t);
+    go(MLSEC_DRIVERS(pixel_deflection), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, g.layout == Layout::nchw, deflections,
+       window, p);
+  });
+}
+}  // namespace mlsec::ops
