@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from mlsec_kernels import attacks as A
-from mlsec_kernels import demo
-from mlsec_kernels._demo_model import MLP
+from mlsec_kernels.cli import demo
+from mlsec_kernels.cli._demo_model import MLP
 
 from conftest import norms
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import mlsec_kernels as mk
-from mlsec_kernels import bench
+from mlsec_kernels.cli import bench
 from mlsec_kernels.__main__ import main
 
 TINY = ["--size-scale", "0.02"]  # 1-sample batches

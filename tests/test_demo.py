@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("sklearn", reason="scikit-learn is not installed here")
 
-from mlsec_kernels import demo
+from mlsec_kernels.cli import demo
 from mlsec_kernels.__main__ import main
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from mlsec_kernels import _backend
 from mlsec_kernels import output as O
+from mlsec_kernels.output._postprocess import _run
 
 from conftest import dev, host
 
@@ -100,11 +101,11 @@ def test_properties(p, steps):
     """Any batch and program: C++ and Numba give the same bits, and the fused Guard is the steps one by one."""
     enc = tuple(s._encode() for s in steps)
     hosts = [b for b in ("cpp", "numba") if _backend.available(b)]
-    runs = [O._run(p, enc, None, b) for b in hosts]
+    runs = [_run(p, enc, None, b) for b in hosts]
     for r in runs[1:]:
         np.testing.assert_array_equal(runs[0], r)
     want = p.copy()
     for e in enc:
-        want = O._run(want, (e,), None, hosts[0])
+        want = _run(want, (e,), None, hosts[0])
     np.testing.assert_array_equal(runs[0], want)
     assert runs[0].shape == p.shape and runs[0].dtype == p.dtype

@@ -16,6 +16,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
+
 NAMES = ("cpp", "numba", "cuda")
 
 _why: dict[str, str] = {}
@@ -84,6 +86,24 @@ if DEFAULT not in NAMES + ("auto",):
 # The backend names whose NumPy calls go straight to the C++ binding (the fast path):
 # "cpp", and "auto" unless MLSEC_BACKEND points it elsewhere.
 FAST = frozenset() if _cpu is None else frozenset(("auto", "cpp") if DEFAULT in ("auto", "cpp") else ("cpp",))
+_Fallback = _cpu.Fallback if _cpu is not None else ()
+GENERAL = object()  # what fast() returns when the call must take the general path
+
+
+def fast(backend, x, op, *args, out=None):
+    """``op(x, *args, out)`` on the C++ binding, straight from NumPy data (``out`` made
+    like x when None), or GENERAL. The binding makes the general path's checks itself, with
+    its messages, so a small call pays for no Python checks; it raises Fallback where Python
+    must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
+    scalars). GENERAL also for other backends and array types."""
+    if backend in FAST and type(x) is np.ndarray:
+        o = np.empty_like(x) if out is None else out
+        try:
+            getattr(_cpu, op)(x, *args, o)
+        except _Fallback:
+            return GENERAL
+        return o
+    return GENERAL
 
 
 def available(name: str) -> bool:

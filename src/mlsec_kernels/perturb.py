@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _backend
-from . import rng as _rng
 from ._arrays import Call, check_clip, check_norm
-
-_cpu = _backend._cpu
-_Fallback = _cpu.Fallback if _cpu is not None else ()
-_FAST = _backend.FAST
-
+from ._backend import GENERAL, fast
+from ._seeds import seed_and_substream
 
 # Norms the fast path recognises without parsing (check_norm handles every accepted form).
 _NORMS = {"inf": 0, np.inf: 0, 2: 2, "2": 2, 1: 1, "1": 1}
+_PAIRS = (tuple, list)
 
 
 def _fast_norm(norm):
     return _NORMS.get(norm) if type(norm) in (str, int, float) else None
+
+
+def _pair(clip):
+    """Whether the fast path can hand clip's two bounds to the binding (which checks
+    them); no clipping (None) and malformed clips are the general path's."""
+    return type(clip) in _PAIRS and len(clip) == 2
 
 
 def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="auto"):
@@ -37,13 +39,10 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
 
     Reference: :func:`mlsec_kernels.reference.fgsm`.
     """
-    if backend in _FAST and type(x) is np.ndarray and clip is not None:
-        try:
-            o = np.empty_like(x) if out is None else out
-            _cpu.fgsm(x, grad, eps, targeted, clip[0], clip[1], o)
+    if _pair(clip):
+        o = fast(backend, x, "fgsm", grad, eps, targeted, clip[0], clip[1], out=out)
+        if o is not GENERAL:
             return o
-        except _Fallback:
-            pass
     lo, hi = check_clip(clip)
     c = Call(backend, x=x, grad=grad)
     eps = c.per_sample(eps, "eps")
@@ -69,15 +68,12 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
 
     Reference: :func:`mlsec_kernels.reference.rng.random_start`.
     """
-    seed, substream = _rng.seed_and_substream(seed)
+    seed, substream = seed_and_substream(seed)
     nm = _fast_norm(norm)
-    if backend in _FAST and type(x0) is np.ndarray and clip is not None and nm is not None:
-        try:
-            o = np.empty_like(x0) if out is None else out
-            _cpu.random_start(x0, eps, nm, seed, substream, clip[0], clip[1], o)
+    if nm is not None and _pair(clip):
+        o = fast(backend, x0, "random_start", eps, nm, seed, substream, clip[0], clip[1], out=out)
+        if o is not GENERAL:
             return o
-        except _Fallback:
-            pass
     nm = check_norm(norm)
     lo, hi = check_clip(clip)
     c = Call(backend, x0=x0)
@@ -99,15 +95,11 @@ def project(delta, eps, *, norm="inf", out=None, backend="auto"):
 
     Reference: :func:`mlsec_kernels.reference.project`.
     """
-    if backend in _FAST and type(delta) is np.ndarray:
-        code = _fast_norm(norm)
-        if code is not None:
-            try:
-                o = np.empty_like(delta) if out is None else out
-                _cpu.project(delta, eps, code, o)
-                return o
-            except _Fallback:
-                pass
+    code = _fast_norm(norm)
+    if code is not None:
+        o = fast(backend, delta, "project", eps, code, out=out)
+        if o is not GENERAL:
+            return o
     code = check_norm(norm)
     c = Call(backend, delta=delta)
     eps = c.per_sample(eps, "eps")
@@ -133,15 +125,11 @@ def pgd_step(x, x0, grad, step, eps, *, norm="inf", targeted=False, clip=(0.0, 1
 
     Reference: :func:`mlsec_kernels.reference.pgd_step`.
     """
-    if backend in _FAST and type(x) is np.ndarray and clip is not None:
-        code = _fast_norm(norm)
-        if code is not None:
-            try:
-                o = np.empty_like(x) if out is None else out
-                _cpu.pgd_step(x, x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], o)
-                return o
-            except _Fallback:
-                pass
+    code = _fast_norm(norm)
+    if code is not None and _pair(clip):
+        o = fast(backend, x, "pgd_step", x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], out=out)
+        if o is not GENERAL:
+            return o
     code = check_norm(norm)
     q = float(l1_sparsity)
     if not 0.0 <= q <= 1.0:

@@ -22,41 +22,14 @@ References: :mod:`mlsec_kernels.reference.rng`.
 """
 from __future__ import annotations
 
-import itertools
-import secrets
-
 import numpy as np
 
 from . import _backend
 from ._arrays import Arr, empty, stream_of
+from ._seeds import Substreams, check_u64, new_seed, seed_and_substream  # noqa: F401 (rng's API too)
+from .perturb import random_start as _random_start
 
-_U64 = 1 << 64
-_cpu = _backend._cpu
-_Fallback = _cpu.Fallback if _cpu is not None else ()
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def check_u64(value, name: str) -> int:
-    """An int in [0, 2**64) (seeds, substreams), or a TypeError/ValueError naming it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__}")
-    v = int(value)
-    if not 0 <= v < _U64:
-        raise ValueError(f"{name} must be in [0, 2**64), got {v}")
-    return v
-
-
-def new_seed() -> int:
-    """An unpredictable 64-bit seed from the operating system's CSPRNG."""
-    return secrets.randbits(64)
-
-
-def seed_and_substream(seed) -> tuple[int, int]:
-    """(seed, substream) for a randomised op's ``seed=`` argument: an int (substream 0),
-    None (a fresh unpredictable seed) or a :class:`Generator` (its next substream)."""
-    if isinstance(seed, Generator):
-        return seed.seed, seed.next_substream()
-    return (new_seed() if seed is None else check_u64(seed, "seed")), 0
 
 
 def _shape(shape) -> tuple:
@@ -84,7 +57,7 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
         b = _backend.resolve(backend, backend == "cuda", "out")
         if b in _backend.FAST:
             res = np.empty(shape, dtype)
-            getattr(_cpu, op)(res.reshape(-1), seed, substream, offset)
+            getattr(_backend._cpu, op)(res.reshape(-1), seed, substream, offset)
             return res
         if b == "cuda":
             import cupy
@@ -150,25 +123,14 @@ def normal(shape, *, seed, substream=0, offset=0, dtype=None, backend="auto", ou
     return _fill("normal", shape, dtype, seed, substream, offset, backend, out, _FLOATS)
 
 
-class Generator:
+class Generator(Substreams):
     """One seed, a fresh substream per call: call i of this object uses substream
     ``start + i``, so a loop of random steps is reproducible from one seed.
 
-    ``Generator(seed=None)`` draws an unpredictable seed (:mod:`secrets`); read it back
-    from ``.seed``. Pass the object as ``seed=`` to a randomised op
-    (e.g. :func:`mlsec_kernels.random_start`) and it takes the next substream.
+    ``Generator(seed=None, *, substream=0)``: ``seed=None`` draws an unpredictable seed
+    (:mod:`secrets`); read it back from ``.seed``. Pass the object as ``seed=`` to a
+    randomised op (e.g. :func:`mlsec_kernels.random_start`) and it takes the next substream.
     """
-
-    def __init__(self, seed=None, *, substream=0):
-        self.seed = new_seed() if seed is None else check_u64(seed, "seed")
-        self._counter = itertools.count(check_u64(substream, "substream"))
-
-    def next_substream(self) -> int:
-        """The substream for the next call (thread-safe: each caller gets its own)."""
-        s = next(self._counter)
-        if s >= _U64:
-            raise OverflowError("this Generator has used all 2**64 substreams")
-        return s
 
     def random_raw(self, n, **kwargs):
         return random_raw(n, seed=self.seed, substream=self.next_substream(), **kwargs)
@@ -180,9 +142,4 @@ class Generator:
         return normal(shape, seed=self.seed, substream=self.next_substream(), **kwargs)
 
     def random_start(self, x0, eps, **kwargs):
-        from .perturb import random_start
-
-        return random_start(x0, eps, seed=self, **kwargs)
-
-    def __repr__(self):
-        return f"Generator(seed={self.seed})"
+        return _random_start(x0, eps, seed=self, **kwargs)

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _arrays
 from ._arrays import Arr, Call
-from ._bench_report import Progress
+from ._progress import Progress
 from ._stats import binom_test_half, clopper_pearson_lower, norm_ppf
 from .rng import Generator
 
@@ -109,7 +109,7 @@ def _generator(seed):
 
 @contextlib.contextmanager
 def _bar(total, show):
-    """The bench's progress bar over inputs: drawn when stderr is a terminal (show=None) or
+    """A progress bar over inputs: drawn when stderr is a terminal (show=None) or
     when asked to (show=True)."""
     bar = Progress(total)
     if show is not None:

@@ -14,26 +14,12 @@ import math
 
 import numpy as np
 
-from . import _backend
 from ._arrays import Arr, Call, _to_host_values, check_int
+from ._backend import GENERAL, fast
+from ._constants import MAX_WINDOW
 
-_cpu = _backend._cpu
-_Fallback = _cpu.Fallback if _cpu is not None else ()
-_FAST = _backend.FAST
 _U8 = np.dtype(np.uint8)
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
-MAX_WINDOW = 15  # cpp/median_filter.hpp kMaxWindow
-
-
-def _fast(op, x, out, *args):
-    """The C++ binding called directly on NumPy data; None where it asks Python to
-    normalise the arguments first (non-contiguous arrays, array-likes)."""
-    try:
-        o = np.empty_like(x) if out is None else out
-        getattr(_cpu, op)(x, *args, o)
-        return o
-    except _Fallback:
-        return None
 
 
 def _float(v, name):
@@ -76,9 +62,9 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
 
     Reference: :func:`mlsec_kernels.reference.bit_depth`.
     """
-    if backend in _FAST and type(x) is np.ndarray and type(bits) is int:
-        o = _fast("bit_depth", x, out, bits, *_range(clip, x.dtype))
-        if o is not None:
+    if type(x) is np.ndarray and type(bits) is int:  # the default clip depends on x's dtype
+        o = fast(backend, x, "bit_depth", bits, *_range(clip, x.dtype), out=out)
+        if o is not GENERAL:
             return o
     bits = check_int(bits, "bits")
     if not 1 <= bits <= 16:
@@ -99,7 +85,7 @@ def _window(size):
 
 
 def _image_call(backend, x, out, layout, dtypes):
-    """Call + the checks of python/images.hpp, for the general path."""
+    """Call + the image checks of python/checks.hpp, for the general path."""
     if layout not in ("NCHW", "NHWC"):
         raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
     c = Call(backend, dtypes=dtypes, x=x)
@@ -131,10 +117,9 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
     Reference: :func:`mlsec_kernels.reference.median_filter`.
     """
     h, w = _window(size)
-    if backend in _FAST and type(x) is np.ndarray:
-        o = _fast("median_filter", x, out, h, w, layout, mode)
-        if o is not None:
-            return o
+    o = fast(backend, x, "median_filter", h, w, layout, mode, out=out)
+    if o is not GENERAL:
+        return o
     c, (H, W) = _image_call(backend, x, out, layout, (_F32, _F64, _U8))
     if not (1 <= h <= MAX_WINDOW and 1 <= w <= MAX_WINDOW):
         raise ValueError(f"size must be in 1..{MAX_WINDOW} along each axis, got ({h}, {w})")
@@ -169,9 +154,9 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
     Reference: :func:`mlsec_kernels.reference.non_local_means`.
     """
     h = _float(h, "h")
-    if backend in _FAST and type(x) is np.ndarray and type(template_size) is int and type(search_size) is int:
-        o = _fast("non_local_means", x, out, h, template_size, search_size, layout)
-        if o is not None:
+    if type(template_size) is int and type(search_size) is int:
+        o = fast(backend, x, "non_local_means", h, template_size, search_size, layout, out=out)
+        if o is not GENERAL:
             return o
     c, _ = _image_call(backend, x, out, layout, (_F32, _U8))
     if not (h > 0) or math.isinf(h):

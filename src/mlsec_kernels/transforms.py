@@ -15,16 +15,13 @@ back in the caller's array type. References: :mod:`mlsec_kernels.reference.trans
 """
 from __future__ import annotations
 
-
 import numpy as np
 
-from . import _arrays, _backend
+from . import _arrays
 from . import rng as _rng
 from ._arrays import Call, check_clip, check_int
+from ._backend import GENERAL, fast
 
-_cpu = _backend._cpu
-_Fallback = _cpu.Fallback if _cpu is not None else ()
-_FAST = _backend.FAST
 _LAYOUTS = ("NCHW", "NHWC")
 _INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -32,13 +29,9 @@ _INTERPOLATIONS = ("nearest", "bilinear")
 def _noise(kind, name, x, scale, seed, clip, out, backend):
     seed, substream = _rng.seed_and_substream(seed)
     lo, hi = check_clip(clip)
-    if backend in _FAST and type(x) is np.ndarray:
-        try:
-            o = np.empty_like(x) if out is None else out
-            _cpu.noise(x, scale, kind, seed, substream, 0, lo, hi, o)
-            return o
-        except _Fallback:
-            pass
+    o = fast(backend, x, "noise", scale, kind, seed, substream, 0, lo, hi, out=out)
+    if o is not GENERAL:
+        return o
     c = Call(backend, x=x)
     scale = c.per_sample(scale, name)
     c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out))

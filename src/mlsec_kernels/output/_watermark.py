@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from . import _backend
+from .. import _backend
 
 
 def _host(a, name):

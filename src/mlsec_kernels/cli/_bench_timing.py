@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 
-from . import _backend
+from .. import _backend
 
 
 class Workspace:

@@ -27,7 +27,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from . import _backend
+from .. import _backend
 from . import _bench_peers as peers
 from ._bench_timing import Timer, Workspace
 
@@ -193,7 +193,7 @@ def cpu_tiers() -> list:
     if _backend._cpu is None:
         return []
     return [t for t in _backend.TIERS
-            if t in _backend._cpu.cpu_tiers() and importlib.util.find_spec(f"{__package__}._cpu_{t}")]
+            if t in _backend._cpu.cpu_tiers() and importlib.util.find_spec(f"{_backend.__package__}._cpu_{t}")]
 
 
 def select(all_cases, ops):
@@ -211,7 +211,7 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     """Runs the suite; returns every number (the ``--json`` document less machine info).
     The peers run on the sides of the backends, and on ``sides`` (where a backend of ours
     is timed in another process, such as cpp at another CPU tier)."""
-    from ._bench_report import Progress
+    from .._progress import Progress
 
     repeats, target_ms = (5, 4.0) if quick else (15, 20.0)
     # --quick promises under 30 s on a 2-core machine: past 20 s, one round per case.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import attacks as A
-from . import rng as _rng
+from .. import attacks as A
+from .. import rng as _rng
 from ._demo_model import MLP
 
 RADII = (0.0, 0.25, 0.5, 0.75)

@@ -1,5 +1,5 @@
-"""What ``mlsec-kernels bench`` shows and saves: a progress bar on a terminal, the table,
-and the machine the numbers come from."""
+"""What ``mlsec-kernels bench`` shows and saves: the table, and the machine the numbers
+come from."""
 from __future__ import annotations
 
 import datetime
@@ -7,31 +7,6 @@ import importlib.metadata
 import os
 import platform
 import sys
-
-
-class Progress:
-    """A one-line bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, total: int, stream=None, width: int = 28):
-        self.stream = sys.stderr if stream is None else stream
-        self.total, self.done, self.width = max(1, total), 0, width
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def step(self, label: str):
-        self.advance(1, label)
-
-    def advance(self, n: int, label: str = ""):
-        self.done = min(self.total, self.done + n)
-        if self.live:
-            fill = self.width * self.done // self.total
-            bar = "#" * fill + "." * (self.width - fill)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")
-            self.stream.flush()
-
-    def close(self):
-        if self.live:
-            self.stream.write("\r" + " " * (self.width + 56) + "\r")
-            self.stream.flush()
 
 
 def _time(ms: float) -> str:
@@ -179,7 +154,9 @@ def machine(argv=None) -> dict:
     import numba
 
     import mlsec_kernels as mk
-    from . import _backend, bench
+
+    from .. import _backend
+    from . import bench
 
     cpuinfo = _cpuinfo()
     simd, lacks = _simd_flags(cpuinfo)

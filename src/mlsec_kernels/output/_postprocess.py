@@ -1,21 +1,5 @@
-"""Output defences against model extraction: post-processors for the scores an API returns,
-a fused Guard for inference servers, DAWN watermarking and the PRADA extraction monitor.
-
-The post-processors take p of shape (N, C) (probabilities or logits), float32 or float64,
-on the host or on a device, and return the caller's array type and dtype; ``out=`` may
-alias p. Each is a one-step program of the kernel that runs a Guard: the row is read
-once and every step rewrites it in place in the data's dtype, so ``Guard(steps)(p)`` is
-bit for bit the steps applied one by one. Float32 results are the same bits on every
-backend; float64 ``reverse_sigmoid`` uses the platform's exp and log and agrees across
-backends to a tolerance (a few ulp) only.
-
-Randomness (``gaussian_noise``, ``GaussianNoise``) comes from the project's Philox stream
-(spec/rng.md): stream element ``r*C + j`` of the call's substream for entry (r, j).
-Seeds follow :mod:`mlsec_kernels.rng`: an int (substream 0), a :class:`~mlsec_kernels.rng.Generator`
-(its next substream) or None: unpredictable (noise an attacker can predict is no
-defence), drawn from a per-process secret seed from the OS's CSPRNG with a fresh
-substream per call (redrawn in forked workers), which saves a system call per request.
-"""
+"""The post-processors and the Guard: programs of one kernel (cpp/output.hpp), whose
+steps rewrite each row in place; see :mod:`mlsec_kernels.output`."""
 from __future__ import annotations
 
 import math
@@ -23,19 +7,17 @@ import os
 
 import numpy as np
 
-from . import _backend
-from .rng import Generator, check_u64, seed_and_substream
-from ._arrays import Call
-from ._monitor import ExtractionMonitor, shapiro_wilk
-from ._watermark import Watermark
+from .. import _constants as C
+from .._arrays import Call
+from .._backend import GENERAL, fast
+from ..rng import Generator, check_u64, seed_and_substream
 
-_cpu = _backend._cpu
-_Fallback = _cpu.Fallback if _cpu is not None else ()
-_FAST = _backend.FAST
 # Step kinds and renormalisation modes of cpp/output.hpp.
-_RS, _GN, _ROUND, _HC, _TOPK, _CL = range(6)
-_RENORM = {False: 0, True: 1, "auto": 2}
-_MAX_STEPS = 8
+# The step codes the kernels decode (cpp/output.hpp, exported by the extension).
+_RS, _GN, _ROUND, _HC, _TOPK, _CL = (C.REVERSE_SIGMOID, C.GAUSSIAN_NOISE, C.ROUND, C.HIGH_CONFIDENCE, C.TOP_K,
+                                     C.CLASS_LABELS)
+_RENORM = {False: C.RENORM_NEVER, True: C.RENORM_ALWAYS, "auto": C.RENORM_AUTO}
+_MAX_STEPS = C.MAX_STEPS
 
 # seed=None: one secret seed per process from the OS's CSPRNG and a fresh substream per
 # call, as unpredictable as a new seed per call and without a system call in the server's
@@ -44,12 +26,7 @@ _unseeded = Generator()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: globals().update(_unseeded=Generator()))
 
-__all__ = ["reverse_sigmoid", "gaussian_noise", "round", "high_confidence", "top_k", "class_labels", "Guard",
-           "ReverseSigmoid", "GaussianNoise", "Round", "HighConfidence", "TopK", "ClassLabels", "Watermark",
-           "ExtractionMonitor", "shapiro_wilk"]
-
-
-# Parameter checks, the same messages as python/output_program.hpp.
+# Parameter checks, the same messages as python/ops/output.hpp.
 def _real(v, name, positive=False):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(v).__name__}")
@@ -71,7 +48,7 @@ def _renorm(v):
 
 
 def _check(prog, c):
-    """The checks of python/output_program.hpp, for the general path: the program with its
+    """The checks of python/ops/output.hpp, for the general path: the program with its
     parameters validated and made Python floats and ints (NumPy scalars included)."""
     out = []
     for s in prog:
@@ -88,13 +65,9 @@ def _check(prog, c):
 
 
 def _run(p, prog, out, backend):
-    if backend in _FAST and type(p) is np.ndarray:
-        try:
-            o = np.empty_like(p) if out is None else out
-            _cpu.output(p, prog, o)
-            return o
-        except _Fallback:
-            pass
+    o = fast(backend, p, "output", prog, out=out)
+    if o is not GENERAL:
+        return o
     c = Call(backend, p=p)
     if len(c.shape) != 2:
         raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
@@ -309,7 +282,7 @@ def top_k(p, k, *, one_hot=False, out=None, backend="auto"):
     return _run(p, ((_TOPK, k, one_hot),), out, backend)
 
 
-def class_labels(p, out=None, *, backend="auto"):
+def class_labels(p, *, out=None, backend="auto"):
     """One-hot of each row's argmax (first index on ties), right for batches (ART's
     ClassLabels marks every row's argmax column in every row). Needs C >= 2.
 

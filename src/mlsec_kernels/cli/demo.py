@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from . import attacks as A
+from .. import attacks as A
 from ._demo_model import MLP
 
 SECTIONS = ("attacks", "squeeze", "smoothing", "extraction")
@@ -81,7 +81,7 @@ SQUEEZERS = {"bit_depth(2)": [("bit_depth", {"bits": 2})],
 def section_squeeze(m, data, quick, seed, bar):
     """Xu et al.'s joint detector, and bit depth alone (on 8x8 digits a 2x2 median moves
     clean predictions about as much as the attack does, which raises the joint threshold)."""
-    from .squeeze import SqueezeDetector
+    from ..squeeze import SqueezeDetector
 
     x, y = data["x_test"], data["y_test"]
     ok = m.predict(x).argmax(1) == y
@@ -120,8 +120,8 @@ def run(quick=False, seed=0, progress=None):
 
 
 def _run(quick, seed, progress):
-    from . import backends
-    from ._bench_report import Progress
+    from .. import backends
+    from .._progress import Progress
 
     bar = Progress(16) if progress is None else progress
     times = {}
