@@ -67,7 +67,7 @@ inline void require(bool ok, const char* what) {
 #endif
 namespace mlsec {
 // Below this many elements a kernel runs on the calling thread: waking an OpenMP team
-// costs more than the work (DESIGN.md, principle 5).
+// costs more than the work (docs/design.md, principle 5).
 constexpr i64 kParallelMin = i64(1) << 16;
 
 inline int num_threads(i64 work) {

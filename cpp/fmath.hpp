@@ -1,7 +1,7 @@
 // Float32 log, exp and sin/cos of a fraction of a turn, each a fixed sequence of IEEE-754
 // operations (+, -, *, sqrt, exact floor, bit moves), so that C++, CUDA and the Numba port
 // (src/mlsec_kernels/_numba/fmath.py) compute the same bits; libm and CUDA's intrinsics
-// differ in the last place between platforms (spec/rng.md). Polynomials are Cephes'
+// differ in the last place between platforms (docs/design.md). Polynomials are Cephes'
 // (S. Moshier) single-precision minimax fits; error within ~2 ulp on the ranges used.
 // The build forbids contraction (-ffp-contract=off, --fmad=false): keep it that way.
 #pragma once

@@ -1,5 +1,5 @@
 // Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2,
-// 3", SC 2011) and the word-to-number conversions of spec/rng.md. Stateless: block b of
+// 3", SC 2011) and the word-to-number conversions of docs/design.md. Stateless: block b of
 // substream s under seed k is a pure function of (b, s, k), so any thread, block size or
 // batch split draws the same bits. Ported to Numba in src/mlsec_kernels/_numba/philox.py.
 #pragma once

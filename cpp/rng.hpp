@@ -1,4 +1,4 @@
-// The random stream as arrays (spec/rng.md): raw words, uniforms in [0, 1), standard
+// The random stream as arrays (docs/design.md): raw words, uniforms in [0, 1), standard
 // normals. Element e of a call with element offset o is stream element o + e, i.e. word
 // (o+e) % 4 of block (o+e) / 4 (normals: the spec's Box-Muller pairs), so an array filled
 // in one call or in pieces with matching offsets holds the same bits. float64 outputs

@@ -11,7 +11,7 @@ from mlsec_kernels import reference as ref
 
 from conftest import cpu_module, host, peer, skip_unless
 
-# spec/rng.md: (seed, substream, block) -> block words
+# docs/design.md: (seed, substream, block) -> block words
 KAT = [
     (0, 0, 0, [0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8]),
     (2**64 - 1, 2**64 - 1, 2**64 - 1, [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]),

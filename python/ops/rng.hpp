@@ -1,4 +1,4 @@
-// The random stream (spec/rng.md) written into out (contiguous, any shape) from stream
+// The random stream (docs/design.md) written into out (contiguous, any shape) from stream
 // element offset on: random_raw(out, seed, substream, offset) the raw uint32 words,
 // uniform(...) and normal(...) float32 or float64 draws.
 #pragma once

@@ -1,7 +1,7 @@
 """Array handling for the general (non-fast) path: which library and device an array
 belongs to, zero-copy views for the kernels, output allocation in the caller's library.
 
-Rules (DESIGN.md, principle 1): host data runs host kernels, device data runs CUDA
+Rules (docs/design.md, principle 1): host data runs host kernels, device data runs CUDA
 kernels, and the result comes back in the caller's array type. Nothing is copied between
 host and device and nothing is cast: mixing them, or mixing dtypes, is an error.
 Non-contiguous inputs are copied to contiguous ones (the kernels take contiguous data);

@@ -62,7 +62,7 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
     ``d`` is the size of one sample; ``eps`` a scalar or one value per sample. ``seed``:
     an int (substream 0), None (unpredictable, from :mod:`secrets`) or a
     :class:`mlsec_kernels.rng.Generator` (its next substream). The draws come from the
-    stream of spec/rng.md with the word mapping of docs/rng.md, in float32 (widened for
+    stream of docs/design.md with the word mapping of docs/rng.md, in float32 (widened for
     float64 data), so every backend gives the same bits. ``clip=None`` leaves the result
     unclipped; ``out`` may be ``x0`` (in place).
 

@@ -2,7 +2,7 @@
 
 Every randomised kernel of mlsec_kernels draws from one counter-based generator,
 Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2,
-3", SC 2011), specified in spec/rng.md: a (seed, substream) pair names a stream of 2^64
+3", SC 2011), specified in docs/design.md: a (seed, substream) pair names a stream of 2^64
 blocks of four 32-bit words, and stream element ``e`` is word ``e % 4`` of block
 ``e // 4``. The stream is a pure function of (seed, substream, element), so the C++, CUDA
 and Numba backends give the same bits whatever the thread count, and an array filled in

@@ -6,7 +6,7 @@
 - :func:`pixel_deflection`: Prakash et al. 2018's pixel deflection (the denoising step
   stays with the user).
 
-Every draw comes from the project's Philox stream (spec/rng.md) with the word mappings of
+Every draw comes from the project's Philox stream (docs/design.md) with the word mappings of
 docs/rng.md, so a seed gives the same bits on every backend and thread count. ``seed``
 is an int (substream 0), None (unpredictable, from :mod:`secrets`) or a
 :class:`mlsec_kernels.rng.Generator` (its next substream). Images are batches in
@@ -43,7 +43,7 @@ def gaussian_noise(x, sigma, *, seed=None, clip=None, out=None, backend="auto"):
 
     ``sigma``: a scalar or one value per sample, finite and >= 0. ``clip=(low, high)``
     clips the result (None: no clipping). ``z`` is the stream's standard normal of the
-    element's flat index (Box-Muller pairs of spec/rng.md, float32, widened for float64
+    element's flat index (Box-Muller pairs of docs/design.md, float32, widened for float64
     data), so ``gaussian_noise(x, s, seed=k) == x + s * rng.normal(x.shape, seed=k)``
     bit for bit. ``out`` may be ``x`` (in place). Gaussian data augmentation (Zantedeschi
     et al. 2017); the sampling step of randomized smoothing (Cohen et al. 2019).

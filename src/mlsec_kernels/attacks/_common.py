@@ -98,7 +98,7 @@ def reached(xp, scores, y, targeted):
 
 
 def integers(words, n):
-    """Integers in [0, n) from stream words, spec/rng.md's multiply-shift ``(w * n) >> 32``
+    """Integers in [0, n) from stream words, the multiply-shift of docs/design.md ``(w * n) >> 32``
     (n may be an array broadcasting against ``words``)."""
     return ((words.astype(np.uint64) * np.asarray(n, np.uint64)) >> np.uint64(32)).astype(np.int64)
 

@@ -122,7 +122,7 @@ def square_attack(predict, x, y, eps, *, norm="inf", n_queries=5000, p_init=0.8,
     ``predict(x) -> scores`` (N, K) takes a batch shaped like ``x``, images (N, H, W) or
     (N, C, H, W). ``n_queries`` is the budget per image, the initial query included.
     ``seed``: int, None or :class:`mlsec_kernels.Generator`; positions and signs are
-    stream words (spec/rng.md), so a seed reproduces the attack exactly.
+    stream words (docs/design.md), so a seed reproduces the attack exactly.
 
     Returns an :class:`AttackResult`: ``x_adv``, ``success``, ``queries`` per image.
     """

@@ -10,7 +10,7 @@ backend; float64 ``reverse_sigmoid`` uses the platform's exp and log and agrees 
 backends to a tolerance (a few ulp) only.
 
 Randomness (``gaussian_noise``, ``GaussianNoise``) comes from the project's Philox stream
-(spec/rng.md): stream element ``r*C + j`` of the call's substream for entry (r, j).
+(docs/design.md): stream element ``r*C + j`` of the call's substream for entry (r, j).
 Seeds follow :mod:`mlsec_kernels.rng`: an int (substream 0), a :class:`~mlsec_kernels.rng.Generator`
 (its next substream) or None: unpredictable (noise an attacker can predict is no
 defence), drawn from a per-process secret seed from the OS's CSPRNG with a fresh

@@ -1,4 +1,4 @@
-"""Reference for the random stream (spec/rng.md): Philox4x32-10 in plain NumPy.
+"""Reference for the random stream (docs/design.md): Philox4x32-10 in plain NumPy.
 
 Written independently of the kernels: uint64 arithmetic vectorised over counters, the
 spec's word-to-number conversions, and Box-Muller in float64 NumPy (so kernels' float32
