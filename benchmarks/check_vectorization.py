@@ -12,6 +12,7 @@ fails too, so the list cannot silently go stale.
 
 Runs in about a minute on two cores; .ci/run runs it after the tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,12 @@ HOT = [
     ("non_local_means.cpp", "v[i] += d[i + k * pw]"),
 ]
 # The driver whose report shows a header's loops (the header's instantiations live there).
-HEADER_USER = {"reduce.hpp": "project.cpp", "philox.hpp": "rng.cpp", "random_start.hpp": "random_start.cpp",
-               "output.hpp": "output.cpp"}
+HEADER_USER = {
+    "reduce.hpp": "project.cpp",
+    "philox.hpp": "rng.cpp",
+    "random_start.hpp": "random_start.cpp",
+    "output.hpp": "output.cpp",
+}
 
 
 def line_of(name: str, piece: str) -> int:

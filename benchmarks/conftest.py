@@ -11,6 +11,7 @@ A module that sets ``CLI_OPS`` gets the cases of ``mlsec-kernels bench`` for tho
 (``mlsec_kernels.cli.bench``, so both report the same calls) as ``cli_case`` x ``contender``:
 each backend, each peer and the copy floor, one benchmark group per case.
 """
+
 import math
 
 import pytest
@@ -24,9 +25,12 @@ CUDA = pytest.mark.cuda
 
 
 def pytest_addoption(parser):
-    parser.addoption("--bench-full", action="store_true",
-                     help="mlsec_kernels benchmarks: the full sizes ((64, 3, 224, 224) batches, certify's "
-                          "n=100,000, 128-image attacks) instead of the smoke sizes")
+    parser.addoption(
+        "--bench-full",
+        action="store_true",
+        help="mlsec_kernels benchmarks: the full sizes ((64, 3, 224, 224) batches, certify's "
+        "n=100,000, 128-image attacks) instead of the smoke sizes",
+    )
 
 
 def _full(config):
@@ -46,15 +50,18 @@ def case_id(case):
 
 def _contenders(case):
     """(kind, name, side) of everything timed on `case`, as pytest params."""
-    out = [pytest.param(("backend", b, bench.SIDES[b]), id=b, marks=[CUDA] if b == "cuda" else [])
-           for b in ("cpp", "numba", "cuda")]
+    out = [
+        pytest.param(("backend", b, bench.SIDES[b]), id=b, marks=[CUDA] if b == "cuda" else [])
+        for b in ("cpp", "numba", "cuda")
+    ]
     for side in ("host", "device"):
         marks = [CUDA] if side == "device" else []
         for p in case.peers:
             if side == "host" or p not in peers.HOST_ONLY:
                 name = "cupy" if (p, side) == ("numpy", "device") else p  # the same expression, on the GPU
-                out.append(pytest.param(("peer", p, side), id=name if side == "host" else f"{name}-device",
-                                        marks=marks))
+                out.append(
+                    pytest.param(("peer", p, side), id=name if side == "host" else f"{name}-device", marks=marks)
+                )
         out.append(pytest.param(("floor", "copy", side), id="copy" if side == "host" else "copy-device", marks=marks))
     return out
 
@@ -64,8 +71,11 @@ def pytest_generate_tests(metafunc):
     if ops is None or "cli_case" not in metafunc.fixturenames:
         return
     scale = 1.0 if _full(metafunc.config) else SMOKE_SCALE
-    params = [pytest.param(c, *p.values, id=f"{case_id(c)}-{p.id}", marks=p.marks)
-              for c in bench.select(bench.cases(size_scale=scale), ops) for p in _contenders(c)]
+    params = [
+        pytest.param(c, *p.values, id=f"{case_id(c)}-{p.id}", marks=p.marks)
+        for c in bench.select(bench.cases(size_scale=scale), ops)
+        for p in _contenders(c)
+    ]
     metafunc.parametrize("cli_case, contender", params)
 
 
@@ -87,6 +97,7 @@ _workspaces = {}
 def workspace():
     """The arrays of a side ("host", "device"), made once per session; skips a side this
     machine lacks."""
+
     def get(side):
         if side == "device":
             ok, why = bench.usable_backends()
@@ -102,6 +113,7 @@ def workspace():
 @pytest.fixture
 def need_backend():
     """Skips unless this machine runs the backend (the C++ extension may be unbuilt)."""
+
     def check(name):
         ok, why = bench.usable_backends()
         if name not in ok:
@@ -144,6 +156,7 @@ def measure(benchmark):
     """``measure(fn, group, nbytes=None)``: times ``fn()`` in `group`, after one warm-up
     call (Numba and torch.compile compile, pages get touched) that stays out of the
     timings; records bytes and GB/s in extra_info. With --benchmark-disable, one call."""
+
     def run(fn, group, nbytes=None):
         if benchmark.enabled:
             fn()

@@ -11,6 +11,7 @@ CIFAR-sized batches, 128 x 3x32x32 float32 with --bench-full.
 Absolute times mean something only on the machine that ran them. On a shared, loaded
 machine ``OMP_NUM_THREADS=1`` keeps OpenMP's barrier waits from dominating both sides.
 """
+
 import time
 
 import numpy as np
@@ -66,6 +67,7 @@ def test_pgd_overhead(who, start, batch, benchmark, measure):
     cur = np.empty_like(x)
     model = Timed(lambda a, b: (0.0, a))
     if who == "bare-kernels":
+
         def run():
             if start:
                 mk.random_start(x, EPS, seed=1, out=cur)
@@ -75,17 +77,18 @@ def test_pgd_overhead(who, start, batch, benchmark, measure):
                 mk.pgd_step(cur, x, cur, STEP, EPS, out=cur)  # the identity gradient: grad is the iterate
     else:
         out = cur if who == "pgd-out" else None
-        run = lambda: A.pgd(model, x, y, EPS, step=STEP, n_steps=STEPS, random_start=start, seed=1,
-                            out=out)
-    measure(own_time(benchmark, model, run), f"pgd-{STEPS}steps-{'random-start' if start else 'no-random-start'}"
-            f"-{len(x)}x3x32x32")
+        run = lambda: A.pgd(model, x, y, EPS, step=STEP, n_steps=STEPS, random_start=start, seed=1, out=out)
+    measure(
+        own_time(benchmark, model, run),
+        f"pgd-{STEPS}steps-{'random-start' if start else 'no-random-start'}-{len(x)}x3x32x32",
+    )
 
 
 def never_fooled(q):
     q = np.asarray(q).reshape(len(q), -1)
     s = np.zeros((len(q), K), np.float32)
     s[:, 0] = 100.0 + q.mean(1)
-    s[:, 1:] = q[:, :K - 1]
+    s[:, 1:] = q[:, : K - 1]
     return s
 
 
@@ -103,6 +106,8 @@ def test_square_attack_per_iteration(who, batch, full, benchmark, measure):
 
         def run():
             est = BlackBoxClassifierNeuralNetwork(model, x.shape[1:], K, clip_values=(0.0, 1.0))
-            SquareAttack(est, norm=np.inf, max_iter=iters, eps=EPS, p_init=0.05, nb_restarts=1, batch_size=len(x),
-                         verbose=False).generate(x, y=np.eye(K)[y])
+            SquareAttack(
+                est, norm=np.inf, max_iter=iters, eps=EPS, p_init=0.05, nb_restarts=1, batch_size=len(x), verbose=False
+            ).generate(x, y=np.eye(K)[y])
+
     measure(own_time(benchmark, model, run, per=iters), f"square_attack-{iters}iters-{len(x)}x3x32x32")

@@ -8,6 +8,7 @@ observe rate.
 repeated row trains the branch predictor (top-k's candidate blocks): distinct rows cost a
 little more.
 """
+
 import hashlib
 import hmac
 
@@ -41,8 +42,11 @@ def test_watermark_apply(measure):
 
 def test_watermark_python_hmac_loop(measure):
     queries, _ = _queries(256)
-    measure(lambda: [hmac.new(b"owner key", q.tobytes(), hashlib.sha256).digest() for q in queries],
-            "watermark-256x3x32x32", queries.nbytes)
+    measure(
+        lambda: [hmac.new(b"owner key", q.tobytes(), hashlib.sha256).digest() for q in queries],
+        "watermark-256x3x32x32",
+        queries.nbytes,
+    )
 
 
 def test_monitor_observe(full, measure):

@@ -4,6 +4,7 @@ and fgsm on one (1, 1000) row for the per-call latency: each backend against the
 Numba prange, PyTorch (eager and torch.compile) and ART expressions, and the copy floor.
 The cases are those of ``mlsec-kernels bench`` (see conftest.py).
 """
+
 CLI_OPS = ("fgsm", "pgd_step", "project", "random_start", "rng")
 
 

@@ -8,6 +8,7 @@ SciPy's median takes seconds per full batch: ``-k "not scipy"`` leaves it out. O
 shared machine, ``--benchmark-timer time.process_time`` times this process's CPU seconds
 (all threads) instead of wall-clock, which other processes disturb less.
 """
+
 CLI_OPS = ("bit_depth", "median_filter", "non_local_means")
 
 

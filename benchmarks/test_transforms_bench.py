@@ -12,6 +12,7 @@ On a shared machine, run with ``OMP_WAIT_POLICY=passive``: OpenMP threads left s
 one contender otherwise steal the cores from the next (sub-millisecond calls read 15-50x
 slower), and ``--benchmark-timer time.process_time`` for CPU seconds instead of wall-clock.
 """
+
 import random
 import time
 
@@ -71,8 +72,7 @@ def test_random_resize_pad(who, full, need_backend, measure):
     params = mk.transforms.resize_pad_params(n, lo, hi, 5, 0)
     if who in ("cpp", "numba"):
         need_backend(who)
-        fn = lambda: mk.random_resize_pad(x, hi, min_size=lo, seed=5, interpolation="bilinear",
-                                          out=out, backend=who)
+        fn = lambda: mk.random_resize_pad(x, hi, min_size=lo, seed=5, interpolation="bilinear", out=out, backend=who)
     elif who == "opencv":
         cv2 = pytest.importorskip("cv2", reason="OpenCV (cv2) is not installed")
 
@@ -80,8 +80,9 @@ def test_random_resize_pad(who, full, need_backend, measure):
             out[...] = 0
             for r, (s, t, left) in enumerate(params):
                 for k in range(ch):
-                    out[r, k, t:t + s, left:left + s] = cv2.resize(x[r, k], (int(s), int(s)),
-                                                                   interpolation=cv2.INTER_LINEAR)
+                    out[r, k, t : t + s, left : left + s] = cv2.resize(
+                        x[r, k], (int(s), int(s)), interpolation=cv2.INTER_LINEAR
+                    )
     elif who == "torch":
         torch = pytest.importorskip("torch", reason="PyTorch is not installed")
         F, tx, tout = torch.nn.functional, torch.from_numpy(x), torch.from_numpy(out)
@@ -89,8 +90,9 @@ def test_random_resize_pad(who, full, need_backend, measure):
         def fn():
             tout.zero_()
             for r, (s, t, left) in enumerate(params):
-                tout[r, :, t:t + s, left:left + s] = F.interpolate(tx[r:r + 1], size=(int(s), int(s)),
-                                                                   mode="bilinear", align_corners=False)[0]
+                tout[r, :, t : t + s, left : left + s] = F.interpolate(
+                    tx[r : r + 1], size=(int(s), int(s)), mode="bilinear", align_corners=False
+                )[0]
     else:  # the floor: a copy of out's size
         src = out.copy()
         fn = lambda: np.copyto(out, src)
@@ -123,8 +125,11 @@ def test_certify_split(full, benchmark, measure, monkeypatch):
 
     monkeypatch.setattr(smoothing._Sampler, "__init__", timed_init)
     model = timed("model", lambda b: b @ w)
-    measure(timed("total", lambda: smoothing.certify(model, x, 0.25, 100, n, batch_size=1000, seed=0, progress=False)),
-            f"certify-linear{d}to{k}-n{n}-{inputs}inputs")
+    measure(
+        timed("total", lambda: smoothing.certify(model, x, 0.25, 100, n, batch_size=1000, seed=0, progress=False)),
+        f"certify-linear{d}to{k}-n{n}-{inputs}inputs",
+    )
     model_s, noise_s, total = spent["model"], spent["noise"], spent["total"]
-    benchmark.extra_info.update(model_share=model_s / total, noise_share=noise_s / total,
-                                rest_share=(total - model_s - noise_s) / total)
+    benchmark.extra_info.update(
+        model_share=model_s / total, noise_share=noise_s / total, rest_share=(total - model_s - noise_s) / total
+    )

@@ -23,8 +23,10 @@ template <class T> struct BitDepth {
   template <bool UnitSpan = false> MLSEC_HD T apply(T x) const {
     const C t = C(x) - lo;
     const C v = ((rintv((UnitSpan ? t : t / span) * m) / m) * span) + lo;
-    if constexpr (std::is_floating_point_v<T>) return v;
-    else return T(clampv(rintv(v), C(0), C(255)));
+    if constexpr (std::is_floating_point_v<T>)
+      return v;
+    else
+      return T(clampv(rintv(v), C(0), C(255)));
   }
   MLSEC_HD T operator()(T x) const { return apply(x); }
 };

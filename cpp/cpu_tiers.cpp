@@ -14,11 +14,12 @@ int tiers_from_cpuid(u32 leaf1_ecx, u32 leaf7_ebx, u32 ext1_ecx, u64 xcr0) {
   int tiers = kDefault;
   // x86-64-v2 (SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT; LAHF) and v3 (FMA, MOVBE,
   // AVX, F16C; BMI1, AVX2, BMI2; LZCNT), with OSXSAVE so that XCR0 can be read at all.
-  const u32 v3_leaf1 = bit(0) | bit(9) | bit(12) | bit(13) | bit(19) | bit(20) | bit(22) | bit(23) | bit(27) | bit(28) | bit(29);
+  const u32 v3_leaf1 =
+      bit(0) | bit(9) | bit(12) | bit(13) | bit(19) | bit(20) | bit(22) | bit(23) | bit(27) | bit(28) | bit(29);
   const u32 v3_leaf7 = bit(3) | bit(5) | bit(8);
   const u32 v3_ext1 = bit(0) | bit(5);
-  const bool os_ymm = (xcr0 & 0x6) == 0x6;     // SSE and AVX state
-  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;   // and opmask, ZMM_Hi256, Hi16_ZMM
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;    // SSE and AVX state
+  const bool os_zmm = (xcr0 & 0xe6) == 0xe6;  // and opmask, ZMM_Hi256, Hi16_ZMM
   if (!(all(leaf1_ecx, v3_leaf1) && all(leaf7_ebx, v3_leaf7) && all(ext1_ecx, v3_ext1) && os_ymm)) return tiers;
   tiers |= kAvx2;
   // x86-64-v4: AVX512F, DQ, CD, BW, VL.

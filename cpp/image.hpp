@@ -12,8 +12,10 @@ enum class Edge : int { reflect = 0, mirror = 1 };
 MLSEC_HD i64 edge_index(i64 i, i64 n, Edge e) {
   if (n == 1) return 0;
   while (i < 0 || i >= n) {
-    if (i < 0) i = e == Edge::reflect ? -i - 1 : -i;
-    else i = e == Edge::reflect ? 2 * n - 1 - i : 2 * n - 2 - i;
+    if (i < 0)
+      i = e == Edge::reflect ? -i - 1 : -i;
+    else
+      i = e == Edge::reflect ? 2 * n - 1 - i : 2 * n - 2 - i;
   }
   return i;
 }
@@ -26,7 +28,9 @@ struct Planes {
   bool channels_last;
   MLSEC_HD i64 count() const { return outer * channels; }
   MLSEC_HD i64 step() const { return channels_last ? channels : 1; }
-  MLSEC_HD i64 base(i64 p) const { return channels_last ? (p / channels) * channels * H * W + p % channels : p * H * W; }
+  MLSEC_HD i64 base(i64 p) const {
+    return channels_last ? (p / channels) * channels * H * W + p % channels : p * H * W;
+  }
   MLSEC_HD i64 offset(i64 p, i64 i, i64 j) const { return base(p) + (i * W + j) * step(); }
 };
 

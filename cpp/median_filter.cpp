@@ -35,7 +35,8 @@ constexpr void batcher(const int* idx, int n, Net& net) {
     for (int k = p; k >= 1; k >>= 1)
       for (int j = k % p; j + k < n; j += 2 * k)
         for (int i = 0; i < (k < n - j - k ? k : n - j - k); ++i)
-          if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) net.s[net.len++] = Step{idx[i + j], idx[i + j + k], true, true};
+          if ((i + j) / (2 * p) == (i + j + k) / (2 * p))
+            net.s[net.len++] = Step{idx[i + j], idx[i + j + k], true, true};
 }
 
 constexpr Net column_sort(int h) {
@@ -59,8 +60,10 @@ constexpr Net selection(int h, int w) {
   int m = 0, below = 0;
   for (int r = 0; r < h; ++r)
     for (int c = 0; c < w; ++c) {
-      if (n - (h - r) * (w - c) < k) ++below;
-      else if ((r + 1) * (c + 1) - 1 <= k) idx[m++] = r * w + c;
+      if (n - (h - r) * (w - c) < k)
+        ++below;
+      else if ((r + 1) * (c + 1) - 1 <= k)
+        idx[m++] = r * w + c;
     }
   batcher(idx, m, net);
   Net kept;
@@ -84,22 +87,23 @@ constexpr Net selection(int h, int w) {
 // Evaluated at compile time: an overflowing network would not compile.
 static_assert(selection(kMaxWindow, kMaxWindow).len > 0 && selection(kMaxWindow, kMaxWindow - 1).len > 0);
 
-template <int H, int W> struct Fixed {
-  static constexpr Net columns = column_sort(H), select = selection(H, W);
-};
+template <int H, int W> struct Fixed { static constexpr Net columns = column_sort(H), select = selection(H, W); };
 template <int A, int B, bool LO, bool HI, class T> __attribute__((always_inline)) inline void fixed_step(T* v) {
-  if constexpr (LO && HI) sort2(v[A], v[B]);
-  else if constexpr (LO) v[A] = minv(v[A], v[B]);
-  else v[B] = maxv(v[A], v[B]);
+  if constexpr (LO && HI)
+    sort2(v[A], v[B]);
+  else if constexpr (LO)
+    v[A] = minv(v[A], v[B]);
+  else
+    v[B] = maxv(v[A], v[B]);
 }
-template <const Net& N, class T, size_t... I> __attribute__((always_inline)) inline void unrolled(T* v, std::index_sequence<I...>) {
+template <const Net& N, class T, size_t... I>
+__attribute__((always_inline)) inline void unrolled(T* v, std::index_sequence<I...>) {
   (void)v;  // an empty network uses nothing
   (fixed_step<N.s[I].a, N.s[I].b, N.s[I].lo, N.s[I].hi>(v), ...);
 }
 
 // Fixed window: sorted columns col[r * stride + j], outputs dst[0..Wout).
-template <class T, int H, int W>
-void fixed_select(const T* __restrict col, i64 stride, T* __restrict dst, i64 Wout) {
+template <class T, int H, int W> void fixed_select(const T* __restrict col, i64 stride, T* __restrict dst, i64 Wout) {
   using F = Fixed<H, W>;
   for (i64 j = 0; j < Wout; ++j) {
     T v[H * W];
@@ -110,8 +114,7 @@ void fixed_select(const T* __restrict col, i64 stride, T* __restrict dst, i64 Wo
   }
 }
 // Fixed window: column j of rows[0..H) sorted into col[r * stride + j], j < len.
-template <class T, int H>
-void fixed_columns(const T* const* rows, T* __restrict col, i64 stride, i64 len) {
+template <class T, int H> void fixed_columns(const T* const* rows, T* __restrict col, i64 stride, i64 len) {
   using F = Fixed<H, H>;
   const T* in[H];
   for (int r = 0; r < H; ++r) in[r] = rows[r];
@@ -125,8 +128,7 @@ void fixed_columns(const T* const* rows, T* __restrict col, i64 stride, i64 len)
 
 // Fixed window, two output rows at once: rows[1..H-1] are shared, so their columns are
 // sorted once and rows[0] and rows[H] are inserted into copies (into a and b).
-template <class T, int H>
-void fixed_pair(const T* const* rows, T* __restrict a, T* __restrict b, i64 stride, i64 len) {
+template <class T, int H> void fixed_pair(const T* const* rows, T* __restrict a, T* __restrict b, i64 stride, i64 len) {
   using F = Fixed<H - 1, H - 1>;
   const T* in[H + 1];
   for (int r = 0; r <= H; ++r) in[r] = rows[r];
@@ -174,7 +176,7 @@ template <class T> void table_net(T* v, i64 stride, i64 count, const Net& net) {
   }
 }
 
-constexpr int kFixed = 7;  // beyond, unrolled networks cost more to compile than they gain
+constexpr int kFixed = 7;   // beyond, unrolled networks cost more to compile than they gain
 constexpr i64 kBlock = 64;  // output pixels per pass of a table-driven network
 
 template <class T> struct Kernels {
@@ -195,7 +197,8 @@ template <class T> Kernels<T> kernels_for(int h, int w) {
 // c[0..Wp) = row s extended by `left` samples on the left and the rest on the right.
 template <class T> void fill_row(T* __restrict c, const T* s, i64 W, i64 left, i64 Wp, i64 step, Edge e) {
   for (i64 j = 0; j < left; ++j) c[j] = s[edge_index(j - left, W, e) * step];
-  if (step == 1) std::memcpy(c + left, s, W * sizeof(T));
+  if (step == 1)
+    std::memcpy(c + left, s, W * sizeof(T));
   else
     for (i64 j = 0; j < W; ++j) c[left + j] = s[j * step];
   for (i64 j = left + W; j < Wp; ++j) c[j] = s[edge_index(j - left, W, e) * step];
@@ -213,7 +216,8 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
   const T* rp[kMaxWindow + 1];
   const i64 left = w / 2, right = Wp - left - W;
   i64 edge_at[2 * kMaxWindow];  // input offsets of the edge columns, in the row
-  for (i64 j = 0; j < left + right; ++j) edge_at[j] = edge_index(j < left ? j - left : W + j - left, W, win.edge) * step;
+  for (i64 j = 0; j < left + right; ++j)
+    edge_at[j] = edge_index(j < left ? j - left : W + j - left, W, win.edge) * step;
   for (i64 q = begin; q < end;) {
     const i64 p = q / g.H, i = q - p * g.H;
     const int k = fixed.select && h > 2 && q + 1 < end && i + 1 < g.H ? 2 : 1;  // output rows this pass
@@ -240,8 +244,10 @@ void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* tab
       }
       T *ca = col.data(), *cb = ca + h * stride;
       auto columns = [&](i64 at, i64 len) {
-        if (k == 2) fixed.pair(rp, ca + at, cb + at, stride, len);
-        else fixed.columns(rp, ca + at, stride, len);
+        if (k == 2)
+          fixed.pair(rp, ca + at, cb + at, stride, len);
+        else
+          fixed.columns(rp, ca + at, stride, len);
       };
       columns(left, W);
       for (int r = 0; r < h + k - 1; ++r) rp[r] = edge + r * stride;

@@ -46,9 +46,12 @@ template <class T> MLSEC_HD T select_kth(T* v, int n, int k) {
         v[j--] = t;
       }
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      break;
   }
   return v[k];
 }

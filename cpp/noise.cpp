@@ -4,8 +4,8 @@
 
 namespace mlsec {
 namespace {
-template <Norm N, class T>
-void run(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, const Philox& p, StreamPos offset, T lo, T hi) {
+template <Norm N, class T> void run(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, const Philox& p,
+                                    StreamPos offset, T lo, T hi) {
   for_each_span(n, d, [&](i64 row, i64 j0, i64 j1) {
     const T s = T(scale[row]);
     const T* xs = x + (broadcast ? 0 : row * d) + j0;
@@ -19,13 +19,15 @@ void run(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, cons
 }
 }  // namespace
 
-template <class T>
-void noise_cpu(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind, Philox p, StreamPos offset, T lo,
-               T hi) {
-  if (kind == Norm::l2) run<Norm::l2>(x, out, n, d, broadcast, scale, p, offset, lo, hi);
-  else run<Norm::inf>(x, out, n, d, broadcast, scale, p, offset, lo, hi);
+template <class T> void noise_cpu(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind,
+                                  Philox p, StreamPos offset, T lo, T hi) {
+  if (kind == Norm::l2)
+    run<Norm::l2>(x, out, n, d, broadcast, scale, p, offset, lo, hi);
+  else
+    run<Norm::inf>(x, out, n, d, broadcast, scale, p, offset, lo, hi);
 }
 
 template void noise_cpu<float>(const float*, float*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, float, float);
-template void noise_cpu<double>(const double*, double*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, double, double);
+template void noise_cpu<double>(const double*, double*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, double,
+                                double);
 }  // namespace mlsec

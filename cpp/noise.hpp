@@ -9,10 +9,8 @@
 
 namespace mlsec {
 // Norm::l2 names the Gaussian draw, Norm::inf the uniform one (start_draws of random_start).
-template <class T>
-void noise_cpu(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind, Philox p, StreamPos offset, T lo,
-               T hi);
-template <class T>
-void noise_cuda(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind, Philox p, StreamPos offset, T lo,
-                T hi, void* stream);
+template <class T> void noise_cpu(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind,
+                                  Philox p, StreamPos offset, T lo, T hi);
+template <class T> void noise_cuda(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind,
+                                   Philox p, StreamPos offset, T lo, T hi, void* stream);
 }  // namespace mlsec

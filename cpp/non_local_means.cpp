@@ -18,7 +18,7 @@ struct Band {
 
 // One offset's contribution. pad holds the mirrored band, (rows + 2M + 1) x pw.
 void accumulate(const float* pad, const Band& b, int rs, int dy, int dx, float c, float* __restrict d,
-                             float* __restrict v, float* __restrict s, float* __restrict num, float* __restrict den) {
+                float* __restrict v, float* __restrict s, float* __restrict num, float* __restrict den) {
   const i64 pw = b.pw, nd = (b.rows + b.t - 1) * pw, nv = b.rows * pw + b.t, n = b.rows * pw;
   const float* a = pad + rs * pw + rs;
   const float* q = pad + (rs + dy) * pw + rs + dx;

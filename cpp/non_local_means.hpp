@@ -22,8 +22,10 @@ struct NlmParams {
 
 template <class T> MLSEC_HD T nlm_store(float num, float den) {
   const float v = num / den;
-  if constexpr (sizeof(T) == 1) return T(clampv(rintv(v), 0.0f, 255.0f));
-  else return v;
+  if constexpr (sizeof(T) == 1)
+    return T(clampv(rintv(v), 0.0f, 255.0f));
+  else
+    return v;
 }
 
 template <class T> void non_local_means_cpu(const T* x, T* out, Planes g, NlmParams prm);

@@ -3,8 +3,8 @@
 namespace mlsec {
 // flatten: the whole step program (row sums, fmath, the lambdas) is inlined into one
 // function, so its loops vectorise with the data they read in view.
-template <class T>
-__attribute__((flatten)) static void output_rows(const T* p, T* out, i64 r0, i64 r1, i64 stride, i64 c, const Program& prog) {
+template <class T> __attribute__((flatten)) static void output_rows(const T* p, T* out, i64 r0, i64 r1, i64 stride,
+                                                                    i64 c, const Program& prog) {
   for (i64 r = r0; r < r1; r += stride) run_row(prog, p + r * c, out + r * c, c, r);
 }
 

@@ -13,7 +13,14 @@
 #include "rng.hpp"
 
 namespace mlsec {
-enum StepKind : int { kReverseSigmoid = 0, kGaussianNoise = 1, kRound = 2, kHighConfidence = 3, kTopK = 4, kClassLabels = 5 };
+enum StepKind : int {
+  kReverseSigmoid = 0,
+  kGaussianNoise = 1,
+  kRound = 2,
+  kHighConfidence = 3,
+  kTopK = 4,
+  kClassLabels = 5
+};
 enum Renorm : int { kRenormNever = 0, kRenormAlways = 1, kRenormAuto = 2 };
 constexpr int kMaxSteps = 8;
 
@@ -171,8 +178,10 @@ template <class T> MLSEC_HD Cut<Key<T>> top_k_cut(const T* x, i64 c, i64 k) {
     const Key<T> mid = lo + (hi - lo) / 2 + 1;
     i64 cnt = 0;
     for (i64 j = 0; j < c; ++j) cnt += rank_key(x[j]) >= mid;
-    if (cnt >= k) lo = mid;
-    else hi = mid - 1;
+    if (cnt >= k)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   i64 ties = k, j0 = 0;  // k minus the keys above lo: the ties kept, counted off in 16-blocks
   for (i64 j = 0; j < c; ++j) ties -= rank_key(x[j]) > lo;
@@ -249,7 +258,9 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
   const T scale = T(st.a);
   bool renorm = st.k == kRenormAlways;
   if (st.k == kRenormAuto) {
-    const Sums<2> s = row_sum<2>(c, [&](i64 j) { return Sums<2>{{double(x[j]), (x[j] >= T(0) && x[j] <= T(1)) ? 0.0 : 1.0}}; });
+    const Sums<2> s = row_sum<2>(c, [&](i64 j) {
+      return Sums<2>{{double(x[j]), (x[j] >= T(0) && x[j] <= T(1)) ? 0.0 : 1.0}};
+    });
     renorm = s.v[1] == 0.0 && fabs(s.v[0] - 1.0) <= 1e-3;
   }
   if (!renorm) {
@@ -296,8 +307,12 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
   for (int i = 0; i < prog.n; ++i) {
     const Step& st = prog.s[i];
     switch (st.kind) {
-      case kReverseSigmoid: reverse_sigmoid_row(out, c, st); break;
-      case kGaussianNoise: gaussian_noise_row(out, c, row, st); break;
+      case kReverseSigmoid:
+        reverse_sigmoid_row(out, c, st);
+        break;
+      case kGaussianNoise:
+        gaussian_noise_row(out, c, row, st);
+        break;
       case kRound: {
         const T f = T(st.a);
         for (i64 j = 0; j < c; ++j) out[j] = round_elem(out[j], f);
@@ -308,9 +323,14 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
         for (i64 j = 0; j < c; ++j) out[j] = out[j] < cut ? T(0) : out[j];
         break;
       }
-      case kTopK: top_k_row(out, c, st.k, st.flag != 0); break;
-      case kClassLabels: top_k_row(out, c, 1, true); break;
-      default: break;
+      case kTopK:
+        top_k_row(out, c, st.k, st.flag != 0);
+        break;
+      case kClassLabels:
+        top_k_row(out, c, 1, true);
+        break;
+      default:
+        break;
     }
   }
 }

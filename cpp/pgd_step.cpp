@@ -6,15 +6,13 @@
 #include "samples.hpp"
 
 namespace mlsec {
-template <class T>
-static void inf_span(const T* x, const T* x0, const T* g, T* o, i64 len, T s, T e, T lo, T hi) {
+template <class T> static void inf_span(const T* x, const T* x0, const T* g, T* o, i64 len, T s, T e, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = pgd_inf_elem(x[j], x0[j], g[j], s, e, lo, hi);
 }
 template <class T> MLSEC_FLATTEN static Sums<3> l2_chunk(const T* x, const T* x0, const T* g, i64 j0, i64 j1) {
   return chunk_sum<3>(j0, j1, [&](i64 j) { return pgd_l2_term(x[j], x0[j], g[j]); });
 }
-template <class T>
-static void l2_span(const T* x, const T* x0, const T* g, T* o, i64 len, T a, T sc, T lo, T hi) {
+template <class T> static void l2_span(const T* x, const T* x0, const T* g, T* o, i64 len, T a, T sc, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = pgd_l2_elem(x[j], x0[j], g[j], a, sc, lo, hi);
 }
 // |delta| into a, and its sum.
@@ -133,9 +131,8 @@ template <class T> static void l1_direction(const T* g, T* a, i64 d, double q, d
   *c = T(pgd_l1_scale(s, double(count_moving(g, d, t))));
 }
 
-template <class T>
-void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                  Norm norm, bool targeted, double l1_sparsity, T lo, T hi) {
+template <class T> void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step,
+                                     PerSample eps, Norm norm, bool targeted, double l1_sparsity, T lo, T hi) {
   const double sign = targeted ? -1.0 : 1.0;
   if (n * d == 0) return;
   if (norm == Norm::inf) {
@@ -165,9 +162,9 @@ void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, Per
   });
 }
 
-#define MLSEC_INSTANTIATE(T)                                                                                  \
-  template void pgd_step_cpu<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, \
-                                double, T, T);
+#define MLSEC_INSTANTIATE(T)                                                                                          \
+  template void pgd_step_cpu<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, double, \
+                                T, T);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)
 #undef MLSEC_INSTANTIATE

@@ -30,9 +30,7 @@ template <class T> MLSEC_HD Sums<3> pgd_l2_term(T x, T x0, T g) {
 }
 
 // The step factor a (0 for a zero gradient) and the projection's scale from the sums.
-template <class T> struct L2Step {
-  T a, sc;
-};
+template <class T> struct L2Step { T a, sc; };
 template <class T> MLSEC_HD L2Step<T> pgd_l2_factors(const Sums<3>& s, double step, double eps) {
   const double gn = sqrt(s.v[2]);
   const T a = gn == 0.0 ? T(0) : T(step / gn);
@@ -50,10 +48,9 @@ template <class T> MLSEC_HD T pgd_l1_delta(T x, T x0, T g, T c, T thr) {
 // had NaN in it, which makes c NaN.
 MLSEC_HD double pgd_l1_scale(double step, double m) { return m == 0.0 ? 0.0 : step / m; }
 
-template <class T>
-void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                  Norm norm, bool targeted, double l1_sparsity, T lo, T hi);
-template <class T>
-void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                   Norm norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream);
+template <class T> void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step,
+                                     PerSample eps, Norm norm, bool targeted, double l1_sparsity, T lo, T hi);
+template <class T> void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step,
+                                      PerSample eps, Norm norm, bool targeted, double l1_sparsity, T lo, T hi,
+                                      void* stream);
 }  // namespace mlsec

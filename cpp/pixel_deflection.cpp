@@ -5,8 +5,8 @@
 #include "rng.hpp"
 
 namespace mlsec {
-template <class T>
-void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p) {
+template <class T> void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections,
+                                             i64 window, Philox p) {
   const i64 d = c * h * w;
   // work: the copy plus a Philox block per deflection (~ as dear as 16 copied elements)
   for_each_row(n, d + 16 * deflections * c, [&](i64 r) {
@@ -16,7 +16,8 @@ void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool n
       T* plane = out + r * d + (nchw ? ch * h * w : ch);
       const StreamPos first{u64((r * c + ch) * deflections), 0};
       philox_span(p, first, 4 * deflections, [&](i64, const u32* words, int a, int b) {
-        for (int k = a; k < b; k += 4) deflect(plane, nchw ? 1 : c, Block{{words[k], words[k + 1], words[k + 2], words[k + 3]}}, h, w, window);
+        for (int k = a; k < b; k += 4)
+          deflect(plane, nchw ? 1 : c, Block{{words[k], words[k + 1], words[k + 2], words[k + 3]}}, h, w, window);
       });
     }
   });

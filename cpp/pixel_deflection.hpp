@@ -38,9 +38,8 @@ template <class T> MLSEC_HD void deflect(T* plane, i64 step, const Block& b, i64
 }
 
 // out receives x (unless it is x) and then the deflections; layout NCHW or NHWC.
-template <class T>
-void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p);
-template <class T>
-void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p,
-                           void* stream);
+template <class T> void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections,
+                                             i64 window, Philox p);
+template <class T> void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw,
+                                              i64 deflections, i64 window, Philox p, void* stream);
 }  // namespace mlsec

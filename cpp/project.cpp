@@ -147,7 +147,8 @@ template <class T> double l1_theta_cpu(const T* a, i64 d, double eps, double l1,
   bool fixed;
   const double t0 = l1_estimate(a, d, eps, l1, scratch<T, 1>(3 * d), in, &fixed);
   if (fixed) return t0;
-  return l1_refine(t0, eps, [&](double t) { return in.sum<2>(d, [&](i64 j0, i64 j1) { return active_chunk(a, j0, j1, t); }); });
+  return l1_refine(t0, eps,
+                   [&](double t) { return in.sum<2>(d, [&](i64 j0, i64 j1) { return active_chunk(a, j0, j1, t); }); });
 }
 
 template <class T> MLSEC_FLATTEN static Sums<1> sq_chunk(const T* s, i64 j0, i64 j1) {
@@ -169,7 +170,8 @@ template <class T> static void soft_span(const T* s, T* o, i64 len, T th) {
 template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm) {
   if (n * d == 0) return;
   if (norm == Norm::inf) {
-    for_each_span(n, d, [&](i64 r, i64 j0, i64 j1) { inf_span(delta + r * d + j0, out + r * d + j0, j1 - j0, T(eps[r])); });
+    for_each_span(n, d,
+                  [&](i64 r, i64 j0, i64 j1) { inf_span(delta + r * d + j0, out + r * d + j0, j1 - j0, T(eps[r])); });
     return;
   }
   for_each_sample(n, d, [&](i64 r, const Inner& in) {
@@ -189,7 +191,7 @@ template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSam
   });
 }
 
-#define MLSEC_INSTANTIATE(T)                                           \
+#define MLSEC_INSTANTIATE(T)                                                    \
   template double l1_theta_cpu<T>(const T*, i64, double, double, const Inner&); \
   template void project_cpu<T>(const T*, T*, i64, i64, PerSample, Norm);
 MLSEC_INSTANTIATE(float)

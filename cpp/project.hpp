@@ -4,7 +4,8 @@
 //
 // The L1 threshold is defined through its active set, so that backends that find the set
 // differently (Michelot's steps from the block maxima's threshold, Condat's algorithm for
-// slow rows, on the CPU; bisection on the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t - eps) /
+// slow rows, on the CPU; bisection on the GPU) agree to the bit: with a = |d|, theta(t) = (sum of a_j over a_j > t -
+// eps) /
 // #{a_j > t}, both sums in the canonical order of reduce.hpp, and theta is the fixed point
 // t = theta(t) reached from the backend's estimate (one or two rounds from where each
 // backend starts). A sample whose norm is not finite is left unchanged; eps == 0 projects
@@ -89,8 +90,6 @@ template <class T> MLSEC_HD bool selected(T g, T thr) { return !(absv(g) < thr);
 class Inner;
 template <class T> double l1_theta_cpu(const T* d, i64 n, double eps, double l1, const Inner& in);
 
-template <class T>
-void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm);
-template <class T>
-void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm, void* stream);
+template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm);
+template <class T> void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm, void* stream);
 }  // namespace mlsec

@@ -20,8 +20,7 @@ struct Cols {
   }
 };
 
-template <class T>
-void horizontal_pass(T* __restrict dst, const T* src, const Cols& cols, i64 size, i64 cin) {
+template <class T> void horizontal_pass(T* __restrict dst, const T* src, const Cols& cols, i64 size, i64 cin) {
   const int *s0 = cols.s0.data(), *s1 = cols.s1.data();
   const float *a0 = cols.a0.data(), *a1 = cols.a1.data();
   if (cin == 1) {  // NCHW: a loop of gathers the compiler can vectorise
@@ -71,9 +70,8 @@ template <class T> struct RowPair {
 // One (image, channel group) plane set: NCHW runs each channel with cin = 1, NHWC all
 // channels at once with cin = c. xs / os point at the group's first element; rows are
 // xr / orow elements apart.
-template <class T>
-void resize_plane(const T* xs, i64 xr, i64 h, T* os, i64 orow, i64 side, i64 cin, i64 size, i64 top, i64 left,
-                  const Cols& cols, double step_y, bool bilinear) {
+template <class T> void resize_plane(const T* xs, i64 xr, i64 h, T* os, i64 orow, i64 side, i64 cin, i64 size, i64 top,
+                                     i64 left, const Cols& cols, double step_y, bool bilinear) {
   RowPair<T> rows(size * cin);
   auto fill = [&](T* dst, i64 row) { horizontal_pass(dst, xs + row * xr, cols, size, cin); };
   for (i64 y = 0; y < side; ++y) {
@@ -97,9 +95,8 @@ void resize_plane(const T* xs, i64 xr, i64 h, T* os, i64 orow, i64 side, i64 cin
 }
 }  // namespace
 
-template <class T>
-void random_resize_pad_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size, const int* params, Layout layout,
-                           bool bilinear) {
+template <class T> void random_resize_pad_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size,
+                                              const int* params, Layout layout, bool bilinear) {
   const i64 side = out_size, plane = side * side;
   const bool nchw = layout == Layout::nchw;
   const i64 groups = nchw ? c : 1, cin = nchw ? 1 : c;
@@ -108,8 +105,8 @@ void random_resize_pad_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 o
     const double step_x = resize_step(w, size), step_y = resize_step(h, size);
     const Cols cols(size, w, step_x, bilinear);
     for (i64 g = 0; g < groups; ++g)
-      resize_plane(x + r * c * h * w + g * h * w, w * cin, h, out + r * c * plane + g * plane, side * cin, side, cin, size, top,
-                   left, cols, step_y, bilinear);
+      resize_plane(x + r * c * h * w + g * h * w, w * cin, h, out + r * c * plane + g * plane, side * cin, side, cin,
+                   size, top, left, cols, step_y, bilinear);
   });
 }
 

@@ -48,10 +48,8 @@ MLSEC_HD Taps linear_taps(i64 dst, double step, i64 in, bool edge_weight) {
 
 template <class T> MLSEC_HD T lerp2(T a, T b, float wa, float wb) { return a * T(wa) + b * T(wb); }
 
-template <class T>
-void random_resize_pad_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size, const int* params, Layout layout,
-                           bool bilinear);
-template <class T>
-void random_resize_pad_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size, const int* params, Layout layout,
-                            bool bilinear, void* stream);
+template <class T> void random_resize_pad_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size,
+                                              const int* params, Layout layout, bool bilinear);
+template <class T> void random_resize_pad_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size,
+                                               const int* params, Layout layout, bool bilinear, void* stream);
 }  // namespace mlsec

@@ -21,8 +21,7 @@ void write_row(const T* __restrict x, T* out, const float* __restrict draws, i64
   for (i64 j = 0; j < d; ++j) out[j] = start_elem(x[j], draws[j], scale, lo, hi);
 }
 
-template <Norm N, class T>
-void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo, T hi) {
+template <Norm N, class T> void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo, T hi) {
   if (N == Norm::inf) {
     for_each_span(n, d, [&](i64 row, i64 j0, i64 j1) {
       float draws[kPiece];
@@ -48,9 +47,12 @@ void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo,
 
 template <class T>
 void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi) {
-  if (norm == Norm::inf) run<Norm::inf>(x, out, n, d, eps, p, lo, hi);
-  else if (norm == Norm::l1) run<Norm::l1>(x, out, n, d, eps, p, lo, hi);
-  else run<Norm::l2>(x, out, n, d, eps, p, lo, hi);
+  if (norm == Norm::inf)
+    run<Norm::inf>(x, out, n, d, eps, p, lo, hi);
+  else if (norm == Norm::l1)
+    run<Norm::l1>(x, out, n, d, eps, p, lo, hi);
+  else
+    run<Norm::l2>(x, out, n, d, eps, p, lo, hi);
 }
 
 template void random_start_cpu<float>(const float*, float*, i64, i64, PerSample, Norm, Philox, float, float);

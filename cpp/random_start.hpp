@@ -58,7 +58,9 @@ template <Norm N> MLSEC_HD double start_scale(const Philox& p, i64 row, i64 d, d
   return s > 0.0 ? eps / s : 0.0;
 }
 
-template <class T> MLSEC_HD T start_elem(T x, float draw, T scale, T lo, T hi) { return clampv(x + T(draw) * scale, lo, hi); }
+template <class T> MLSEC_HD T start_elem(T x, float draw, T scale, T lo, T hi) {
+  return clampv(x + T(draw) * scale, lo, hi);
+}
 
 template <class T>
 void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi);

@@ -13,9 +13,7 @@ namespace mlsec {
 constexpr int kLanes = 32;
 constexpr i64 kChunk = 1024;
 
-template <int K> struct Sums {
-  double v[K];
-};
+template <int K> struct Sums { double v[K]; };
 
 // Sum over one chunk [j0, j1) (j1 - j0 <= kChunk); term(j) returns Sums<K>.
 template <int K, class F> MLSEC_HD Sums<K> chunk_sum(i64 j0, i64 j1, F&& term) {

@@ -7,5 +7,6 @@
 
 namespace mlsec {
 // rows: n rows of row_bytes bytes each, contiguous; out: n digests of 32 bytes.
-void hmac_sha256_rows(const unsigned char* key, i64 key_len, const unsigned char* rows, i64 n, i64 row_bytes, unsigned char* out);
+void hmac_sha256_rows(const unsigned char* key, i64 key_len, const unsigned char* rows, i64 n, i64 row_bytes,
+                      unsigned char* out);
 }  // namespace mlsec

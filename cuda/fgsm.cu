@@ -16,5 +16,6 @@ void fgsm_cuda(const T* x, const T* g, T* out, i64 n, i64 d, PerSample eps, bool
 }
 
 template void fgsm_cuda<float>(const float*, const float*, float*, i64, i64, PerSample, bool, float, float, void*);
-template void fgsm_cuda<double>(const double*, const double*, double*, i64, i64, PerSample, bool, double, double, void*);
+template void fgsm_cuda<double>(const double*, const double*, double*, i64, i64, PerSample, bool, double, double,
+                                void*);
 }  // namespace mlsec

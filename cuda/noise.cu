@@ -27,16 +27,18 @@ template <Norm N, class T> struct NoiseOp {
 };
 }  // namespace
 
-template <class T>
-void noise_cuda(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind, Philox p, StreamPos offset, T lo,
-                T hi, void* stream) {
+template <class T> void noise_cuda(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind,
+                                   Philox p, StreamPos offset, T lo, T hi, void* stream) {
   if (n <= 0 || d <= 0) return;
   const i64 threads = (i64(offset.lane) + n * d + 3) / 4;
-  if (kind == Norm::l2) launch_flat(threads, NoiseOp<Norm::l2, T>{x, out, n * d, d, broadcast, scale, p, offset, lo, hi}, stream);
-  else launch_flat(threads, NoiseOp<Norm::inf, T>{x, out, n * d, d, broadcast, scale, p, offset, lo, hi}, stream);
+  if (kind == Norm::l2)
+    launch_flat(threads, NoiseOp<Norm::l2, T>{x, out, n * d, d, broadcast, scale, p, offset, lo, hi}, stream);
+  else
+    launch_flat(threads, NoiseOp<Norm::inf, T>{x, out, n * d, d, broadcast, scale, p, offset, lo, hi}, stream);
 }
 
-template void noise_cuda<float>(const float*, float*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, float, float, void*);
-template void noise_cuda<double>(const double*, double*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, double, double,
-                                 void*);
+template void noise_cuda<float>(const float*, float*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, float, float,
+                                void*);
+template void noise_cuda<double>(const double*, double*, i64, i64, bool, PerSample, Norm, Philox, StreamPos, double,
+                                 double, void*);
 }  // namespace mlsec

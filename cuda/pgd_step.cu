@@ -57,17 +57,19 @@ template <class T> struct PgdSampleOp {
   }
 };
 
-template <class T>
-void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step, PerSample eps,
-                   Norm norm, bool targeted, double l1_sparsity, T lo, T hi, void* stream) {
+template <class T> void pgd_step_cuda(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step,
+                                      PerSample eps, Norm norm, bool targeted, double l1_sparsity, T lo, T hi,
+                                      void* stream) {
   const double sign = targeted ? -1.0 : 1.0;
-  if (norm == Norm::inf) launch_rows(n, d, PgdInfOp<T>{x, x0, g, out, step, eps, sign, lo, hi}, stream);
-  else if (d > 0) launch_samples(n, PgdSampleOp<T>{x, x0, g, out, d, step, eps, norm, sign, l1_sparsity, lo, hi}, stream);
+  if (norm == Norm::inf)
+    launch_rows(n, d, PgdInfOp<T>{x, x0, g, out, step, eps, sign, lo, hi}, stream);
+  else if (d > 0)
+    launch_samples(n, PgdSampleOp<T>{x, x0, g, out, d, step, eps, norm, sign, l1_sparsity, lo, hi}, stream);
 }
 
-#define MLSEC_INSTANTIATE(T)                                                                                    \
-  template void pgd_step_cuda<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, \
-                                 double, T, T, void*);
+#define MLSEC_INSTANTIATE(T)                                                                                           \
+  template void pgd_step_cuda<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, double, \
+                                 T, T, void*);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)
 #undef MLSEC_INSTANTIATE

@@ -24,9 +24,8 @@ template <class T> struct PlaneOp {
 };
 }  // namespace
 
-template <class T>
-void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections, i64 window, Philox p,
-                           void* stream) {
+template <class T> void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw,
+                                              i64 deflections, i64 window, Philox p, void* stream) {
   if (x != out) launch_flat(n * c * h * w, CopyOp<T>{x, out}, stream);
   launch_flat(n * c, PlaneOp<T>{out, c, h, w, nchw, deflections, window, p}, stream);
 }

@@ -34,8 +34,10 @@ template <class T> struct ProjectSampleOp {
 };
 
 template <class T> void project_cuda(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm, void* stream) {
-  if (norm == Norm::inf) launch_rows(n, d, ProjectInfOp<T>{delta, out, eps}, stream);
-  else if (d > 0) launch_samples(n, ProjectSampleOp<T>{delta, out, d, eps, norm}, stream);
+  if (norm == Norm::inf)
+    launch_rows(n, d, ProjectInfOp<T>{delta, out, eps}, stream);
+  else if (d > 0)
+    launch_samples(n, ProjectSampleOp<T>{delta, out, d, eps, norm}, stream);
 }
 
 template void project_cuda<float>(const float*, float*, i64, i64, PerSample, Norm, void*);

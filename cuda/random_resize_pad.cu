@@ -38,19 +38,21 @@ template <class T> struct ResizePadOp {
     const Taps tc = linear_taps(ix, step_x, w, true), tr = linear_taps(iy, step_y, h, false);
     const T* r0 = xs + tr.s0 * xr;
     const T* r1 = xs + tr.s1 * xr;
-    const T h0 = lerp2(r0[tc.s0 * xq], r0[tc.s1 * xq], tc.a0, tc.a1), h1 = lerp2(r1[tc.s0 * xq], r1[tc.s1 * xq], tc.a0, tc.a1);
+    const T h0 = lerp2(r0[tc.s0 * xq], r0[tc.s1 * xq], tc.a0, tc.a1),
+            h1 = lerp2(r1[tc.s0 * xq], r1[tc.s1 * xq], tc.a0, tc.a1);
     out[e] = lerp2(h0, h1, tr.a0, tr.a1);
   }
 };
 }  // namespace
 
-template <class T>
-void random_resize_pad_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size, const int* params, Layout layout,
-                            bool bilinear, void* stream) {
+template <class T> void random_resize_pad_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, i64 out_size,
+                                               const int* params, Layout layout, bool bilinear, void* stream) {
   launch_flat(n * c * out_size * out_size,
               ResizePadOp<T>{x, out, c, h, w, out_size, params, layout == Layout::nchw, bilinear}, stream);
 }
 
-template void random_resize_pad_cuda<float>(const float*, float*, i64, i64, i64, i64, i64, const int*, Layout, bool, void*);
-template void random_resize_pad_cuda<double>(const double*, double*, i64, i64, i64, i64, i64, const int*, Layout, bool, void*);
+template void random_resize_pad_cuda<float>(const float*, float*, i64, i64, i64, i64, i64, const int*, Layout, bool,
+                                            void*);
+template void random_resize_pad_cuda<double>(const double*, double*, i64, i64, i64, i64, i64, const int*, Layout, bool,
+                                             void*);
 }  // namespace mlsec

@@ -46,11 +46,15 @@ void launch_rows_norm(const T* x, T* out, i64 n, i64 d, PerSample eps, Philox p,
 template <class T>
 void random_start_cuda(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi, void* stream) {
   if (n <= 0 || d <= 0) return;
-  if (norm == Norm::inf) launch_flat((n * d + 3) / 4, InfOp<T>{x, out, n * d, d, eps, p, lo, hi}, stream);
-  else if (norm == Norm::l1) launch_rows_norm<Norm::l1>(x, out, n, d, eps, p, lo, hi, stream);
-  else launch_rows_norm<Norm::l2>(x, out, n, d, eps, p, lo, hi, stream);
+  if (norm == Norm::inf)
+    launch_flat((n * d + 3) / 4, InfOp<T>{x, out, n * d, d, eps, p, lo, hi}, stream);
+  else if (norm == Norm::l1)
+    launch_rows_norm<Norm::l1>(x, out, n, d, eps, p, lo, hi, stream);
+  else
+    launch_rows_norm<Norm::l2>(x, out, n, d, eps, p, lo, hi, stream);
 }
 
 template void random_start_cuda<float>(const float*, float*, i64, i64, PerSample, Norm, Philox, float, float, void*);
-template void random_start_cuda<double>(const double*, double*, i64, i64, PerSample, Norm, Philox, double, double, void*);
+template void random_start_cuda<double>(const double*, double*, i64, i64, PerSample, Norm, Philox, double, double,
+                                        void*);
 }  // namespace mlsec

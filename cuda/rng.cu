@@ -42,7 +42,9 @@ template <class T> struct Normal {
 };
 }  // namespace
 
-void random_raw_cuda(u32* out, i64 n, Philox p, StreamPos offset, void* stream) { fill(out, n, p, offset, Raw{}, stream); }
+void random_raw_cuda(u32* out, i64 n, Philox p, StreamPos offset, void* stream) {
+  fill(out, n, p, offset, Raw{}, stream);
+}
 template <class T> void uniform_cuda(T* out, i64 n, Philox p, StreamPos offset, void* stream) {
   fill(out, n, p, offset, Uniform<T>{}, stream);
 }

@@ -47,8 +47,10 @@ template <class T, class A> __device__ T block_order_stat(i64 d, i64 rank, const
   while (lo < hi) {
     const U mid = lo + (hi - lo) / 2;
     const T v = Bits<T>::value(mid);
-    if (block_count(d, [&](i64 j) { return a(j) <= v; }) >= double(rank + 1)) hi = mid;
-    else lo = mid + 1;
+    if (block_count(d, [&](i64 j) { return a(j) <= v; }) >= double(rank + 1))
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return Bits<T>::value(hi);
 }
@@ -64,11 +66,13 @@ template <class T, class A> __device__ double block_l1_theta(i64 d, double eps, 
     const U mid = lo + (hi - lo) / 2;
     const double t = double(Bits<T>::value(mid));
     const double g = block_row_sum<1>(d, [&](i64 j) {
-      const double v = double(a(j));
-      return Sums<1>{{v > t ? v - t : 0.0}};
-    }).v[0];
-    if (g >= eps) lo = mid;
-    else hi = mid;
+                       const double v = double(a(j));
+                       return Sums<1>{{v > t ? v - t : 0.0}};
+                     }).v[0];
+    if (g >= eps)
+      lo = mid;
+    else
+      hi = mid;
   }
   return l1_refine(double(Bits<T>::value(lo)), eps,
                    [&](double t) { return block_row_sum<2>(d, [&](i64 j) { return active_term(double(a(j)), t); }); });

@@ -48,13 +48,20 @@ inline Dt dt_from(char kind, i64 itemsize) {
 
 inline const char* dt_name(Dt dt) {
   switch (dt) {
-    case Dt::f32: return "float32";
-    case Dt::f64: return "float64";
-    case Dt::u8: return "uint8";
-    case Dt::u32: return "uint32";
-    case Dt::i32: return "int32";
-    case Dt::i64: return "int64";
-    default: return "an unsupported dtype";
+    case Dt::f32:
+      return "float32";
+    case Dt::f64:
+      return "float64";
+    case Dt::u8:
+      return "uint8";
+    case Dt::u32:
+      return "uint32";
+    case Dt::i32:
+      return "int32";
+    case Dt::i64:
+      return "int64";
+    default:
+      return "an unsupported dtype";
   }
 }
 
@@ -108,8 +115,10 @@ inline constexpr Types<float, double, std::uint8_t> kFloatsAndBytes{};
 // Calls body(T{}) for the T of `types` whose dtype is dt (callers check the dtype first).
 template <class B, class T, class... More> void dtype_switch(Dt dt, Types<T, More...>, B&& body) {
   if (dt == dt_of<T>) return body(T{});
-  if constexpr (sizeof...(More) > 0) dtype_switch(dt, Types<More...>{}, body);
-  else type_error("unsupported dtype");
+  if constexpr (sizeof...(More) > 0)
+    dtype_switch(dt, Types<More...>{}, body);
+  else
+    type_error("unsupported dtype");
 }
 
 template <class T, class A> T* ptr(const A& a) { return static_cast<T*>(a.data()); }

@@ -25,13 +25,16 @@ template <class A> void require_dtype(const A& a, const char* name, std::initial
 template <class A> void require_float(const A& a, const char* name) { require_dtype(a, name, {Dt::f32, Dt::f64}); }
 
 template <class A> void require_same_device(const A& a, const char* an, const A& b, const char* bn) {
-  if (a.device >= 0 && b.device >= 0 && a.device != b.device) value_error(std::string(bn) + " is on another device than " + an);
+  if (a.device >= 0 && b.device >= 0 && a.device != b.device)
+    value_error(std::string(bn) + " is on another device than " + an);
 }
 
 // b must match a in shape, dtype and device.
 template <class A> void require_like(const A& a, const char* an, const A& b, const char* bn) {
-  if (a.shape() != b.shape()) value_error(std::string(bn) + " must have the shape of " + an + ": " + b.shape().str() + " vs " + a.shape().str());
-  if (a.dt != b.dt) type_error(std::string(bn) + " must have the dtype of " + an + " (" + dt_name(a.dt) + "), got " + b.dtype_str());
+  if (a.shape() != b.shape())
+    value_error(std::string(bn) + " must have the shape of " + an + ": " + b.shape().str() + " vs " + a.shape().str());
+  if (a.dt != b.dt)
+    type_error(std::string(bn) + " must have the dtype of " + an + " (" + dt_name(a.dt) + "), got " + b.dtype_str());
   require_same_device(a, an, b, bn);
 }
 
@@ -41,7 +44,8 @@ template <class A> bool overlap(const A& a, const A& b) {
 }
 // Elementwise ops may write over an input exactly, never over part of one.
 template <class A> void require_no_partial_overlap(const A& out, const A& in, const char* in_name) {
-  if (out.data() != in.data() && overlap(out, in)) value_error(std::string("out overlaps ") + in_name + " in part; it may only alias it exactly");
+  if (out.data() != in.data() && overlap(out, in))
+    value_error(std::string("out overlaps ") + in_name + " in part; it may only alias it exactly");
 }
 // Ops that read a neighbourhood of each pixel must not write over their input at all.
 template <class A> void require_disjoint(const A& out, const A& x) {
@@ -63,7 +67,8 @@ template <class A> void require_float_out(Named<A> x, std::initializer_list<Name
 }
 
 inline void require_param(double v, const char* name) {
-  if (!(v >= 0.0) || std::isinf(v)) value_error(std::string(name) + " must be finite and >= 0, got " + std::to_string(v));
+  if (!(v >= 0.0) || std::isinf(v))
+    value_error(std::string(name) + " must be finite and >= 0, got " + std::to_string(v));
 }
 
 // A scalar (Python number) or an array of one float64 value per sample, each finite and
@@ -84,7 +89,9 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
     if constexpr (A::on_host) throw Fallback();
     value_error(std::string(name) + " must be a scalar or a float64 array with one value per sample");
   }
-  if (a.n != like.n) value_error(std::string(name) + " must be a scalar or have one value per sample (" + std::to_string(like.n) + "), got " + std::to_string(a.n));
+  if (a.n != like.n)
+    value_error(std::string(name) + " must be a scalar or have one value per sample (" + std::to_string(like.n) +
+                "), got " + std::to_string(a.n));
   require_same_device(like, "the data", a, name);
   const double* p = ptr<const double>(a);
   if constexpr (A::on_host)
@@ -93,7 +100,9 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
 }
 
 inline void require_clip(double lo, double hi) {
-  if (std::isnan(lo) || std::isnan(hi) || lo > hi) value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) + ")");
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+    value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) +
+                ")");
 }
 
 inline void require_unit(double v, const char* name) {
@@ -102,7 +111,8 @@ inline void require_unit(double v, const char* name) {
 
 // The norm code the Python layer passes: 0 (inf), 1 or 2.
 inline Norm norm_code(int norm) {
-  if (norm != 0 && norm != 1 && norm != 2) value_error("norm must be 'inf' (code 0), 1 or 2, got code " + std::to_string(norm));
+  if (norm != 0 && norm != 1 && norm != 2)
+    value_error("norm must be 'inf' (code 0), 1 or 2, got code " + std::to_string(norm));
   return static_cast<Norm>(norm);
 }
 
@@ -110,7 +120,8 @@ inline std::string type_name(const py::handle& h) { return std::string(py::str(p
 
 // A Python int in [0, 2^64) (seeds, substreams, stream offsets).
 inline u64 u64_arg(const py::handle& h, const char* name) {
-  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) type_error(std::string(name) + " must be an int, got " + type_name(h));
+  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr()))
+    type_error(std::string(name) + " must be an int, got " + type_name(h));
   const unsigned long long v = PyLong_AsUnsignedLongLong(h.ptr());
   if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
     PyErr_Clear();
@@ -139,7 +150,8 @@ inline double real_arg(const py::handle& h, const char* name, bool positive) {
   if (!(PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) || PyBool_Check(h.ptr())) throw Fallback();
   const double v = py::cast<double>(h);
   if (!(positive ? v > 0.0 : v >= 0.0) || std::isinf(v))
-    value_error(std::string(name) + " must be finite and " + (positive ? "> 0" : ">= 0") + ", got " + std::string(py::str(h)));
+    value_error(std::string(name) + " must be finite and " + (positive ? "> 0" : ">= 0") + ", got " +
+                std::string(py::str(h)));
   return v;
 }
 
@@ -163,14 +175,16 @@ inline void require_layout(const std::string& layout) {
 inline Planes planes_of(const Shape& s, const std::string& layout) {
   require_layout(layout);
   const int nd = s.size();
-  if (nd != 4 && nd != 5) value_error("x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got " + std::to_string(nd) + "-D");
+  if (nd != 4 && nd != 5)
+    value_error("x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got " + std::to_string(nd) + "-D");
   const i64 outer = nd == 5 ? s[0] * s[1] : s[0];
   if (layout == "NCHW") return Planes{outer, s[nd - 3], s[nd - 2], s[nd - 1], false};
   return Planes{outer, s[nd - 1], s[nd - 3], s[nd - 2], true};
 }
 
 // The checks median_filter and non_local_means share: layout, dtype, out.
-template <class A> Planes image_args(const A& x, const A& out, const std::string& layout, std::initializer_list<Dt> dts) {
+template <class A>
+Planes image_args(const A& x, const A& out, const std::string& layout, std::initializer_list<Dt> dts) {
   const Planes g = planes_of(x.shape(), layout);
   require_dtype(x, "x", dts);
   require_like(x, "x", out, "out");
@@ -185,7 +199,10 @@ struct ImageDims {
 };
 inline ImageDims image_dims(const Shape& s, const std::string& layout, const char* name) {
   require_layout(layout);
-  if (s.size() != 4) value_error(std::string(name) + " must be a batch of images, 4 axes (" + layout + "), got " + std::to_string(s.size()));
-  return layout == "NCHW" ? ImageDims{s[0], s[1], s[2], s[3], Layout::nchw} : ImageDims{s[0], s[3], s[1], s[2], Layout::nhwc};
+  if (s.size() != 4)
+    value_error(std::string(name) + " must be a batch of images, 4 axes (" + layout + "), got " +
+                std::to_string(s.size()));
+  return layout == "NCHW" ? ImageDims{s[0], s[1], s[2], s[3], Layout::nchw}
+                          : ImageDims{s[0], s[3], s[1], s[2], Layout::nhwc};
 }
 }  // namespace mlsec

@@ -23,7 +23,8 @@ struct Dev {
   std::string typestr;
 
   Dev(const py::handle& h, const char* name, bool writable = false) {
-    if (!py::hasattr(h, "__cuda_array_interface__")) type_error(std::string(name) + " must be a device array (with __cuda_array_interface__)");
+    if (!py::hasattr(h, "__cuda_array_interface__"))
+      type_error(std::string(name) + " must be a device array (with __cuda_array_interface__)");
     py::dict cai = h.attr("__cuda_array_interface__");
     typestr = py::cast<std::string>(cai["typestr"]);
     itemsize = typestr.size() >= 3 ? std::stoi(typestr.substr(2)) : 0;
@@ -86,7 +87,8 @@ template <> struct Go<Dev> {
 
   // Binds F(Go<Dev>{stream}, args...) as name(args..., stream).
   template <auto F, class... Args> static void def(py::module_& m, const char* name, void (*)(const Go&, Args...)) {
-    m.def(name, [](Args... a, py::handle stream) { F(Go{stream}, a...); }, doc<F>);
+    m.def(
+        name, [](Args... a, py::handle stream) { F(Go{stream}, a...); }, doc<F>);
   }
 };
 }  // namespace mlsec

@@ -58,7 +58,8 @@ template <> struct Go<Host> {
 
   // Binds F(Go<Host>, args...) as name(args...).
   template <auto F, class... Args> static void def(py::module_& m, const char* name, void (*)(const Go&, Args...)) {
-    m.def(name, [](Args... a) { F(Go{}, a...); }, doc<F>);
+    m.def(
+        name, [](Args... a) { F(Go{}, a...); }, doc<F>);
   }
 };
 }  // namespace mlsec

@@ -18,9 +18,13 @@ static py::list tier_names(int mask) {
 
 void bind_cpu(py::module_& m) {
   m.doc() = "mlsec_kernels host kernels (C++, OpenMP), built for one CPU tier (m.capability)";
-  m.def("cpu_tiers", [] { return tier_names(cpu_tiers()); }, "The CPU tiers this machine runs, lowest first (CPUID + XGETBV)");
-  m.def("tiers_from_cpuid", [](u32 l1, u32 l7, u32 x1, u64 xcr0) { return tier_names(tiers_from_cpuid(l1, l7, x1, xcr0)); },
-        "tiers_from_cpuid(leaf1_ecx, leaf7_ebx, ext1_ecx, xcr0): the tiers those CPUID words and XCR0 allow");
+  m.def(
+      "cpu_tiers", [] { return tier_names(cpu_tiers()); },
+      "The CPU tiers this machine runs, lowest first (CPUID + XGETBV)");
+  m.def(
+      "tiers_from_cpuid",
+      [](u32 l1, u32 l7, u32 x1, u64 xcr0) { return tier_names(tiers_from_cpuid(l1, l7, x1, xcr0)); },
+      "tiers_from_cpuid(leaf1_ecx, leaf7_ebx, ext1_ecx, xcr0): the tiers those CPUID words and XCR0 allow");
   py::register_local_exception<Fallback>(m, "Fallback");
 #ifdef _OPENMP
   m.attr("openmp") = true;

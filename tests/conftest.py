@@ -4,6 +4,7 @@ The ``backend`` fixture runs a test on cpp, numba and cuda. A backend this machi
 cannot run is skipped with the reason (CUDA without a device, the extension not built),
 so the skips stay visible in the summary (``-ra``).
 """
+
 import numpy as np
 import pytest
 

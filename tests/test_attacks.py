@@ -1,12 +1,12 @@
 """Attack drivers on NumPy models: budgets, balls, early stopping, reproducibility."""
+
 import numpy as np
 import pytest
 
+from conftest import norms
 from mlsec_kernels import attacks as A
 from mlsec_kernels.cli import demo
 from mlsec_kernels.cli._demo_model import MLP
-
-from conftest import norms
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -126,7 +126,7 @@ def test_gradient_estimates_correlate(est):
 
     def f(z):  # smooth: a shifted log-sum-exp plus a quadratic, per sample (the batch repeats x's rows)
         cc = c[np.arange(len(z)) % 3]
-        return np.log(np.exp(z * cc).sum(1)) + 0.5 * (z ** 2).sum(1)
+        return np.log(np.exp(z * cc).sum(1)) + 0.5 * (z**2).sum(1)
 
     e = np.exp(x * c)
     true = c * e / e.sum(1, keepdims=True) + x
@@ -184,7 +184,9 @@ def test_torch_tensors_pass_through():
     assert np.array_equal(r.x_adv.numpy(), ref.x_adv) and np.array_equal(r.queries, ref.queries)
 
     def loss_grad(q, t):
-        g = torch.from_numpy(np.ascontiguousarray(np.broadcast_to(lin.w[:, 0].reshape(1, 1, 6, 6), q.shape)).astype(np.float32))
+        g = torch.from_numpy(
+            np.ascontiguousarray(np.broadcast_to(lin.w[:, 0].reshape(1, 1, 6, 6), q.shape)).astype(np.float32)
+        )
         return torch.zeros(len(q)), g
 
     p = A.pgd(loss_grad, x, torch.from_numpy(lin.y), 0.1, seed=0)

@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import dev, host
+from mlsec_kernels import reference as ref
 
 
 def art_formula(x, bits, lo, hi):

@@ -1,5 +1,6 @@
 """The ``mlsec-kernels`` command: arguments, the table, the JSON document. Tiny sizes
 (the hidden ``--size-scale``) keep it quick; no timing is asserted."""
+
 import json
 import math
 import subprocess
@@ -8,8 +9,8 @@ import sys
 import pytest
 
 import mlsec_kernels as mk
-from mlsec_kernels.cli import bench
 from mlsec_kernels.__main__ import main
+from mlsec_kernels.cli import bench
 
 TINY = ["--size-scale", "0.02"]  # 1-sample batches
 
@@ -22,8 +23,17 @@ def test_bench_quick_writes_table_and_json(tmp_path, capsys):
         assert column in printed
     doc = json.loads(path.read_text())
     assert {"machine", "settings", "results", "skipped", "calibration", "notes"} <= doc.keys()
-    assert {"cpu_model", "cpu_count", "threads", "versions", "backends", "command", "cpu_simd_flags",
-            "cpu_capability", "cpu_tiers_here"} <= doc["machine"].keys()
+    assert {
+        "cpu_model",
+        "cpu_count",
+        "threads",
+        "versions",
+        "backends",
+        "command",
+        "cpu_simd_flags",
+        "cpu_capability",
+        "cpu_tiers_here",
+    } <= doc["machine"].keys()
     assert f"cpu: {doc['machine']['cpu_model']}" in printed and "simd: " in printed
     assert doc["machine"]["versions"]["numpy"]
     assert doc["machine"]["command"].startswith("mlsec-kernels bench --quick")
@@ -49,9 +59,19 @@ def test_missing_op_is_skipped_with_reason(monkeypatch, capsys):
 
 def test_every_case_names_an_op_and_its_arguments():
     for case in bench.cases():
-        assert case.op in {"fgsm", "pgd_step", "project", "random_start", "rng.uniform", "rng.normal",
-                           "bit_depth", "median_filter", "non_local_means", "gaussian_noise", "pixel_deflection"} | {
-            f"output.{op}" for op, _ in bench.OUTPUT_OPS}
+        assert case.op in {
+            "fgsm",
+            "pgd_step",
+            "project",
+            "random_start",
+            "rng.uniform",
+            "rng.normal",
+            "bit_depth",
+            "median_filter",
+            "non_local_means",
+            "gaussian_noise",
+            "pixel_deflection",
+        } | {f"output.{op}" for op, _ in bench.OUTPUT_OPS}
         assert set(case.inputs) <= set(case.pos)
         assert set(case.pos) - set(case.inputs) <= set(case.kw) | {"shape"}
     quick = {c.id: c for c in bench.cases(quick=True)}
@@ -114,7 +134,9 @@ def test_plot_writes_a_png(tmp_path, capsys):
 
 def test_plot_without_matplotlib_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
-    assert main(["bench", "--quick", "--ops", "fgsm", "--peers", "numpy", "--plot", str(tmp_path / "b.png"), *TINY]) == 1
+    assert (
+        main(["bench", "--quick", "--ops", "fgsm", "--peers", "numpy", "--plot", str(tmp_path / "b.png"), *TINY]) == 1
+    )
     assert "--plot needs matplotlib" in capsys.readouterr().err
 
 

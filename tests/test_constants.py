@@ -2,15 +2,14 @@
 steps' codes, the small-call threshold) have one source: the extension's ``constants``
 dict (python/constants.hpp). Python reads them from there where the extension is built;
 these tests hold the copies kept for installs without it to the extension's values."""
+
 import sys
 
 import pytest
 
 import mlsec_kernels as mk
-from mlsec_kernels import _backend
-from mlsec_kernels import _constants
-
 from conftest import cpu_module
+from mlsec_kernels import _backend, _constants
 
 
 @pytest.fixture
@@ -41,12 +40,19 @@ def test_median_filter_window_limit(built):
 
 def test_output_step_codes(built):
     o = mk.output
-    kinds = {"REVERSE_SIGMOID": o.ReverseSigmoid(), "GAUSSIAN_NOISE": o.GaussianNoise(seed=0), "ROUND": o.Round(),
-             "HIGH_CONFIDENCE": o.HighConfidence(), "TOP_K": o.TopK(1), "CLASS_LABELS": o.ClassLabels()}
+    kinds = {
+        "REVERSE_SIGMOID": o.ReverseSigmoid(),
+        "GAUSSIAN_NOISE": o.GaussianNoise(seed=0),
+        "ROUND": o.Round(),
+        "HIGH_CONFIDENCE": o.HighConfidence(),
+        "TOP_K": o.TopK(1),
+        "CLASS_LABELS": o.ClassLabels(),
+    }
     assert {name: step._encode()[0] for name, step in kinds.items()} == {name: built[name] for name in kinds}
     modes = {"RENORM_NEVER": False, "RENORM_ALWAYS": True, "RENORM_AUTO": "auto"}
-    assert {name: o.GaussianNoise(seed=0, renormalize=m)._encode()[4] for name, m in modes.items()} == \
-        {name: built[name] for name in modes}
+    assert {name: o.GaussianNoise(seed=0, renormalize=m)._encode()[4] for name, m in modes.items()} == {
+        name: built[name] for name in modes
+    }
 
 
 def test_guard_step_limit(built):

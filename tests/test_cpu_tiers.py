@@ -1,5 +1,6 @@
 """CPU tiers: the probe (CPUID + XGETBV), the choice and its override (MLSEC_CPU_CAPABILITY),
 and the same bits from every tier this machine runs."""
+
 import os
 import pathlib
 import platform
@@ -27,23 +28,28 @@ X1 = bit(0, 5)
 
 
 @needs_cpp
-@pytest.mark.parametrize("words, xcr0, want", [
-    ((L1, L7, X1), 0xE7, ["default", "avx2", "avx512"]),
-    ((L1, L7, X1), 0x07, ["default", "avx2"]),  # AVX-512 in the core, ZMM state not enabled by the OS
-    ((L1, L7, X1), 0x03, ["default"]),  # AVX in the core, YMM state not enabled by the OS
-    ((L1 & ~bit(27), L7, X1), 0xE7, ["default"]),  # no OSXSAVE: XCR0 cannot be trusted
-    ((L1 & ~bit(12), L7, X1), 0xE7, ["default"]),  # no FMA: not x86-64-v3
-    ((L1, L7 & ~bit(8), X1), 0xE7, ["default"]),  # no BMI2
-    ((L1, L7, X1 & ~bit(5)), 0xE7, ["default"]),  # no LZCNT
-    ((L1, L7 & ~bit(30), X1), 0xE7, ["default", "avx2"]),  # AVX512F without BW (Knights Landing)
-])
+@pytest.mark.parametrize(
+    "words, xcr0, want",
+    [
+        ((L1, L7, X1), 0xE7, ["default", "avx2", "avx512"]),
+        ((L1, L7, X1), 0x07, ["default", "avx2"]),  # AVX-512 in the core, ZMM state not enabled by the OS
+        ((L1, L7, X1), 0x03, ["default"]),  # AVX in the core, YMM state not enabled by the OS
+        ((L1 & ~bit(27), L7, X1), 0xE7, ["default"]),  # no OSXSAVE: XCR0 cannot be trusted
+        ((L1 & ~bit(12), L7, X1), 0xE7, ["default"]),  # no FMA: not x86-64-v3
+        ((L1, L7 & ~bit(8), X1), 0xE7, ["default"]),  # no BMI2
+        ((L1, L7, X1 & ~bit(5)), 0xE7, ["default"]),  # no LZCNT
+        ((L1, L7 & ~bit(30), X1), 0xE7, ["default", "avx2"]),  # AVX512F without BW (Knights Landing)
+    ],
+)
 def test_tiers_from_cpuid(words, xcr0, want):
     assert _backend._cpu.tiers_from_cpuid(*words, xcr0) == want
 
 
 @needs_cpp
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not os.path.exists("/proc/cpuinfo"),
-                    reason="the kernel's CPU flags to compare with are read from Linux's /proc/cpuinfo on x86-64")
+@pytest.mark.skipif(
+    platform.machine() not in ("x86_64", "AMD64") or not os.path.exists("/proc/cpuinfo"),
+    reason="the kernel's CPU flags to compare with are read from Linux's /proc/cpuinfo on x86-64",
+)
 def test_probe_agrees_with_the_kernel():
     flags = set(next(ln for ln in open("/proc/cpuinfo") if ln.startswith("flags")).split(":")[1].split())
     v3 = {"avx", "avx2", "fma", "bmi1", "bmi2", "abm", "movbe", "f16c", "sse4_2", "popcnt", "cx16"} <= flags
@@ -55,7 +61,9 @@ def test_pick_tier():
     assert _backend.pick_tier(None, ["default", "avx2"], list(_backend.TIERS)) == "avx2"
     assert _backend.pick_tier("", ["default", "avx2", "avx512"], ["default", "avx2"]) == "avx2"
     assert _backend.pick_tier(" AVX2 ", ["default", "avx2", "avx512"], list(_backend.TIERS)) == "avx2"
-    with pytest.raises(ImportError, match=r"MLSEC_CPU_CAPABILITY must be one of default, avx2, avx512; got 'sse4'.*default, avx2"):
+    with pytest.raises(
+        ImportError, match=r"MLSEC_CPU_CAPABILITY must be one of default, avx2, avx512; got 'sse4'.*default, avx2"
+    ):
         _backend.pick_tier("sse4", ["default", "avx2"], list(_backend.TIERS))
     with pytest.raises(ImportError, match=r"MLSEC_CPU_CAPABILITY=avx512 .*lacks it; tiers available: default, avx2"):
         _backend.pick_tier("avx512", ["default", "avx2"], list(_backend.TIERS))
@@ -106,11 +114,17 @@ def test_every_tier_gives_the_same_bits(tier, here_outputs, tmp_path):
     if tier == mk._backend._cpu.capability:
         pytest.skip(f"{tier} is the tier this process runs: the other tiers are compared with it")
     path = tmp_path / f"{tier}.npz"
-    _python(f"import sys; sys.path.insert(0, {str(HERE)!r}); import tier_outputs; "
-            f"tier_outputs.np.savez({str(path)!r}, **tier_outputs.outputs())", tier, check=True)
+    _python(
+        f"import sys; sys.path.insert(0, {str(HERE)!r}); import tier_outputs; "
+        f"tier_outputs.np.savez({str(path)!r}, **tier_outputs.outputs())",
+        tier,
+        check=True,
+    )
     theirs = np.load(path)
     assert str(theirs["_tier"]) in (tier, "neon")
     assert set(theirs.files) == set(here_outputs)
     for name, mine in here_outputs.items():
         if name != "_tier":
-            np.testing.assert_array_equal(_bits(theirs[name]), _bits(mine), err_msg=f"{name}: {tier} vs {mk._backend._cpu.capability}")
+            np.testing.assert_array_equal(
+                _bits(theirs[name]), _bits(mine), err_msg=f"{name}: {tier} vs {mk._backend._cpu.capability}"
+            )

@@ -1,12 +1,13 @@
 """The demo end to end in its reduced mode: every section present, numbers in range."""
+
 import json
 
 import pytest
 
 pytest.importorskip("sklearn", reason="scikit-learn is not installed here")
 
-from mlsec_kernels.cli import demo
 from mlsec_kernels.__main__ import main
+from mlsec_kernels.cli import demo
 
 
 def test_demo_quick_json(tmp_path, capsys):

@@ -1,12 +1,21 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import mlsec_kernels as mk
+from conftest import dev, host, tol
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host, tol
-
-SHAPES = [(0, 3), (4,), (1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes; the last crosses the threading threshold
+SHAPES = [
+    (0, 3),
+    (4,),
+    (1, 1),
+    (3, 7),
+    (5, 3, 11, 13),
+    (2, 70001),
+]  # odd sizes; the last crosses the threading threshold
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -69,7 +78,11 @@ def test_torch_tensors_round_trip(rng):
         (dict(clip=(1.0, 0.0)), ValueError, "clip must be"),
         (dict(out=np.zeros((2, 5), np.float32)), ValueError, "out must have.*shape"),
         (dict(out=np.zeros((2, 4), np.float64)), TypeError, "out must have.*dtype"),
-        (dict(x=np.zeros((2, 4), np.int32), grad=np.zeros((2, 4), np.int32)), TypeError, "x must be float32 or float64"),
+        (
+            dict(x=np.zeros((2, 4), np.int32), grad=np.zeros((2, 4), np.int32)),
+            TypeError,
+            "x must be float32 or float64",
+        ),
         (dict(backend="gpu"), ValueError, "backend must be one of"),
         (dict(backend="cuda"), ValueError, "needs device arrays"),
     ],
@@ -86,10 +99,6 @@ def test_partial_overlap_refused():
     x, out = buf[:8].reshape(2, 4), buf[2:].reshape(2, 4)
     with pytest.raises(ValueError, match="overlaps"):
         mk.fgsm(x, np.ones((2, 4), np.float32), 0.1, out=out, backend="cpp")
-
-
-from hypothesis import given, settings, strategies as st
-from hypothesis.extra import numpy as hnp
 
 
 @settings(max_examples=60, deadline=None)

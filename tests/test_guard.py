@@ -1,14 +1,17 @@
 """The fused Guard: bit for bit the steps applied one by one, picklable, readable."""
+
 import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
+from conftest import dev, host
 from mlsec_kernels import _backend
 from mlsec_kernels import output as O
 from mlsec_kernels.output._postprocess import _run
-
-from conftest import dev, host
 
 ONE_BY_ONE = {
     O.ReverseSigmoid: lambda s, p, b: O.reverse_sigmoid(p, beta=s.beta, gamma=s.gamma, backend=b),
@@ -54,8 +57,10 @@ def test_noise_step_takes_a_fresh_substream_per_call():
 
 def test_pickle_and_repr():
     g = O.Guard([O.ReverseSigmoid(beta=0.8, gamma=0.2), O.GaussianNoise(scale=0.01, seed=5), O.Round(3), O.TopK(5)])
-    assert repr(g) == ("Guard([ReverseSigmoid(beta=0.8, gamma=0.2), GaussianNoise(scale=0.01, seed=5, renormalize='auto'), "
-                       "Round(decimals=3), TopK(k=5, one_hot=False)])")
+    assert repr(g) == (
+        "Guard([ReverseSigmoid(beta=0.8, gamma=0.2), GaussianNoise(scale=0.01, seed=5, renormalize='auto'), "
+        "Round(decimals=3), TopK(k=5, one_hot=False)])"
+    )
     p = np.random.default_rng(0).dirichlet(np.ones(10), size=3).astype(np.float32)
     g(p)
     copy = pickle.loads(pickle.dumps(g))
@@ -78,9 +83,6 @@ def test_bad_steps():
         O.GaussianNoise(scale=float("inf"))
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
-from hypothesis.extra import numpy as hnp  # noqa: E402
-
 STEP = st.one_of(
     st.builds(O.ReverseSigmoid, st.floats(0.01, 3), st.floats(0.01, 3)),
     st.builds(O.GaussianNoise, st.floats(0, 0.5), st.integers(0, 2**64 - 1), st.sampled_from(["auto", True, False])),
@@ -93,8 +95,11 @@ STEP = st.one_of(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    p=hnp.arrays(st.sampled_from([np.float32, np.float64]), st.tuples(st.integers(0, 5), st.integers(2, 40)),
-                 elements=st.floats(-2, 2, width=32)),
+    p=hnp.arrays(
+        st.sampled_from([np.float32, np.float64]),
+        st.tuples(st.integers(0, 5), st.integers(2, 40)),
+        elements=st.floats(-2, 2, width=32),
+    ),
     steps=st.lists(STEP, max_size=4),
 )
 def test_properties(p, steps):

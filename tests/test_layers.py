@@ -3,6 +3,7 @@ kernels; each kernel must have its CPU driver, CUDA driver (unless host-only), b
 port and test file, be bound in the built modules, and map to public ops (PUBLIC below) that
 exist in the API, the float64 reference, the bench cases and the docs. Adding an op and
 forgetting a layer fails here, naming the layer."""
+
 import importlib
 import pathlib
 import re
@@ -20,13 +21,27 @@ KERNELS = {name: (unit, not host) for host, unit, name in REGISTRY}  # name -> (
 # Kernel -> the public ops it serves (module-qualified where not top-level) and its reference.
 # Helpers behind no public op of their own map to ().
 PUBLIC = {
-    "fgsm": ("fgsm",), "project": ("project",), "pgd_step": ("pgd_step",), "random_start": ("random_start",),
-    "random_raw": ("rng.random_raw",), "uniform": ("rng.uniform",), "normal": ("rng.normal",),
-    "bit_depth": ("bit_depth",), "median_filter": ("median_filter",), "non_local_means": ("non_local_means",),
-    "noise": ("gaussian_noise", "uniform_noise"), "random_resize_pad": ("random_resize_pad",),
+    "fgsm": ("fgsm",),
+    "project": ("project",),
+    "pgd_step": ("pgd_step",),
+    "random_start": ("random_start",),
+    "random_raw": ("rng.random_raw",),
+    "uniform": ("rng.uniform",),
+    "normal": ("rng.normal",),
+    "bit_depth": ("bit_depth",),
+    "median_filter": ("median_filter",),
+    "non_local_means": ("non_local_means",),
+    "noise": ("gaussian_noise", "uniform_noise"),
+    "random_resize_pad": ("random_resize_pad",),
     "pixel_deflection": ("pixel_deflection",),
-    "output": ("output.reverse_sigmoid", "output.gaussian_noise", "output.round", "output.high_confidence",
-               "output.top_k", "output.class_labels"),
+    "output": (
+        "output.reverse_sigmoid",
+        "output.gaussian_noise",
+        "output.round",
+        "output.high_confidence",
+        "output.top_k",
+        "output.class_labels",
+    ),
     "class_counts": (),  # smoothing.certify's vote count: tested through test_smoothing
     "memcopy": (),  # the bench's bandwidth floor
     "hmac_sha256": (),  # output.Watermark's keyed hash: tested through test_watermark
@@ -67,8 +82,9 @@ def test_kernel_layers(name):
 def test_public_op_layers(op):
     assert callable(_attr(mk, op)), f"mlsec_kernels.{op} missing"
     short = op.rpartition(".")[2]
-    refs = [_attr(reference, op), _attr(reference, short)] + [getattr(getattr(reference, m), short, None)
-                                                              for m in ("perturb", "squeeze", "transforms", "output", "rng")]
+    refs = [_attr(reference, op), _attr(reference, short)] + [
+        getattr(getattr(reference, m), short, None) for m in ("perturb", "squeeze", "transforms", "output", "rng")
+    ]
     assert any(callable(r) for r in refs), f"no float64 reference for {op} in mlsec_kernels.reference"
     if op not in NOT_BENCHED:
         assert op in {c.op for c in bench.cases()}, f"{op} has no case in the bench (cli/bench.py)"

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import dev, host
+from mlsec_kernels import reference as ref
 
 SIZES = [2, 3, 4, 5, 6, 7, (2, 5), (5, 2), (1, 3), (3, 1), (4, 7), 9, 15]
 DTYPES = [np.float32, np.float64, np.uint8]
@@ -108,14 +109,16 @@ def test_out_overlapping_x_refused(host_backend):
         mk.median_filter(x, 3, out=x, backend=host_backend)
 
 
-from hypothesis import given, settings, strategies as st
-
-
 @settings(max_examples=60, deadline=None)
 @given(
-    H=st.integers(1, 12), W=st.integers(1, 12), h=st.integers(1, 12), w=st.integers(1, 12),
-    layout=st.sampled_from(["NCHW", "NHWC"]), mode=st.sampled_from(["reflect", "mirror"]),
-    dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1),
+    H=st.integers(1, 12),
+    W=st.integers(1, 12),
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    layout=st.sampled_from(["NCHW", "NHWC"]),
+    mode=st.sampled_from(["reflect", "mirror"]),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**32 - 1),
 )
 def test_properties(H, W, h, w, layout, mode, dtype, seed):
     """Any image and window that fits: SciPy's answer, on every host backend."""

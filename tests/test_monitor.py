@@ -1,4 +1,5 @@
 """PRADA extraction monitor and the NumPy Shapiro-Wilk statistic."""
+
 import numpy as np
 import pytest
 
@@ -9,7 +10,12 @@ from mlsec_kernels.output import ExtractionMonitor, shapiro_wilk
 def test_shapiro_wilk_matches_scipy(n):
     stats = pytest.importorskip("scipy.stats", reason="SciPy is not installed here")
     rng = np.random.default_rng(n)
-    for x in (rng.standard_normal(n), rng.exponential(size=n), rng.uniform(size=n), np.r_[rng.standard_normal(n - 1), 40.0]):
+    for x in (
+        rng.standard_normal(n),
+        rng.exponential(size=n),
+        rng.uniform(size=n),
+        np.r_[rng.standard_normal(n - 1), 40.0],
+    ):
         assert abs(shapiro_wilk(x) - stats.shapiro(x).statistic) < 2e-5
 
 
@@ -52,8 +58,11 @@ def test_batches_equal_one_by_one_and_memory_cap():
         b.observe(0, x[i : i + 1], y[i : i + 1])
     sa, sb = a.stats(0), b.stats(0)
     assert sa["stored"] == sb["stored"] == 40 and sa["distances"] == sb["distances"] == 296
-    np.testing.assert_allclose(np.concatenate([list(v) for v in a._clients[0].dists.values()]),
-                               np.concatenate([list(v) for v in b._clients[0].dists.values()]), rtol=1e-9)
+    np.testing.assert_allclose(
+        np.concatenate([list(v) for v in a._clients[0].dists.values()]),
+        np.concatenate([list(v) for v in b._clients[0].dists.values()]),
+        rtol=1e-9,
+    )
 
 
 def test_bad_input():

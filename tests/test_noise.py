@@ -3,12 +3,14 @@ import pytest
 from scipy import stats
 
 import mlsec_kernels as mk
+from conftest import cpu_module, dev, host, peer
 from mlsec_kernels import reference as ref
 
-from conftest import cpu_module, dev, host, peer
-
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes, threading threshold
-OPS = {"gaussian": (mk.gaussian_noise, ref.transforms.gaussian_noise), "uniform": (mk.uniform_noise, ref.transforms.uniform_noise)}
+OPS = {
+    "gaussian": (mk.gaussian_noise, ref.transforms.gaussian_noise),
+    "uniform": (mk.uniform_noise, ref.transforms.uniform_noise),
+}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -21,7 +23,9 @@ def test_matches_reference(backend, rng, dtype, shape, op):
     got = host(f(dev(x, backend), s, seed=42, clip=(0.0, 1.0), backend=backend))
     assert got.dtype == dtype
     # float32 draws in every dtype: a few float32 ulp of |draw| <= ~6
-    np.testing.assert_allclose(got, r(x, s, seed=42, clip=(0.0, 1.0)), rtol=0, atol=2e-6 if dtype == np.float32 else 3e-7)
+    np.testing.assert_allclose(
+        got, r(x, s, seed=42, clip=(0.0, 1.0)), rtol=0, atol=2e-6 if dtype == np.float32 else 3e-7
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -40,9 +44,13 @@ def test_is_the_stream(host_backend, rng):
     z = mk.rng.normal(x.shape, seed=5)
     np.testing.assert_array_equal(mk.gaussian_noise(x, 0.5, seed=5, backend=host_backend), x + np.float32(0.5) * z)
     u = mk.rng.uniform(x.shape, seed=5)
-    np.testing.assert_array_equal(mk.uniform_noise(x, 0.5, seed=5, backend=host_backend), x + np.float32(0.5) * (2 * u - 1))
-    np.testing.assert_array_equal(mk.uniform_noise(x, 0.5, seed=5, backend=host_backend),
-                                  mk.random_start(x, 0.5, norm="inf", seed=5, clip=None, backend=host_backend))
+    np.testing.assert_array_equal(
+        mk.uniform_noise(x, 0.5, seed=5, backend=host_backend), x + np.float32(0.5) * (2 * u - 1)
+    )
+    np.testing.assert_array_equal(
+        mk.uniform_noise(x, 0.5, seed=5, backend=host_backend),
+        mk.random_start(x, 0.5, norm="inf", seed=5, clip=None, backend=host_backend),
+    )
 
 
 def test_broadcast_and_offset_kernel(host_backend, rng):
@@ -53,7 +61,9 @@ def test_broadcast_and_offset_kernel(host_backend, rng):
     x = rng.random((1, 37)).astype(np.float32)
     whole = np.empty((9, 37), np.float32)
     k(x, 0.3, "normal", 3, 1, 0, -np.inf, np.inf, whole)
-    np.testing.assert_array_equal(whole, np.repeat(x, 9, 0) + np.float32(0.3) * mk.rng.normal((9, 37), seed=3, substream=1))
+    np.testing.assert_array_equal(
+        whole, np.repeat(x, 9, 0) + np.float32(0.3) * mk.rng.normal((9, 37), seed=3, substream=1)
+    )
     parts = np.empty((9, 37), np.float32)
     for a, b in [(0, 4), (4, 5), (5, 9)]:
         k(x, 0.3, "normal", 3, 1, a * 37, -np.inf, np.inf, parts[a:b])

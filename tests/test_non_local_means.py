@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import dev, host, skip_unless
+from mlsec_kernels import reference as ref
 
 PARAMS = [dict(h=10.0), dict(h=4.0, template_size=1, search_size=5), dict(h=25.0, template_size=5, search_size=7)]
 
@@ -76,7 +75,9 @@ def test_denoises(rng):
 
 
 def test_close_to_opencv(rng):
-    cv2 = pytest.importorskip("cv2", reason="OpenCV (cv2) is not installed; the comparison with fastNlMeansDenoising is skipped")
+    cv2 = pytest.importorskip(
+        "cv2", reason="OpenCV (cv2) is not installed; the comparison with fastNlMeansDenoising is skipped"
+    )
     x = image(rng, (2, 3, 32, 32), np.uint8)
     got = mk.non_local_means(x, h=6.0, template_size=3, search_size=13)
     want = np.stack([[cv2.fastNlMeansDenoising(np.ascontiguousarray(p), None, 6.0, 3, 13) for p in s] for s in x])

@@ -1,4 +1,5 @@
 """The Numba ports' shared helpers."""
+
 import numba
 import numpy as np
 
@@ -32,7 +33,7 @@ def _canonical(terms):
             lanes[(j - c) % 32] += terms[j]
         h = 16
         while h:
-            lanes[:h] += lanes[h:2 * h]
+            lanes[:h] += lanes[h : 2 * h]
             h //= 2
         total += lanes[0]
     return total

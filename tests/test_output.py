@@ -1,14 +1,20 @@
 """Output post-processors: every backend against the reference and against ART's formulas."""
+
 import numpy as np
 import pytest
 
 import mlsec_kernels as mk
+from conftest import dev, host, skip_unless
 from mlsec_kernels import output as O
 from mlsec_kernels import reference as ref
 
-from conftest import dev, host, skip_unless
-
-SHAPES = [(1, 2), (3, 7), (5, 1000), (2, 1500), (70, 1000)]  # 1500 > one 1024 chunk; the last crosses the threading threshold
+SHAPES = [
+    (1, 2),
+    (3, 7),
+    (5, 1000),
+    (2, 1500),
+    (70, 1000),
+]  # 1500 > one 1024 chunk; the last crosses the threading threshold
 
 
 def probs(rng, shape, dtype):
@@ -57,7 +63,7 @@ def test_round_is_numpy_round_bit_for_bit(host_backend, rng):
     """Halves and near-halves: np.round's multiply-rint-divide in the data's dtype."""
     for dtype in (np.float32, np.float64):
         for d in (0, 1, 2, 3, 6, 9, 12):
-            k = rng.integers(0, 10**min(d, 6), size=(8, 64))
+            k = rng.integers(0, 10 ** min(d, 6), size=(8, 64))
             p = ((k + 0.5) / 10**d).astype(dtype)
             p[4:] = rng.random((4, 64)).astype(dtype)
             np.testing.assert_array_equal(O.round(p, decimals=d, backend=host_backend), np.round(p, d))
@@ -67,7 +73,9 @@ def test_ties_nan_and_signed_zero(host_backend):
     p = np.array([[0.2, 0.4, 0.4, 0.0], [-0.0, 0.0, -1.0, -2.0], [0.1, np.nan, 0.5, np.nan]], np.float32)
     lab = O.class_labels(p, backend=host_backend)
     np.testing.assert_array_equal(np.argmax(lab, axis=1), np.argmax(p, axis=1))  # first max, first NaN
-    np.testing.assert_array_equal(O.top_k(p, 2, one_hot=True, backend=host_backend), ref.output.top_k(p, 2, one_hot=True))
+    np.testing.assert_array_equal(
+        O.top_k(p, 2, one_hot=True, backend=host_backend), ref.output.top_k(p, 2, one_hot=True)
+    )
 
 
 class _OnBackend:
@@ -107,7 +115,9 @@ def test_against_art_formulas(backend, rng, dtype):
     host_backend = backend
     O = _OnBackend(backend)
     tol = dict(rtol=0, atol=3e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(O.reverse_sigmoid(p, beta=0.8, gamma=0.3, backend=host_backend), art_reverse_sigmoid(p, 0.8, 0.3), **tol)
+    np.testing.assert_allclose(
+        O.reverse_sigmoid(p, beta=0.8, gamma=0.3, backend=host_backend), art_reverse_sigmoid(p, 0.8, 0.3), **tol
+    )
     hc = p.copy()
     hc[hc < dtype(0.1)] = 0.0
     np.testing.assert_array_equal(O.high_confidence(p, cutoff=0.1, backend=host_backend), hc)
@@ -119,7 +129,9 @@ def test_against_art_formulas(backend, rng, dtype):
         np.testing.assert_array_equal(O.class_labels(row, backend=host_backend), art)
     z = mk.rng.normal(p.shape, seed=11, dtype=np.float32).astype(dtype)
     noise = (dtype(0.05) * z).astype(dtype)
-    np.testing.assert_allclose(O.gaussian_noise(p, scale=0.05, seed=11, backend=host_backend), art_gaussian_noise(p, noise), **tol)
+    np.testing.assert_allclose(
+        O.gaussian_noise(p, scale=0.05, seed=11, backend=host_backend), art_gaussian_noise(p, noise), **tol
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -133,7 +145,9 @@ def test_gaussian_noise(backend, rng, dtype, shape):
     np.testing.assert_array_equal(got, logits + dtype(0.3) * z)
     got = host(O.gaussian_noise(dev(p, backend), scale=0.01, seed=5, backend=backend))
     want = ref.output.gaussian_noise(p, dtype(0.01) * z)
-    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-7 if dtype == np.float32 else 1e-15)
+    np.testing.assert_allclose(
+        got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-7 if dtype == np.float32 else 1e-15
+    )
     np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-5)
     forced = host(O.gaussian_noise(dev(logits, backend), scale=0.3, seed=5, renormalize=True, backend=backend))
     assert np.all(forced >= 0)
@@ -170,9 +184,13 @@ def test_cross_backend_bits(backend, rng):
     skip_unless("cpp")
     for dtype in (np.float32, np.float64):
         p = probs(rng, (9, 333), dtype)
-        ops = [lambda x, b: O.gaussian_noise(x, scale=0.05, seed=3, backend=b), lambda x, b: O.round(x, decimals=4, backend=b),
-               lambda x, b: O.top_k(x, 7, backend=b), lambda x, b: O.class_labels(x, backend=b),
-               lambda x, b: O.reverse_sigmoid(x, backend=b)]
+        ops = [
+            lambda x, b: O.gaussian_noise(x, scale=0.05, seed=3, backend=b),
+            lambda x, b: O.round(x, decimals=4, backend=b),
+            lambda x, b: O.top_k(x, 7, backend=b),
+            lambda x, b: O.class_labels(x, backend=b),
+            lambda x, b: O.reverse_sigmoid(x, backend=b),
+        ]
         for i, op in enumerate(ops):
             got, want = host(op(dev(p, backend), backend)), op(p, "cpp")
             if backend == "cuda" and dtype == np.float64 and i == 4:
@@ -215,7 +233,11 @@ def test_out_in_place_and_layouts(host_backend, rng):
         (lambda p, b: O.round(p.astype(np.int32), backend=b), TypeError, "p must be float32 or float64"),
         (lambda p, b: O.round(p, out=np.zeros((3, 4), np.float64), backend=b), TypeError, "out must have.*dtype"),
         (lambda p, b: O.round(p, out=np.zeros((4, 4), np.float32), backend=b), ValueError, "out must have.*shape"),
-        (lambda p, b: O.round(p, backend="cuda" if b != "auto" else "gpu"), ValueError, "needs device arrays|backend must be"),
+        (
+            lambda p, b: O.round(p, backend="cuda" if b != "auto" else "gpu"),
+            ValueError,
+            "needs device arrays|backend must be",
+        ),
     ],
 )
 def test_bad_input(host_backend, call, err, match):

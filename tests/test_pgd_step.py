@@ -5,9 +5,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import dev, host, skip_unless, tol
+from mlsec_kernels import reference as ref
 
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001), (1, 70001)]
 NORMS = ["inf", 2, 1]
@@ -35,8 +34,9 @@ def test_matches_reference(backend, rng, dtype, shape, norm, targeted):
     x, x0, g = _batch(rng, shape, dtype)
     g.flat[:: max(1, g.size // 7)] = 0
     step, eps = _step_eps(rng, shape, norm)
-    got = mk.pgd_step(dev(x, backend), dev(x0, backend), dev(g, backend), step, eps, norm=norm, targeted=targeted,
-                      backend=backend)
+    got = mk.pgd_step(
+        dev(x, backend), dev(x0, backend), dev(g, backend), step, eps, norm=norm, targeted=targeted, backend=backend
+    )
     assert host(got).dtype == dtype
     want = ref.pgd_step(x, x0, g, step, eps, norm=norm, targeted=targeted)
     np.testing.assert_allclose(host(got), want, **tol(dtype))
@@ -48,8 +48,9 @@ def test_in_place_scalar_params_no_clip(backend, rng, norm, q):
     x, x0, g = _batch(rng, (4, 333), np.float32)
     want = ref.pgd_step(x, x0, g, 0.02, 0.03, norm=norm, clip=None, l1_sparsity=q)
     xd = dev(x, backend)
-    got = mk.pgd_step(xd, dev(x0, backend), dev(g, backend), 0.02, 0.03, norm=norm, clip=None, l1_sparsity=q, out=xd,
-                      backend=backend)
+    got = mk.pgd_step(
+        xd, dev(x0, backend), dev(g, backend), 0.02, 0.03, norm=norm, clip=None, l1_sparsity=q, out=xd, backend=backend
+    )
     assert got is xd
     np.testing.assert_allclose(host(xd), want, **tol(np.float32))
 
@@ -81,8 +82,9 @@ def test_non_contiguous_inputs_and_out(host_backend, rng):
     for norm in NORMS:
         got = mk.pgd_step(x, x0, g, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 0.3, norm=norm, out=out, backend=host_backend)
         assert got is out
-        np.testing.assert_allclose(out, ref.pgd_step(x, x0, g, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 0.3, norm=norm),
-                                   **tol(np.float64))
+        np.testing.assert_allclose(
+            out, ref.pgd_step(x, x0, g, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], 0.3, norm=norm), **tol(np.float64)
+        )
 
 
 @pytest.mark.parametrize("norm", NORMS)
@@ -107,8 +109,19 @@ def test_l1_quantile_ties_move_together(backend, q):
     # |g| has ties straddling most quantile positions; tied coordinates are all in or all out
     g = np.array([[1.0, -1.0, 2.0, 2.0, -2.0, 0.5, 0.0, 2.0, -1.0, 3.0, 0.5]])
     x = np.full_like(g, 0.5)
-    got = host(mk.pgd_step(dev(x, backend), dev(x, backend), dev(g, backend), 1.0, 100.0, norm=1, clip=None,
-                           l1_sparsity=q, backend=backend))
+    got = host(
+        mk.pgd_step(
+            dev(x, backend),
+            dev(x, backend),
+            dev(g, backend),
+            1.0,
+            100.0,
+            norm=1,
+            clip=None,
+            l1_sparsity=q,
+            backend=backend,
+        )
+    )
     moved = got[0] != 0.5
     a = np.abs(g[0])
     for v in np.unique(a[a > 0]):
@@ -125,12 +138,21 @@ def test_quantile_rule_matches_numpy_quantile(rng):
 
 
 batches = st.tuples(st.integers(1, 3), st.integers(1, 30)).flatmap(
-    lambda s: st.tuples(*[hnp.arrays(np.float64, s, elements=st.floats(lo, hi)) for lo, hi in ((0, 1), (0, 1), (-5, 5))]))
+    lambda s: st.tuples(
+        *[hnp.arrays(np.float64, s, elements=st.floats(lo, hi)) for lo, hi in ((0, 1), (0, 1), (-5, 5))]
+    )
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(xs=batches, step=st.floats(0, 2), eps=st.floats(0, 3), norm=st.sampled_from(NORMS),
-       q=st.floats(0, 1), backend=st.sampled_from(["cpp", "numba"]))
+@given(
+    xs=batches,
+    step=st.floats(0, 2),
+    eps=st.floats(0, 3),
+    norm=st.sampled_from(NORMS),
+    q=st.floats(0, 1),
+    backend=st.sampled_from(["cpp", "numba"]),
+)
 def test_properties(xs, step, eps, norm, q, backend):
     skip_unless(backend)
     x, x0, g = xs
@@ -138,8 +160,9 @@ def test_properties(xs, step, eps, norm, q, backend):
     p = {"inf": np.inf, 2: 2, 1: 1}[norm]
     nrm = np.linalg.norm((got - x0).reshape(len(x), -1), ord=p, axis=1)
     assert (nrm <= eps * (1 + 1e-12) + 1e-12).all()  # every sample inside its ball
-    np.testing.assert_allclose(got, ref.pgd_step(x, x0, g, step, eps, norm=norm, l1_sparsity=q, clip=None),
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        got, ref.pgd_step(x, x0, g, step, eps, norm=norm, l1_sparsity=q, clip=None), rtol=1e-9, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize(
@@ -164,8 +187,15 @@ def test_properties(xs, step, eps, norm, q, backend):
     ],
 )
 def test_bad_input(host_backend, kwargs, err, match):
-    args = dict(x=np.zeros((2, 4), np.float32), x0=np.zeros((2, 4), np.float32), grad=np.zeros((2, 4), np.float32),
-                step=0.1, eps=0.2, norm=1, backend=host_backend)
+    args = dict(
+        x=np.zeros((2, 4), np.float32),
+        x0=np.zeros((2, 4), np.float32),
+        grad=np.zeros((2, 4), np.float32),
+        step=0.1,
+        eps=0.2,
+        norm=1,
+        backend=host_backend,
+    )
     args.update(kwargs)
     with pytest.raises(err, match=match):
         mk.pgd_step(args.pop("x"), args.pop("x0"), args.pop("grad"), args.pop("step"), args.pop("eps"), **args)

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import cpu_module, dev, host, peer
+from mlsec_kernels import reference as ref
 
 CASES = [((1, 1, 1, 1), 3, 1), ((2, 3, 7, 5), 20, 2), ((3, 1, 16, 16), 200, 10), ((2, 3, 40, 33), 50, 1)]
 
@@ -105,10 +105,20 @@ def test_binding_checks():
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(0, 2), c=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7), k=st.integers(0, 30),
-       window=st.integers(1, 9), layout=st.sampled_from(["NCHW", "NHWC"]), seed=st.integers(0, 2**64 - 1))
+@given(
+    n=st.integers(0, 2),
+    c=st.integers(1, 3),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    k=st.integers(0, 30),
+    window=st.integers(1, 9),
+    layout=st.sampled_from(["NCHW", "NHWC"]),
+    seed=st.integers(0, 2**64 - 1),
+)
 def test_property_matches_reference(n, c, h, w, k, window, layout, seed):
     shape = (n, c, h, w) if layout == "NCHW" else (n, h, w, c)
     x = np.random.default_rng(seed % 1000).random(shape)
-    np.testing.assert_array_equal(mk.pixel_deflection(x, k, window, seed=seed, layout=layout),
-                                  ref.transforms.pixel_deflection(x, k, window, seed=seed, layout=layout))
+    np.testing.assert_array_equal(
+        mk.pixel_deflection(x, k, window, seed=seed, layout=layout),
+        ref.transforms.pixel_deflection(x, k, window, seed=seed, layout=layout),
+    )

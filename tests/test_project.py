@@ -5,9 +5,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import dev, host, norms, skip_unless, tol
+from mlsec_kernels import reference as ref
 
 # Odd sizes; (2, 70001) crosses the threading threshold with a sample per thread, and
 # (1, 70001) splits one sample's passes among threads.
@@ -78,8 +77,9 @@ def test_l1_is_not_a_rescaling(host_backend):
     np.testing.assert_allclose(got, [[2.0, 0.0, 0.0]])  # theta = 1
 
 
-samples = hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 40)),
-                     elements=st.floats(-10, 10, allow_subnormal=False))
+samples = hnp.arrays(
+    np.float64, st.tuples(st.integers(1, 4), st.integers(1, 40)), elements=st.floats(-10, 10, allow_subnormal=False)
+)
 
 
 @settings(max_examples=60, deadline=None)

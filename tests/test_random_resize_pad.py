@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
-from mlsec_kernels import reference as ref
-
 from conftest import cpu_module, dev, host, peer
+from mlsec_kernels import reference as ref
 
 CASES = [  # (shape NCHW, out_size, min_size)
     ((1, 1, 1, 1), 3, None),
@@ -59,9 +59,9 @@ def test_matches_opencv(rng, interpolation):
     for r, (size, top, left) in enumerate(params):
         for ch in range(3):
             want = cv2.resize(x[r, ch], (int(size), int(size)), interpolation=flag)
-            np.testing.assert_allclose(got[r, ch, top:top + size, left:left + size], want, rtol=0, atol=3e-7)
+            np.testing.assert_allclose(got[r, ch, top : top + size, left : left + size], want, rtol=0, atol=3e-7)
         mask = np.ones((45, 45), bool)
-        mask[top:top + size, left:left + size] = False
+        mask[top : top + size, left : left + size] = False
         assert np.all(got[r][:, mask] == 0)
 
 
@@ -130,12 +130,20 @@ def test_binding_checks():
 
 
 @settings(max_examples=40, deadline=None)
-@given(n=st.integers(0, 3), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), extra=st.integers(0, 6),
-       interpolation=st.sampled_from(["nearest", "bilinear"]), seed=st.integers(0, 2**64 - 1))
+@given(
+    n=st.integers(0, 3),
+    c=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    extra=st.integers(0, 6),
+    interpolation=st.sampled_from(["nearest", "bilinear"]),
+    seed=st.integers(0, 2**64 - 1),
+)
 def test_property_shapes(n, c, h, w, extra, interpolation, seed):
     x = np.random.default_rng(seed % 1000).random((n, c, h, w))
     s = max(h, w) + extra
     got, p = mk.random_resize_pad(x, s, seed=seed, interpolation=interpolation, return_params=True)
     assert got.shape == (n, c, s, s) and p.shape == (n, 3)
-    np.testing.assert_allclose(got, ref.transforms.random_resize_pad(x, s, seed=seed, interpolation=interpolation),
-                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        got, ref.transforms.random_resize_pad(x, s, seed=seed, interpolation=interpolation), rtol=0, atol=1e-15
+    )

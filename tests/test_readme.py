@@ -1,4 +1,5 @@
 """The README's tour runs as written (at a smaller image size), so it stays true."""
+
 import pathlib
 import re
 

@@ -1,4 +1,3 @@
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -6,10 +5,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
-from mlsec_kernels import rng as krng
-from mlsec_kernels import reference as ref
-
 from conftest import cpu_module, host, peer, skip_unless
+from mlsec_kernels import reference as ref
+from mlsec_kernels import rng as krng
 
 # docs/design.md: (seed, substream, block) -> block words
 KAT = [
@@ -81,8 +79,10 @@ def test_split_calls_equal_one_call(backend, rng, op):
     n = 1037
     whole = host(getattr(krng, op)(n, seed=11, substream=5, offset=3, backend=backend))
     cuts = sorted(int(c) for c in rng.integers(0, n, 4))
-    parts = [host(getattr(krng, op)(b - a, seed=11, substream=5, offset=3 + a, backend=backend))
-             for a, b in zip([0] + cuts, cuts + [n])]
+    parts = [
+        host(getattr(krng, op)(b - a, seed=11, substream=5, offset=3 + a, backend=backend))
+        for a, b in zip([0] + cuts, cuts + [n])
+    ]
     np.testing.assert_array_equal(bits(np.concatenate(parts)), bits(whole))
 
 
@@ -103,7 +103,9 @@ def test_against_reference(host_backend, dtype):
     z = krng.normal((7, 301), seed=5, substream=2, offset=9, dtype=dtype, backend=host_backend)
     # own float32 log/sincos vs float64 NumPy: a few float32 ulp
     np.testing.assert_allclose(z, ref.rng.normal((7, 301), seed=5, substream=2, offset=9), rtol=4e-7, atol=1e-6)
-    assert np.array_equal(z.astype(np.float32), krng.normal((7, 301), seed=5, substream=2, offset=9, backend=host_backend))
+    assert np.array_equal(
+        z.astype(np.float32), krng.normal((7, 301), seed=5, substream=2, offset=9, backend=host_backend)
+    )
 
 
 def test_float64_is_float32_widened():

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import dev, peer
 from mlsec_kernels import _stats, smoothing
 from mlsec_kernels.rng import Generator
-
-from conftest import dev, peer
 
 
 def test_stats_against_scipy():
@@ -15,7 +14,9 @@ def test_stats_against_scipy():
         assert _stats.betainc(a, b, x) == pytest.approx(stats.beta.cdf(x, a, b), rel=1e-9, abs=1e-300)
     for k, n in [(1, 100), (50, 100), (999, 1000), (10, 10), (99000, 100000), (100000, 100000), (3, 100000)]:
         for alpha in (0.001, 0.05):
-            assert _stats.clopper_pearson_lower(k, n, alpha) == pytest.approx(stats.beta.ppf(alpha, k, n - k + 1), rel=1e-12)
+            assert _stats.clopper_pearson_lower(k, n, alpha) == pytest.approx(
+                stats.beta.ppf(alpha, k, n - k + 1), rel=1e-12
+            )
     assert _stats.clopper_pearson_lower(0, 100, 0.001) == 0.0
     for p in (1e-300, 1e-10, 0.001, 0.3, 0.5, 0.9, 0.999999, 1 - 1e-12):
         assert _stats.norm_ppf(p) == pytest.approx(stats.norm.ppf(p), rel=1e-13, abs=1e-15)
@@ -37,7 +38,11 @@ def _linear(w, b, xp=np):
 def test_certify_linear_analytic_radius(backend):
     # under N(0, sigma^2 I), P(class 1) = Phi(m / (sigma ||w||)), m = w.x + b: the smoothed
     # classifier's exact radius is the distance to the hyperplane, |m| / ||w||
-    xp = np if backend != "cuda" else pytest.importorskip("cupy", reason="CUDA tests need CuPy to hold device arrays, and it is not installed")
+    xp = (
+        np
+        if backend != "cuda"
+        else pytest.importorskip("cupy", reason="CUDA tests need CuPy to hold device arrays, and it is not installed")
+    )
     rng = np.random.default_rng(0)
     d, sigma, n = 20, 0.5, 100000
     w = rng.standard_normal(d)
@@ -47,8 +52,16 @@ def test_certify_linear_analytic_radius(backend):
     ortho -= np.outer(ortho @ w, w)
     x = margins[:, None] * w + ortho  # distance |m| to the hyperplane w.x = 0
     b = np.array(0.0)
-    labels, radii = smoothing.certify(_linear(dev(w, backend), dev(b, backend), xp), dev(x, backend), sigma, 100, n,
-                                      alpha=0.001, seed=1, backend=backend)
+    labels, radii = smoothing.certify(
+        _linear(dev(w, backend), dev(b, backend), xp),
+        dev(x, backend),
+        sigma,
+        100,
+        n,
+        alpha=0.001,
+        seed=1,
+        backend=backend,
+    )
     for m, lab, r in zip(margins, labels, radii):
         p = stats.norm.cdf(abs(m) / sigma)
         assert lab == int(m > 0)

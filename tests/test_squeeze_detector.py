@@ -65,7 +65,11 @@ def test_named_squeezers_on_images(rng):
         (lambda: mk.SqueezeDetector([]), ValueError, "at least one squeezer"),
         (lambda: mk.SqueezeDetector(["bit_depth"]), TypeError, r"\(name, parameters\) pair"),
         (lambda: mk.SqueezeDetector([(to_zero, {})]).detect(level_model, np.ones((2, 1))), RuntimeError, "call fit"),
-        (lambda: mk.SqueezeDetector([(to_zero, {})]).fit(level_model, np.ones((2, 1)), fpr=1.0), ValueError, "fpr must be in"),
+        (
+            lambda: mk.SqueezeDetector([(to_zero, {})]).fit(level_model, np.ones((2, 1)), fpr=1.0),
+            ValueError,
+            "fpr must be in",
+        ),
         (lambda: mk.squeeze_score(np.ones((2, 3)), np.ones((2, 4))), ValueError, "squeezed\\[0\\] must have the shape"),
         (lambda: mk.squeeze_score(np.ones((2, 3))), ValueError, "at least one"),
     ],

@@ -1,4 +1,5 @@
 """DAWN watermark: the hash equals hashlib's, the selection rate is right, verify separates copies."""
+
 import hashlib
 import hmac
 
@@ -9,7 +10,10 @@ from mlsec_kernels.output import Watermark
 
 
 @pytest.mark.parametrize("key", [b"k", b"x" * 64, b"long key " * 20, "unicode key \u00e9"])
-@pytest.mark.parametrize("shape, dtype", [((5, 3, 4, 4), np.float32), ((7, 13), np.float64), ((3, 0), np.float32), ((4, 61), np.uint8), ((3, 5), ">f4")])
+@pytest.mark.parametrize(
+    "shape, dtype",
+    [((5, 3, 4, 4), np.float32), ((7, 13), np.float64), ((3, 0), np.float32), ((4, 61), np.uint8), ((3, 5), ">f4")],
+)
 def test_digests_equal_hmac(key, shape, dtype):
     x = (np.random.default_rng(1).random(shape) * 200).astype(dtype)
     k = key.encode() if isinstance(key, str) else key

@@ -5,6 +5,7 @@ the tier it loaded to the .npz path given; imported, it computes them in this pr
 Sizes are odd and cross the vector widths, the chunk of the canonical sums and the OpenMP
 threshold, so the vector bodies, their tails and the threaded split all run.
 """
+
 import sys
 
 import numpy as np
@@ -35,7 +36,9 @@ def outputs() -> dict:
         for bits in (1, 5, 8, 16):
             out[f"bit_depth/{bits}/{key}"] = mk.bit_depth(x0 * 3 - 1, bits, clip=(-1, 2), backend="cpp")
         out[f"uniform/{key}"] = mk.rng.uniform(70001, seed=5, offset=3, dtype=dt, backend="cpp")
-        out[f"normal/{key}"] = mk.rng.normal(70003, seed=6, substream=2**40 + 1, offset=2**34 - 3, dtype=dt, backend="cpp")
+        out[f"normal/{key}"] = mk.rng.normal(
+            70003, seed=6, substream=2**40 + 1, offset=2**34 - 3, dtype=dt, backend="cpp"
+        )
         out[f"normal_short/{key}"] = mk.rng.normal(7, seed=6, offset=1, dtype=dt, backend="cpp")
         img = rs.random((3, 3, 29, 35)).astype(dt)
         for size in (2, 3, 5):

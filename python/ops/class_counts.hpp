@@ -15,7 +15,8 @@ template <class A> void class_counts(const Go<A>& go, py::handle pred_, i64 k, p
   const Shape s = pred.shape();
   if (logits ? (s.size() != 2 || s[1] != k) : s.size() != 1)
     value_error("the model's output must be labels (batch,) or logits (batch, " + std::to_string(k) + ")");
-  if (counts.dt != Dt::i64 || counts.shape() != std::initializer_list<i64>{k + 1}) value_error("counts must be int64 of k + 1 slots");
+  if (counts.dt != Dt::i64 || counts.shape() != std::initializer_list<i64>{k + 1})
+    value_error("counts must be int64 of k + 1 slots");
   require_same_device(pred, "pred", counts, "counts");
   go.run(pred, Types<float, double, std::int32_t, std::int64_t>{}, [&](auto t) {
     using T = decltype(t);

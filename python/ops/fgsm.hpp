@@ -5,8 +5,8 @@
 #include "cpp/fgsm.hpp"
 
 namespace mlsec::ops {
-template <class A>
-void fgsm(const Go<A>& go, py::handle x_, py::handle g_, py::handle eps_, bool targeted, double lo, double hi, py::handle out_) {
+template <class A> void fgsm(const Go<A>& go, py::handle x_, py::handle g_, py::handle eps_, bool targeted, double lo,
+                             double hi, py::handle out_) {
   const A x(x_, "x"), g(g_, "grad"), out(out_, "out", true);
   require_float_out<A>({x, "x"}, {{g, "grad"}}, out);
   require_clip(lo, hi);

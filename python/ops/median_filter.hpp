@@ -7,9 +7,11 @@
 namespace mlsec::ops {
 inline void require_window(int h, int w, const Planes& g) {
   if (h < 1 || w < 1 || h > kMaxWindow || w > kMaxWindow)
-    value_error("size must be in 1.." + std::to_string(kMaxWindow) + " along each axis, got (" + std::to_string(h) + ", " + std::to_string(w) + ")");
+    value_error("size must be in 1.." + std::to_string(kMaxWindow) + " along each axis, got (" + std::to_string(h) +
+                ", " + std::to_string(w) + ")");
   if (h > g.H || w > g.W)
-    value_error("size (" + std::to_string(h) + ", " + std::to_string(w) + ") is larger than the image (" + std::to_string(g.H) + ", " + std::to_string(g.W) + ")");
+    value_error("size (" + std::to_string(h) + ", " + std::to_string(w) + ") is larger than the image (" +
+                std::to_string(g.H) + ", " + std::to_string(g.W) + ")");
 }
 
 inline Edge edge_of(const std::string& mode) {
@@ -18,8 +20,8 @@ inline Edge edge_of(const std::string& mode) {
   value_error("mode must be 'reflect' or 'mirror', got '" + mode + "'");
 }
 
-template <class A>
-void median_filter(const Go<A>& go, py::handle x_, int h, int w, const std::string& layout, const std::string& mode, py::handle out_) {
+template <class A> void median_filter(const Go<A>& go, py::handle x_, int h, int w, const std::string& layout,
+                                      const std::string& mode, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   const Planes g = image_args(x, out, layout, {Dt::f32, Dt::f64, Dt::u8});
   require_window(h, w, g);

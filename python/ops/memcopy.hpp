@@ -7,7 +7,9 @@
 namespace mlsec::ops {
 inline void memcopy(const Go<Host>&, py::handle src_, py::handle dst_) {
   const Host src(src_, "src"), dst(dst_, "dst", true);
-  if (src.bytes() != dst.bytes()) value_error("dst must have as many bytes as src: " + std::to_string(dst.bytes()) + " vs " + std::to_string(src.bytes()));
+  if (src.bytes() != dst.bytes())
+    value_error("dst must have as many bytes as src: " + std::to_string(dst.bytes()) + " vs " +
+                std::to_string(src.bytes()));
   require_no_partial_overlap(dst, src, "src");
   py::gil_scoped_release nogil;
   memcopy_cpu(src.data(), dst.data(), src.bytes(), src.n * src.d);

@@ -24,9 +24,9 @@ template <class A> bool noise_broadcast(const A& x, const A& out) {
   return false;
 }
 
-template <class A>
-void noise(const Go<A>& go, py::handle x_, py::handle scale_, const std::string& kind, py::handle seed, py::handle substream,
-           py::handle offset, double lo, double hi, py::handle out_) {
+template <class A> void noise(const Go<A>& go, py::handle x_, py::handle scale_, const std::string& kind,
+                              py::handle seed, py::handle substream, py::handle offset, double lo, double hi,
+                              py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_float(x, "x");
   const bool bc = noise_broadcast(x, out);

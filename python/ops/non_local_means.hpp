@@ -15,9 +15,8 @@ inline NlmParams nlm_params(double h, int template_size, int search_size) {
   return NlmParams{static_cast<float>(1.0 / (t * t * h * h)), template_size / 2, search_size / 2};
 }
 
-template <class A>
-void non_local_means(const Go<A>& go, py::handle x_, double h, int template_size, int search_size, const std::string& layout,
-                     py::handle out_) {
+template <class A> void non_local_means(const Go<A>& go, py::handle x_, double h, int template_size, int search_size,
+                                        const std::string& layout, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   const Planes g = image_args(x, out, layout, {Dt::f32, Dt::u8});
   const NlmParams prm = nlm_params(h, template_size, search_size);

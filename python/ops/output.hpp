@@ -30,7 +30,8 @@ inline Program program_arg(const py::handle& h, i64 c) {
     Step& s = prog.s[i];
     s.kind = int(int_arg(t[0], "step kind"));
     const size_t want[] = {3, 5, 2, 2, 3, 1};
-    if (s.kind < 0 || s.kind > kClassLabels || t.size() != want[s.kind]) value_error("malformed step " + std::string(py::str(t)));
+    if (s.kind < 0 || s.kind > kClassLabels || t.size() != want[s.kind])
+      value_error("malformed step " + std::string(py::str(t)));
     switch (s.kind) {
       case kReverseSigmoid:
         need_classes(c, "reverse_sigmoid");
@@ -50,13 +51,17 @@ inline Program program_arg(const py::handle& h, i64 c) {
         s.a = power_of_ten(d);
         break;
       }
-      case kHighConfidence: s.a = real_arg(t[1], "cutoff", false); break;
+      case kHighConfidence:
+        s.a = real_arg(t[1], "cutoff", false);
+        break;
       case kTopK:
         s.k = int_arg(t[1], "k");
-        if (s.k < 1 || s.k > c) value_error("k must be in [1, C] = [1, " + std::to_string(c) + "], got " + std::to_string(s.k));
+        if (s.k < 1 || s.k > c)
+          value_error("k must be in [1, C] = [1, " + std::to_string(c) + "], got " + std::to_string(s.k));
         s.flag = py::cast<bool>(t[2]);
         break;
-      default: need_classes(c, "class_labels");
+      default:
+        need_classes(c, "class_labels");
     }
   }
   return prog;
@@ -70,9 +75,12 @@ template <class A> void output(const Go<A>& go, py::handle p_, py::handle steps,
   require_no_partial_overlap(out, p, "p");
   const Program prog = program_arg(steps, p.d);
   // A one-row server call on the host is shorter than handing the GIL over and back.
-  go.run(p, kFloats, [&](auto t) {
-    using T = decltype(t);
-    go(MLSEC_DRIVERS(output), ptr<T>(p), ptr<T>(out), p.n, p.d, prog);
-  }, p.n * p.d >= kParallelMin);
+  go.run(
+      p, kFloats,
+      [&](auto t) {
+        using T = decltype(t);
+        go(MLSEC_DRIVERS(output), ptr<T>(p), ptr<T>(out), p.n, p.d, prog);
+      },
+      p.n * p.d >= kParallelMin);
 }
 }  // namespace mlsec::ops

@@ -5,9 +5,9 @@
 #include "python/checks.hpp"
 
 namespace mlsec::ops {
-template <class A>
-void pgd_step(const Go<A>& go, py::handle x_, py::handle x0_, py::handle g_, py::handle step_, py::handle eps_, int norm,
-              bool targeted, double l1_sparsity, double lo, double hi, py::handle out_) {
+template <class A> void pgd_step(const Go<A>& go, py::handle x_, py::handle x0_, py::handle g_, py::handle step_,
+                                 py::handle eps_, int norm, bool targeted, double l1_sparsity, double lo, double hi,
+                                 py::handle out_) {
   const A x(x_, "x"), x0(x0_, "x0"), g(g_, "grad"), out(out_, "out", true);
   require_float_out<A>({x, "x"}, {{x0, "x0"}, {g, "grad"}}, out);
   const Norm nm = norm_code(norm);

@@ -12,9 +12,9 @@ inline void require_deflection_args(const ImageDims& g, i64 deflections, i64 win
     value_error("x must have images of 1 to 2**31 - 1 pixels a side");
 }
 
-template <class A>
-void pixel_deflection(const Go<A>& go, py::handle x_, i64 deflections, i64 window, const std::string& layout, py::handle seed,
-                      py::handle substream, py::handle out_) {
+template <class A> void pixel_deflection(const Go<A>& go, py::handle x_, i64 deflections, i64 window,
+                                         const std::string& layout, py::handle seed, py::handle substream,
+                                         py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_float_out<A>({x, "x"}, {}, out);
   const ImageDims g = image_dims(x.shape(), layout, "x");
@@ -22,8 +22,8 @@ void pixel_deflection(const Go<A>& go, py::handle x_, i64 deflections, i64 windo
   const Philox p = philox_arg(seed, substream);
   go.run(x, kFloats, [&](auto t) {
     using T = decltype(t);
-    go(MLSEC_DRIVERS(pixel_deflection), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, g.layout == Layout::nchw, deflections,
-       window, p);
+    go(MLSEC_DRIVERS(pixel_deflection), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, g.layout == Layout::nchw,
+       deflections, window, p);
   });
 }
 }  // namespace mlsec::ops

@@ -18,7 +18,8 @@ inline bool interp_arg(const std::string& s) {
 template <class A> void require_resize_out(const A& x, const ImageDims& g, i64 out_size, const A& out) {
   if (g.h < 1 || g.w < 1) value_error("x must have images of at least 1 x 1 pixels");
   if (out_size < g.h || out_size < g.w)
-    value_error("out_size must be >= the input's sides (" + std::to_string(g.h) + ", " + std::to_string(g.w) + "), got " + std::to_string(out_size));
+    value_error("out_size must be >= the input's sides (" + std::to_string(g.h) + ", " + std::to_string(g.w) +
+                "), got " + std::to_string(out_size));
   const bool nchw = g.layout == Layout::nchw;
   if (nchw ? out.shape() != std::initializer_list<i64>{g.n, g.c, out_size, out_size}
            : out.shape() != std::initializer_list<i64>{g.n, out_size, out_size, g.c})
@@ -29,7 +30,8 @@ template <class A> void require_resize_out(const A& x, const ImageDims& g, i64 o
 
 // (N, 3) int32 rows (size, top, left), 1 <= size <= out_size, 0 <= top, left <= out_size - size:
 // the kernels index with them unchecked.
-template <class A> void require_resize_params(const Go<A>& go, const A& prm, const A& x, const ImageDims& g, i64 out_size) {
+template <class A>
+void require_resize_params(const Go<A>& go, const A& prm, const A& x, const ImageDims& g, i64 out_size) {
   if (prm.shape() != std::initializer_list<i64>{g.n, 3} || prm.dt != Dt::i32)
     value_error("params must be an int32 array of shape (N, 3): size, top, left per sample");
   require_same_device(x, "x", prm, "params");
@@ -42,9 +44,8 @@ template <class A> void require_resize_params(const Go<A>& go, const A& prm, con
   }
 }
 
-template <class A>
-void random_resize_pad(const Go<A>& go, py::handle x_, py::handle params_, i64 out_size, const std::string& layout,
-                       const std::string& interp, py::handle out_) {
+template <class A> void random_resize_pad(const Go<A>& go, py::handle x_, py::handle params_, i64 out_size,
+                                          const std::string& layout, const std::string& interp, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_float(x, "x");
   const ImageDims g = image_dims(x.shape(), layout, "x");
@@ -55,8 +56,8 @@ void random_resize_pad(const Go<A>& go, py::handle x_, py::handle params_, i64 o
   require_resize_params(go, prm, x, g, out_size);
   go.run(out, kFloats, [&](auto t) {  // out has x's dtype
     using T = decltype(t);
-    go(MLSEC_DRIVERS(random_resize_pad), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, out_size, ptr<const int>(prm), g.layout,
-       bilinear);
+    go(MLSEC_DRIVERS(random_resize_pad), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, out_size, ptr<const int>(prm),
+       g.layout, bilinear);
   });
 }
 }  // namespace mlsec::ops

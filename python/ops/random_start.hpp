@@ -5,9 +5,8 @@
 #include "python/checks.hpp"
 
 namespace mlsec::ops {
-template <class A>
-void random_start(const Go<A>& go, py::handle x_, py::handle eps_, int norm, py::handle seed, py::handle substream, double lo,
-                  double hi, py::handle out_) {
+template <class A> void random_start(const Go<A>& go, py::handle x_, py::handle eps_, int norm, py::handle seed,
+                                     py::handle substream, double lo, double hi, py::handle out_) {
   const A x(x_, "x0"), out(out_, "out", true);
   require_float_out<A>({x, "x0"}, {}, out);
   require_clip(lo, hi);

@@ -5,6 +5,7 @@ decides the device, the result comes back in the caller's array type and dtype, 
 randomised ops draw from one counter-based stream (Philox4x32-10) that gives the same
 bits on every backend.
 """
+
 from . import attacks, output, rng, smoothing, transforms
 from ._backend import backends
 from .perturb import fgsm, pgd_step, project, random_start
@@ -14,13 +15,28 @@ from .transforms import gaussian_noise, pixel_deflection, random_resize_pad, uni
 
 __version__ = "0.1.0"
 __all__ = [
-    "backends", "Generator",
+    "backends",
+    "Generator",
     # perturbation (attacks, adversarial training)
-    "fgsm", "pgd_step", "project", "random_start",
+    "fgsm",
+    "pgd_step",
+    "project",
+    "random_start",
     # feature squeezing
-    "bit_depth", "median_filter", "non_local_means", "squeeze_score", "SqueezeDetector",
+    "bit_depth",
+    "median_filter",
+    "non_local_means",
+    "squeeze_score",
+    "SqueezeDetector",
     # randomised transforms
-    "gaussian_noise", "uniform_noise", "random_resize_pad", "pixel_deflection",
+    "gaussian_noise",
+    "uniform_noise",
+    "random_resize_pad",
+    "pixel_deflection",
     # modules
-    "attacks", "output", "rng", "smoothing", "transforms",
+    "attacks",
+    "output",
+    "rng",
+    "smoothing",
+    "transforms",
 ]

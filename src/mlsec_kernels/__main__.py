@@ -1,4 +1,5 @@
 """``python -m mlsec_kernels``: the ``mlsec-kernels`` command, :mod:`mlsec_kernels.cli`."""
+
 import sys
 
 from .cli.__main__ import main

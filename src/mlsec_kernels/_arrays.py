@@ -7,6 +7,7 @@ host and device and nothing is cast: mixing them, or mixing dtypes, is an error.
 Non-contiguous inputs are copied to contiguous ones (the kernels take contiguous data);
 a non-contiguous ``out`` receives the result through a contiguous temporary.
 """
+
 from __future__ import annotations
 
 import math
@@ -125,8 +126,10 @@ class Call:
         self.first = first
         for k, a in items[1:]:
             if a.device != first.device:
-                raise ValueError(f"host and device arrays mixed in one call: {first_name} is on the "
-                                 f"{'device' if first.device else 'host'}, {k} on the {'device' if a.device else 'host'}")
+                raise ValueError(
+                    f"host and device arrays mixed in one call: {first_name} is on the "
+                    f"{'device' if first.device else 'host'}, {k} on the {'device' if a.device else 'host'}"
+                )
         self.backend = _backend.resolve(backend, first.device, first_name)
         dt = first.dtype
         if dtypes is not None and dt not in dtypes:
@@ -160,7 +163,9 @@ class Call:
             raise ValueError("out is read-only")
         self._out = out
         c = o.contiguous()
-        contiguous = c is o.view or (o.lib == "numpy" and np.shares_memory(c, o.view) and c.ctypes.data == o.view.ctypes.data)
+        contiguous = c is o.view or (
+            o.lib == "numpy" and np.shares_memory(c, o.view) and c.ctypes.data == o.view.ctypes.data
+        )
         if contiguous:
             self._copy_back = None
             self._out_view = o.view

@@ -10,6 +10,7 @@ NEON; ``avx2``: x86-64-v3; ``avx512``: x86-64-v4), each in its own module ``_cpu
 The highest tier this CPU runs is loaded at import; ``MLSEC_CPU_CAPABILITY`` forces a
 lower one (PyTorch's ``ATEN_CPU_CAPABILITY`` convention), for tests and benchmarks.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -27,6 +28,7 @@ def _not_loaded(name: str, err: ImportError) -> str:
     built = any(Path(__file__).parent.glob(f"{name}.*"))
     return f"extension failed to load ({err})" if built else "extension not built"
 
+
 TIERS = ("default", "avx2", "avx512")  # CPU tiers, lowest first: the kernels' ISA builds
 
 
@@ -39,8 +41,10 @@ def pick_tier(forced: str | None, supported: list[str], built: list[str]) -> str
         return usable[-1]
     want = forced.strip().lower()
     if want not in TIERS:
-        raise ImportError(f"MLSEC_CPU_CAPABILITY must be one of {', '.join(TIERS)}; got {forced!r} "
-                          f"(this machine runs: {', '.join(usable)})")
+        raise ImportError(
+            f"MLSEC_CPU_CAPABILITY must be one of {', '.join(TIERS)}; got {forced!r} "
+            f"(this machine runs: {', '.join(usable)})"
+        )
     if want not in usable:
         why = "this build has no such module" if want in supported else "this CPU (or its OS, per XGETBV) lacks it"
         raise ImportError(f"MLSEC_CPU_CAPABILITY={want} cannot run here: {why}; tiers available: {', '.join(usable)}")
@@ -140,7 +144,9 @@ def resolve(backend: str | None, on_device: bool, what: str = "x") -> str:
         raise ValueError(f"backend must be one of 'auto', 'cpp', 'numba', 'cuda'; got {backend!r}")
     if on_device:
         if b not in ("auto", "cuda"):
-            raise ValueError(f"backend={b!r} runs on host arrays, but {what} is a device array (nothing is copied silently)")
+            raise ValueError(
+                f"backend={b!r} runs on host arrays, but {what} is a device array (nothing is copied silently)"
+            )
         b = "cuda"
     elif b == "cuda":
         raise ValueError(f"backend='cuda' needs device arrays, but {what} is a host array (nothing is copied silently)")

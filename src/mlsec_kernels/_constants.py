@@ -6,13 +6,21 @@ built, so that C++ is their one source; the copies below serve only installs wit
 extension, and tests/test_constants.py checks them against it. Numba compiles the values
 into its kernels (and caches them on disk), so a changed constant wants the cache cleared.
 """
+
 _COPIES = {
     "MAX_WINDOW": 15,  # cpp/median_filter.hpp kMaxWindow
     "PARALLEL_MIN": 1 << 16,  # cpp/common.hpp kParallelMin
     "MAX_STEPS": 8,  # cpp/output.hpp kMaxSteps
     # cpp/output.hpp StepKind and Renorm: the codes of the Python layer's encoded steps
-    "REVERSE_SIGMOID": 0, "GAUSSIAN_NOISE": 1, "ROUND": 2, "HIGH_CONFIDENCE": 3, "TOP_K": 4, "CLASS_LABELS": 5,
-    "RENORM_NEVER": 0, "RENORM_ALWAYS": 1, "RENORM_AUTO": 2,
+    "REVERSE_SIGMOID": 0,
+    "GAUSSIAN_NOISE": 1,
+    "ROUND": 2,
+    "HIGH_CONFIDENCE": 3,
+    "TOP_K": 4,
+    "CLASS_LABELS": 5,
+    "RENORM_NEVER": 0,
+    "RENORM_ALWAYS": 1,
+    "RENORM_AUTO": 2,
 }
 
 try:

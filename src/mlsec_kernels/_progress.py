@@ -1,4 +1,5 @@
 """A progress bar on stderr, for the long runs: the bench, the demo, randomized smoothing."""
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ unpredictable seed) or a Generator (its next substream).
 Below every module that draws, so that perturb reads a seed without importing rng (whose
 ``Generator.random_start`` calls perturb). See :mod:`mlsec_kernels.rng`.
 """
+
 from __future__ import annotations
 
 import itertools

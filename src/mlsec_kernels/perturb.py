@@ -7,6 +7,7 @@ returns an array of the caller's type and dtype. ``eps`` and ``step`` are scalar
 per-sample arrays of shape (N,). ``out=`` may alias an input exactly (in-place updates);
 partial overlaps are refused. Non-contiguous inputs are copied to contiguous ones.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -107,8 +108,9 @@ def project(delta, eps, *, norm="inf", out=None, backend="auto"):
     return c.result()
 
 
-def pgd_step(x, x0, grad, step, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), l1_sparsity=0.99, out=None,
-             backend="auto"):
+def pgd_step(
+    x, x0, grad, step, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), l1_sparsity=0.99, out=None, backend="auto"
+):
     """One projected gradient descent step (Madry et al., ICLR 2018), fused per sample.
 
     ``out = clip(x0 + P(x + step * dir(grad) - x0))`` with ``P`` the projection onto the

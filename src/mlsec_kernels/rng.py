@@ -20,6 +20,7 @@ is ``(w >> 8) * 2**-24``; normals come from Box-Muller pairs with the project's 
 float32 log/sin/cos (cpp/fmath.hpp), so they too are bit-identical across backends.
 References: :mod:`mlsec_kernels.reference.rng`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -93,7 +94,12 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
 def _same_buffer(c, v) -> bool:
     if c is v:
         return True
-    return isinstance(c, np.ndarray) and isinstance(v, np.ndarray) and c.ctypes.data == v.ctypes.data and c.shape == v.shape
+    return (
+        isinstance(c, np.ndarray)
+        and isinstance(v, np.ndarray)
+        and c.ctypes.data == v.ctypes.data
+        and c.shape == v.shape
+    )
 
 
 def random_raw(n, *, seed, substream=0, offset=0, backend="auto", out=None):
@@ -102,8 +108,17 @@ def random_raw(n, *, seed, substream=0, offset=0, backend="auto", out=None):
     ``n`` may be an int or a shape; ``out`` (uint32) receives the words in C order.
     ``backend="cuda"`` returns a CuPy array. Reference: :func:`reference.rng.random_raw`.
     """
-    return _fill("random_raw", n, None if out is not None else np.uint32, seed, substream, offset, backend, out,
-                 (np.dtype(np.uint32),))
+    return _fill(
+        "random_raw",
+        n,
+        None if out is not None else np.uint32,
+        seed,
+        substream,
+        offset,
+        backend,
+        out,
+        (np.dtype(np.uint32),),
+    )
 
 
 def uniform(shape, *, seed, substream=0, offset=0, dtype=None, backend="auto", out=None):

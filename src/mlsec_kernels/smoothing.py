@@ -15,6 +15,7 @@ substreams, taken in input order, one per sampling pass (certify: selection then
 estimation; predict: one). Sample s of a pass is stream elements s*d .. s*d + d - 1 of
 its substream (d = the input's size), whatever the batch size (docs/rng.md).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -85,13 +86,14 @@ class _Sampler:
 
     def votes(self, i, n, seed, substream):
         """Class counts (int64, host) of n noisy copies of input i."""
-        xi = self.x[i:i + 1]
+        xi = self.x[i : i + 1]
         first = True
         with self.grad_off():
             for start in range(0, n, self.batch_view.shape[0]):
                 m = min(self.batch_view.shape[0], n - start)
-                self.noise(xi, self.sigma, "normal", seed, substream, start * self.d, -math.inf, math.inf,
-                           self.batch_view[:m])
+                self.noise(
+                    xi, self.sigma, "normal", seed, substream, start * self.d, -math.inf, math.inf, self.batch_view[:m]
+                )
                 pred = Arr(self.model(self.batch[:m]), "the model's output")
                 if first:
                     self._counts_buffer(pred)
@@ -120,8 +122,9 @@ def _bar(total, show):
         bar.close()
 
 
-def predict(model, x, sigma, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None,
-            backend="auto"):
+def predict(
+    model, x, sigma, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None, backend="auto"
+):
     """Cohen et al.'s PREDICT for each input of the batch ``x``: the top class of n noisy
     votes, or ``ABSTAIN`` (-1) when a two-sided binomial test of the top two counts
     against p = 1/2 gives a p-value above ``alpha`` (then the probability of returning a
@@ -143,8 +146,9 @@ def predict(model, x, sigma, n, alpha=0.001, batch_size=1000, seed=None, *, num_
     return out
 
 
-def certify(model, x, sigma, n0, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None,
-            backend="auto"):
+def certify(
+    model, x, sigma, n0, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None, backend="auto"
+):
     """Cohen et al.'s CERTIFY for each input of the batch ``x``.
 
     n0 selection votes pick the guess c_A; n estimation votes give its count n_A; the

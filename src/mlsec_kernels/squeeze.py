@@ -8,6 +8,7 @@ device arrays, ``backend=`` and ``out=``, and keep the input's dtype. ``median_f
 ``non_local_means`` read neighbouring pixels, so their ``out`` must not overlap ``x``.
 What each op computes is written down in :mod:`mlsec_kernels.reference`.
 """
+
 from __future__ import annotations
 
 import math

@@ -13,6 +13,7 @@ is an int (substream 0), None (unpredictable, from :mod:`secrets`) or a
 ``layout="NCHW"`` or ``"NHWC"``, float32 or float64, host or device; the result comes
 back in the caller's array type. References: :mod:`mlsec_kernels.reference.transforms`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,8 +91,19 @@ def resize_pad_params(n, min_size, out_size, seed, substream, per_sample=True):
     return p if per_sample else np.repeat(p, n, axis=0)
 
 
-def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="nearest", per_sample=True, layout="NCHW",
-                      return_params=False, out=None, backend="auto"):
+def random_resize_pad(
+    x,
+    out_size,
+    *,
+    min_size=None,
+    seed=None,
+    interpolation="nearest",
+    per_sample=True,
+    layout="NCHW",
+    return_params=False,
+    out=None,
+    backend="auto",
+):
     """Random resizing and padding (Xie, Wang, Zhang, Ren & Yuille, ICLR 2018).
 
     Each image is resized to ``size x size``, ``size`` uniform in [min_size, out_size)
@@ -125,8 +137,9 @@ def random_resize_pad(x, out_size, *, min_size=None, seed=None, interpolation="n
     seed, substream = _rng.seed_and_substream(seed)
     params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample))
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
-    c.kernel("random_resize_pad")(c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation,
-                                  c.output(out, shape))
+    c.kernel("random_resize_pad")(
+        c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, c.output(out, shape)
+    )
     return (c.result(), params) if return_params else c.result()
 
 

@@ -1,4 +1,5 @@
 """Shared pieces of the Numba ports: the small-call threshold and flat work splits."""
+
 import types
 
 import numba

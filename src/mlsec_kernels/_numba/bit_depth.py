@@ -1,4 +1,5 @@
 """Numba port of cpp/bit_depth.hpp."""
+
 import numpy as np
 from numba import prange
 

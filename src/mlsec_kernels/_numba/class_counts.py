@@ -1,5 +1,6 @@
 """Numba port of cpp/class_counts.hpp: votes of labels or logits' argmax into counts (k + 1
 slots, the last for labels outside [0, k))."""
+
 import numba
 import numpy as np
 

@@ -1,4 +1,5 @@
 """Numba port of cpp/fgsm.hpp."""
+
 from numba import prange
 
 from ._util import flat2, jit_pair, parts, per_row

@@ -1,7 +1,8 @@
 """Numba port of cpp/median_filter.cpp: per output row, the window's columns sorted by
 Batcher's network, then the pruned selection network run across the row (the same
 networks as the C++ driver's table path, so the same element is returned)."""
-from functools import lru_cache
+
+from functools import cache
 
 import numpy as np
 from numba import njit, prange
@@ -35,7 +36,7 @@ def _batcher(idx, net):
         p *= 2
 
 
-@lru_cache(maxsize=None)
+@cache
 def networks(h, w):
     """(column sort, selection steps (a, b, keep_min, keep_max), target cell), as
     column_sort() and selection() build them in cpp/median_filter.cpp."""

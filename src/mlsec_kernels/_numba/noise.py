@@ -2,6 +2,7 @@
 drawing stream element offset + r*d + j (docs/rng.md); x may be one broadcast row.
 The loop is random_start's _spans (norm inf: the uniform draw), which takes the stream
 offset and the broadcast row."""
+
 import numpy as np
 
 from ._util import flat2, parts, per_row

@@ -1,5 +1,6 @@
 """Numba port of cpp/non_local_means.hpp (the per-pixel order of cuda/non_local_means.cu,
 on a mirrored copy of each plane)."""
+
 import numpy as np
 from numba import prange
 
@@ -51,4 +52,6 @@ def non_local_means(x, h, template_size, search_size, layout, out):
     t = float(template_size)
     c = f32(1.0 / (t * t * h * h))
     k = parts(x.size * search_size * search_size)
-    (_serial if k == 1 else _parallel)(planes4(x, layout), c, template_size // 2, search_size // 2, planes4(out, layout), x.dtype == np.uint8, k)
+    (_serial if k == 1 else _parallel)(
+        planes4(x, layout), c, template_size // 2, search_size // 2, planes4(out, layout), x.dtype == np.uint8, k
+    )

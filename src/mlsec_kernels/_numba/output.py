@@ -3,6 +3,7 @@
 Every constant reaches the kernels in the data's dtype (``consts``) so that float32 rows
 stay float32; float32 log and exp are the project's own (fmath), float64 use libm.
 """
+
 import numba
 import numpy as np
 from numba import prange, types

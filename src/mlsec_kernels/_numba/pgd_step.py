@@ -1,4 +1,5 @@
 """Numba port of cpp/pgd_step.hpp and cpp/pgd_step.cpp."""
+
 import numpy as np
 from numba import njit, prange
 
@@ -161,5 +162,6 @@ def pgd_step(x, x0, grad, step, eps, norm, targeted, l1_sparsity, lo, hi, out):
     single = x.dtype == np.float32
     gb = g2.view(np.int32 if single else np.int64)
     kbits, kinf = (31, 0x7F800000) if single else (63, 0x7FF0000000000000)
-    (_serial if k == 1 else _parallel)(x2, x02, g2, gb, kbits, kinf, s, e, norm, float(l1_sparsity), t(lo), t(hi), o2,
-                                       min(k, n))
+    (_serial if k == 1 else _parallel)(
+        x2, x02, g2, gb, kbits, kinf, s, e, norm, float(l1_sparsity), t(lo), t(hi), o2, min(k, n)
+    )

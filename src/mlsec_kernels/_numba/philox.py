@@ -3,6 +3,7 @@
 Numba widens 32-bit integer arithmetic, so words travel as uint64 holding 32-bit values
 and are masked after every operation that can carry past bit 31.
 """
+
 import numba
 import numpy as np
 
@@ -19,7 +20,12 @@ _M2 = f32(-2.0)
 
 def key(seed, substream):
     """(k0, k1, s0, s1) as uint64 words, the C++ Philox struct."""
-    return (np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32), np.uint64(substream & 0xFFFFFFFF), np.uint64(substream >> 32))
+    return (
+        np.uint64(seed & 0xFFFFFFFF),
+        np.uint64(seed >> 32),
+        np.uint64(substream & 0xFFFFFFFF),
+        np.uint64(substream >> 32),
+    )
 
 
 @numba.njit(inline="always")

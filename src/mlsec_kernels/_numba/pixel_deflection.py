@@ -1,5 +1,6 @@
 """Numba port of cpp/pixel_deflection.hpp / .cpp (word mapping there and in docs/rng.md).
 NHWC batches are indexed through an (N, C, H, W) view."""
+
 import numba
 import numpy as np
 from numba import prange

@@ -1,5 +1,6 @@
 """Numba port of cpp/project.hpp and cpp/project.cpp (the same estimate of the L1 theta,
 then the same canonical fixed point, so the result matches the C++ bits)."""
+
 import numpy as np
 from numba import njit, prange
 

@@ -1,6 +1,7 @@
 """Numba port of cpp/random_resize_pad.hpp / .cpp (OpenCV's resize conventions; see there).
 
 NHWC batches are indexed through an (N, C, H, W) view, so one loop serves both layouts."""
+
 import numba
 import numpy as np
 from numba import prange
@@ -48,7 +49,7 @@ def _resize(x, out, params, bilinear):
                     continue
                 s0, s1, b0f, b1f = _taps(iy, step_y, h, False, bilinear)
                 out[r, ch, y, :left] = 0
-                out[r, ch, y, left + size:] = 0
+                out[r, ch, y, left + size :] = 0
                 if not bilinear:
                     for j in range(size):
                         out[r, ch, y, left + j] = x[r, ch, s0, c0[j]]

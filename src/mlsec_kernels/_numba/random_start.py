@@ -1,4 +1,5 @@
 """Numba port of cpp/random_start.hpp / .cpp (word mapping in docs/rng.md)."""
+
 import numba
 import numpy as np
 from numba import prange
@@ -16,15 +17,18 @@ _PIECE = 4096  # elements per draws buffer (16 KiB: stays in L1)
 
 @numba.njit(cache=True, inline="always")
 def _inf(w0, w1, w2, w3):
-    return uniform_co(w0) * _TWO - _ONE, uniform_co(w1) * _TWO - _ONE, uniform_co(w2) * _TWO - _ONE, uniform_co(w3) * _TWO - _ONE
+    return (
+        uniform_co(w0) * _TWO - _ONE,
+        uniform_co(w1) * _TWO - _ONE,
+        uniform_co(w2) * _TWO - _ONE,
+        uniform_co(w3) * _TWO - _ONE,
+    )
 
 
 @numba.njit(inline="always")
 def _exp1(w):
     e = _ZERO - log_f32(uniform_oc(w))
     return -e if w & _1 else e
-
-
 
 
 @numba.njit(inline="always")
@@ -142,10 +146,12 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     code = norm
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
-        (_spans_serial if nparts == 1 else _spans_parallel)(x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1,
-                                                            np.uint64(0), np.int64(0), nparts)
+        (_spans_serial if nparts == 1 else _spans_parallel)(
+            x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, np.uint64(0), np.int64(0), nparts
+        )
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
-        (_rows_serial if nparts == 1 else _rows_parallel)(x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4,
-                                                          min(nparts, x2.shape[0]))
+        (_rows_serial if nparts == 1 else _rows_parallel)(
+            x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4, min(nparts, x2.shape[0])
+        )

@@ -17,6 +17,7 @@ acc[k, j & 31], 0.02 ms here):
 - j is unsigned: a signed index gets Numba's negative-index wraparound, a select that
   turns the contiguous loads into gathers.
 """
+
 import numba
 import numpy as np
 from llvmlite import ir

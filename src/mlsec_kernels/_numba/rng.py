@@ -1,4 +1,5 @@
 """Numba port of cpp/rng.hpp / cpp/rng.cpp: random_raw, uniform, normal into `out`."""
+
 import numba
 import numpy as np
 from numba import prange

@@ -10,11 +10,21 @@ randomness comes from the Philox stream, no global state), allocates its working
 once, stops early per sample, and returns an :class:`AttackResult` (``x_adv``,
 ``success``, ``queries`` per sample).
 """
+
 from ._common import AttackResult
 from .estimate import estimated_loss_grad, nes_gradient, spsa_gradient
 from .gradient import fgsm, pgd
 from .simba import simba
 from .square import p_schedule, square_attack
 
-__all__ = ["AttackResult", "fgsm", "pgd", "square_attack", "p_schedule", "simba", "nes_gradient", "spsa_gradient",
-           "estimated_loss_grad"]
+__all__ = [
+    "AttackResult",
+    "fgsm",
+    "pgd",
+    "square_attack",
+    "p_schedule",
+    "simba",
+    "nes_gradient",
+    "spsa_gradient",
+    "estimated_loss_grad",
+]

@@ -1,5 +1,6 @@
 """What every attack driver shares: the result object, the array bridge to the caller's
 library, the margin loss, per-sample bookkeeping and integer draws from the shared stream."""
+
 from __future__ import annotations
 
 import sys
@@ -50,7 +51,9 @@ class Bridge:
             x = x.detach()
             self.x = self.xp.from_dlpack(x) if dev else np.from_dlpack(x.contiguous())
         else:
-            self.xp = np if isinstance(x, np.ndarray) or not hasattr(x, "__cuda_array_interface__") else __import__("cupy")
+            self.xp = (
+                np if isinstance(x, np.ndarray) or not hasattr(x, "__cuda_array_interface__") else __import__("cupy")
+            )
             self.x = self.xp.ascontiguousarray(x)
 
     def out(self, a):

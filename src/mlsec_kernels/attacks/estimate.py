@@ -1,4 +1,5 @@
 """Zeroth-order gradient estimates from loss values only: NES and SPSA, antithetic."""
+
 from __future__ import annotations
 
 import numpy as np

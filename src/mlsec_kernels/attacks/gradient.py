@@ -1,4 +1,5 @@
 """White-box drivers: FGSM and PGD around the fused kernels of :mod:`mlsec_kernels.perturb`."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,8 +56,25 @@ def fgsm(loss_grad, x, y, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), p
     return AttackResult(b.out(x_adv), success, queries)
 
 
-def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, random_start=True,
-        targeted=False, clip=(0.0, 1.0), early_stop=True, predict=None, l1_sparsity=0.99, seed=None, out=None):
+def pgd(
+    loss_grad,
+    x,
+    y,
+    eps,
+    *,
+    norm="inf",
+    step=None,
+    n_steps=10,
+    restarts=1,
+    random_start=True,
+    targeted=False,
+    clip=(0.0, 1.0),
+    early_stop=True,
+    predict=None,
+    l1_sparsity=0.99,
+    seed=None,
+    out=None,
+):
     """Projected gradient descent (Madry et al., ICLR 2018) with restarts and per-sample
     early stopping.
 
@@ -144,8 +162,9 @@ def pgd(loss_grad, x, y, eps, *, norm="inf", step=None, n_steps=10, restarts=1, 
                     cur_buf[:k], org_buf[:k] = cur[kd], org[kd]
                     cur, org, yc, grad = cur_buf[:k], org_buf[:k], yc[kd], grad[kd]
                     ec, sc = _rows(ec, kd), _rows(sc, kd)
-            perturb.pgd_step(cur, org, grad, sc, ec, norm=nm, targeted=targeted, clip=clip,
-                             l1_sparsity=l1_sparsity, out=cur)
+            perturb.pgd_step(
+                cur, org, grad, sc, ec, norm=nm, targeted=targeted, clip=clip, l1_sparsity=l1_sparsity, out=cur
+            )
         else:
             loss, scores = None, None
             if predict is not None:

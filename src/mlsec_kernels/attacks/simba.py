@@ -1,4 +1,5 @@
 """SimBA (Guo, Gardner, You, Wilson & Weinberger, ICML 2019), batched over images."""
+
 from __future__ import annotations
 
 import functools
@@ -27,12 +28,13 @@ def _order(gen, k, c, h, w, basis, freq_band):
     if basis == "dct":
         u, v = np.divmod(np.arange(h * w), w)
         band = np.tile(np.maximum(u, v) // freq_band, c)
-        key += band * 2.0 ** 32
+        key += band * 2.0**32
     return np.argsort(key, axis=1, kind="stable")
 
 
-def simba(predict, x, y, eps, *, basis="pixel", max_queries=10000, targeted=False, clip=(0.0, 1.0), freq_band=2,
-          seed=None):
+def simba(
+    predict, x, y, eps, *, basis="pixel", max_queries=10000, targeted=False, clip=(0.0, 1.0), freq_band=2, seed=None
+):
     """Simple Black-box Attack: try ``x -+ eps * q`` along one orthonormal direction ``q``
     at a time (pixels, or 2-D DCT basis images for ``basis="dct"``, low frequencies
     first), keeping a step when the score of the true class drops (rises for the target

@@ -1,5 +1,6 @@
 """Square Attack (Andriushchenko, Croce, Flammarion & Hein, ECCV 2020), batched, with the
 square positions drawn per image from the shared random stream."""
+
 from __future__ import annotations
 
 import functools
@@ -18,7 +19,7 @@ def p_schedule(p_init, it, n_iters):
     i = int(it / n_iters * 10000)
     for k in range(1, len(_P_STEPS)):
         if _P_STEPS[k - 1] < i <= _P_STEPS[k]:
-            return p_init / 2 ** k
+            return p_init / 2**k
     return p_init
 
 
@@ -27,8 +28,10 @@ def _bump(n, m):
     d = np.zeros((n, m))
     ci, cj = n // 2, m // 2
     for r in range(max(n // 2 + 1, m // 2 + 1)):
-        d[max(ci - r, 0):min(ci - r + 2 * r + 1, n), max(cj - r, 0):min(cj - r + 2 * r + 1, m)] += 1.0 / (r + 1) ** 2
-    nrm = np.sqrt((d ** 2).sum())
+        d[max(ci - r, 0) : min(ci - r + 2 * r + 1, n), max(cj - r, 0) : min(cj - r + 2 * r + 1, m)] += (
+            1.0 / (r + 1) ** 2
+        )
+    nrm = np.sqrt((d**2).sum())
     return d / nrm if nrm > 0 else d
 
 
@@ -36,9 +39,9 @@ def _bump(n, m):
 def _meta(s):
     """Their L2 update shape: a bump over the top half, minus one over the bottom half."""
     d = np.zeros((s, s))
-    d[:s // 2] = _bump(s // 2, s)
-    d[s // 2:] = -_bump(s - s // 2, s)
-    return d / np.sqrt((d ** 2).sum())
+    d[: s // 2] = _bump(s // 2, s)
+    d[s // 2 :] = -_bump(s - s // 2, s)
+    return d / np.sqrt((d**2).sum())
 
 
 def _signs(gen, shape):
@@ -72,9 +75,9 @@ def _l2_init(xp, x, eps, gen, lo, hi):
         for j in range(w // s):
             m = _meta(s).T if flips[i * (w // s) + j] else _meta(s)
             r0, c0 = start + i * s, start + j * s
-            blk = delta[:, :, r0:r0 + s, c0:c0 + s]
-            blk += m[:blk.shape[2], :blk.shape[3]] * sg[:, :, i, j, None, None]
-    delta = xp.asarray(delta / np.sqrt((delta ** 2).sum(axis=(1, 2, 3), keepdims=True)) * eps, dtype=x.dtype)
+            blk = delta[:, :, r0 : r0 + s, c0 : c0 + s]
+            blk += m[: blk.shape[2], : blk.shape[3]] * sg[:, :, i, j, None, None]
+    delta = xp.asarray(delta / np.sqrt((delta**2).sum(axis=(1, 2, 3), keepdims=True)) * eps, dtype=x.dtype)
     return xp.clip(x + delta, lo, hi)
 
 
@@ -87,7 +90,7 @@ def _l2_proposal(xp, xc, xbc, eps, s, gen, per_sample):
     r2, c2 = _corners(gen, k, s, h, w, per_sample)
     m1, m2 = _window(xp, r1, c1, s, h, w), _window(xp, r2, c2, s, h, w)
     nw1 = xp.sqrt(((delta * m1) ** 2).sum(axis=(2, 3), keepdims=True))
-    nimg = xp.sqrt((delta ** 2).sum(axis=(1, 2, 3), keepdims=True))
+    nimg = xp.sqrt((delta**2).sum(axis=(1, 2, 3), keepdims=True))
     nw12 = xp.sqrt(((delta * (m1 | m2)) ** 2).sum(axis=(2, 3), keepdims=True))
     flip = words(gen, k) >> np.uint32(31)
     bump = np.where(flip[:, None, None, None] == 1, _meta(s).T, _meta(s)) * _signs(gen, (k, c, 1, 1))
@@ -96,14 +99,26 @@ def _l2_proposal(xp, xc, xbc, eps, s, gen, per_sample):
     cols = xp.asarray(c1)[:, None] + xp.arange(s)
     at = (ks, cs, rows[:, None, :, None], cols[:, None, None, :])
     new = xp.asarray(bump) + delta[at] / (1e-10 + nw1)
-    new *= xp.sqrt(xp.maximum(eps ** 2 - nimg ** 2, 0.0) / c + nw12 ** 2) / xp.sqrt((new ** 2).sum(axis=(2, 3), keepdims=True))
+    new *= xp.sqrt(xp.maximum(eps**2 - nimg**2, 0.0) / c + nw12**2) / xp.sqrt((new**2).sum(axis=(2, 3), keepdims=True))
     delta[m2.repeat(c, axis=1)] = 0.0
     delta[at] = new
-    return delta / xp.sqrt((delta ** 2).sum(axis=(1, 2, 3), keepdims=True)) * eps
+    return delta / xp.sqrt((delta**2).sum(axis=(1, 2, 3), keepdims=True)) * eps
 
 
-def square_attack(predict, x, y, eps, *, norm="inf", n_queries=5000, p_init=0.8, targeted=False, clip=(0.0, 1.0),
-                  seed=None, per_sample=True):
+def square_attack(
+    predict,
+    x,
+    y,
+    eps,
+    *,
+    norm="inf",
+    n_queries=5000,
+    p_init=0.8,
+    targeted=False,
+    clip=(0.0, 1.0),
+    seed=None,
+    per_sample=True,
+):
     """Square Attack: a score-based black-box attack by random search over squares.
 
     Follows the authors' reference code: the margin loss ``s_y - max_{j != y} s_j`` (its

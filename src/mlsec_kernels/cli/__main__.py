@@ -5,6 +5,7 @@ Subcommands: ``bench`` (the benchmark suite, see :mod:`mlsec_kernels.cli.bench`)
 Each subcommand is one ``_cmd_<name>`` function registered in ``_parser``; heavy imports
 happen inside it, so ``backends`` answers at once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,11 @@ def _cmd_bench(args) -> int:
     from . import _bench_report, bench
 
     backends, peer_names, tiers = _names(args.backend), _names(args.peers), _names(args.cpu_capability)
-    for flag, given, known in (("--backend", backends, bench.SIDES), ("--peers", peer_names, bench.ALL_PEERS + ("none",)),
-                               ("--cpu-capability", tiers, _backend.TIERS + ("all",))):
+    for flag, given, known in (
+        ("--backend", backends, bench.SIDES),
+        ("--peers", peer_names, bench.ALL_PEERS + ("none",)),
+        ("--cpu-capability", tiers, _backend.TIERS + ("all",)),
+    ):
         if given and set(given) - set(known):
             print(f"mlsec-kernels bench: {flag}: choose from {', '.join(known)}", file=sys.stderr)
             return 2
@@ -39,8 +43,14 @@ def _cmd_bench(args) -> int:
         if _backend._cpu.capability not in tiers:  # this process can only time the tier it loaded
             backends = [b for b in (backends or bench.SIDES) if b != "cpp"]
     try:
-        rep = bench.run(ops=_names(args.ops), backends=backends, peer_names=peer_names,
-                        quick=args.quick, size_scale=args.size_scale, sides=("host",) if tiers else ())
+        rep = bench.run(
+            ops=_names(args.ops),
+            backends=backends,
+            peer_names=peer_names,
+            quick=args.quick,
+            size_scale=args.size_scale,
+            sides=("host",) if tiers else (),
+        )
     except ValueError as e:  # an unknown op name
         print(f"mlsec-kernels bench: {e}", file=sys.stderr)
         return 2
@@ -88,8 +98,11 @@ def _cpu_tiers(asked, backends) -> tuple:
     if not here:
         return None, f"the C++ backend is not usable here ({_backend.backends()['cpp']})"
     if set(tiers) - set(here):
-        return None, f"{', '.join(t for t in tiers if t not in here)}: not a tier this CPU and build run; " \
-                     f"available: {', '.join(here)}"
+        return (
+            None,
+            f"{', '.join(t for t in tiers if t not in here)}: not a tier this CPU and build run; "
+            f"available: {', '.join(here)}",
+        )
     if backends and "cpp" not in backends:
         return None, "it times the cpp backend, which --backend leaves out"
     return tiers, None
@@ -109,8 +122,14 @@ def _time_tiers(rep, tiers, args, numba) -> list:
         elif (doc := _tier_run(t, args, numba)) is not None:
             runs[doc["machine"]["cpu_capability"]] = doc
         else:
-            rep["skipped"].append({"op": None, "params": None, "who": f"cpp[{t}]",
-                                   "reason": "its run failed (its error is printed above the table)"})
+            rep["skipped"].append(
+                {
+                    "op": None,
+                    "params": None,
+                    "who": f"cpp[{t}]",
+                    "reason": "its run failed (its error is printed above the table)",
+                }
+            )
     _bench_report.merge_tiers(rep, runs)
     rep["settings"]["cpu_capability"] = tiers
     return list(runs)
@@ -133,16 +152,31 @@ def _tier_run(tier: str, args, numba: bool) -> dict | None:
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "bench.json")
-        cmd = [sys.executable, "-m", "mlsec_kernels", "bench", "--backend", "cpp", *(["numba"] * numba), "--peers", "none",
-               "--json", path, "--size-scale", repr(args.size_scale)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mlsec_kernels",
+            "bench",
+            "--backend",
+            "cpp",
+            *(["numba"] * numba),
+            "--peers",
+            "none",
+            "--json",
+            path,
+            "--size-scale",
+            repr(args.size_scale),
+        ]
         cmd += (["--quick"] if args.quick else []) + (["--ops", *_names(args.ops)] if args.ops else [])
         env = dict(os.environ, MLSEC_CPU_CAPABILITY=tier)
         if numba and platform.machine() in ("x86_64", "AMD64"):
             env["NUMBA_CPU_NAME"], env["NUMBA_CPU_FEATURES"] = NUMBA_CPU[tier]
         r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
         if r.returncode != 0:
-            print(f"mlsec-kernels bench: exit code {r.returncode} from MLSEC_CPU_CAPABILITY={tier} {' '.join(cmd)}",
-                  file=sys.stderr)
+            print(
+                f"mlsec-kernels bench: exit code {r.returncode} from MLSEC_CPU_CAPABILITY={tier} {' '.join(cmd)}",
+                file=sys.stderr,
+            )
             return None
         with open(path) as f:
             return json.load(f)
@@ -182,33 +216,57 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mlsec-kernels", description="mlsec_kernels: adversarial-ML kernels.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("bench", help="time every op against a memory copy and against its peers",
-                       description="Times each op per backend against a memory copy measured in the same run "
-                                   "(x floor) and against peers run side by side (NumPy, Numba prange, PyTorch, "
-                                   "torch.compile, ART where installed). The header names the CPU, its SIMD flags "
-                                   "and the CPU tier the C++ kernels run at.")
+    b = sub.add_parser(
+        "bench",
+        help="time every op against a memory copy and against its peers",
+        description="Times each op per backend against a memory copy measured in the same run "
+        "(x floor) and against peers run side by side (NumPy, Numba prange, PyTorch, "
+        "torch.compile, ART where installed). The header names the CPU, its SIMD flags "
+        "and the CPU tier the C++ kernels run at.",
+    )
     b.add_argument("--quick", action="store_true", help="fewer repeats, smaller sort-based cases, no torch.compile")
-    b.add_argument("--ops", nargs="+", metavar="OP", help="ops to run: fgsm pgd_step project random_start rng bit_depth median_filter non_local_means gaussian_noise pixel_deflection output (or output.reverse_sigmoid etc.)")
+    b.add_argument(
+        "--ops",
+        nargs="+",
+        metavar="OP",
+        help="ops to run: fgsm pgd_step project random_start rng bit_depth median_filter non_local_means gaussian_noise pixel_deflection output (or output.reverse_sigmoid etc.)",
+    )
     b.add_argument("--backend", nargs="+", metavar="B", help="backends to run: cpp numba cuda (default: all usable)")
-    b.add_argument("--peers", nargs="+", metavar="P",
-                   help="peers to run: numpy numba-prange torch torch.compile art scipy opencv, or none "
-                        "(default: all installed)")
-    b.add_argument("--cpu-capability", nargs="+", metavar="TIER",
-                   help="CPU tiers of the cpp backend to time, side by side as cpp[TIER] rows: default avx2 avx512, "
-                        "or all (every tier this CPU and build run); each tier other than the loaded one runs in a "
-                        "process of its own (default: the loaded tier only, shown as cpp)")
+    b.add_argument(
+        "--peers",
+        nargs="+",
+        metavar="P",
+        help="peers to run: numpy numba-prange torch torch.compile art scipy opencv, or none (default: all installed)",
+    )
+    b.add_argument(
+        "--cpu-capability",
+        nargs="+",
+        metavar="TIER",
+        help="CPU tiers of the cpp backend to time, side by side as cpp[TIER] rows: default avx2 avx512, "
+        "or all (every tier this CPU and build run); each tier other than the loaded one runs in a "
+        "process of its own (default: the loaded tier only, shown as cpp)",
+    )
     b.add_argument("--json", metavar="PATH", help="save every number and the machine's description here")
-    b.add_argument("--plot", metavar="PATH", help="write a PNG: each case's time over the copy floor per backend, "
-                                                  "tier and peer, one panel per op family (matplotlib)")
+    b.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="write a PNG: each case's time over the copy floor per backend, "
+        "tier and peer, one panel per op family (matplotlib)",
+    )
     b.add_argument("--size-scale", type=float, default=1.0, help=argparse.SUPPRESS)  # tests: tiny batches
     b.set_defaults(func=_cmd_bench)
 
-    d = sub.add_parser("demo", help="attacks and defences on scikit-learn's digits, one report",
-                       description="Trains a small NumPy classifier on scikit-learn's 8x8 digits (no download) and "
-                                   "reports attacks, feature squeezing, randomized smoothing, model extraction and "
-                                   "the time each part took.")
+    d = sub.add_parser(
+        "demo",
+        help="attacks and defences on scikit-learn's digits, one report",
+        description="Trains a small NumPy classifier on scikit-learn's 8x8 digits (no download) and "
+        "reports attacks, feature squeezing, randomized smoothing, model extraction and "
+        "the time each part took.",
+    )
     d.add_argument("--quick", action="store_true", help="fewer images, steps and queries")
-    d.add_argument("--plot", metavar="PATH", help="write a PNG: accuracy vs eps, certified accuracy vs radius (matplotlib)")
+    d.add_argument(
+        "--plot", metavar="PATH", help="write a PNG: accuracy vs eps, certified accuracy vs radius (matplotlib)"
+    )
     d.add_argument("--json", metavar="PATH", help="save every number here")
     d.add_argument("--seed", type=int, default=0, help="seed of the split, the models and the attacks (default 0)")
     d.set_defaults(func=_cmd_demo)

@@ -6,6 +6,7 @@ parameters: the NumPy expression (the CuPy one on a device), a Numba ``prange`` 
 and ART's helpers, each only where installed. ``make(peer, op, kw, a, out, xp)`` returns a
 zero-argument callable, or raises :class:`Unavailable` with the reason.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -106,14 +107,17 @@ def numpy_peer(op, kw, a, out, xp):
 def _output_peer(op, kw, p, out, xp):
     """ART's post-processors (ReverseSigmoid, GaussianNoise, Rounded, HighConfidence) and
     the top-k / class-label expressions, as NumPy (CuPy) code."""
+
     def renormalise(q):
         return xp.divide(q, q.sum(axis=1, keepdims=True), out=out)
 
     if op == "reverse_sigmoid":
+
         def rs():
             pc = xp.clip(p, 1e-9, 1 - 1e-9)
             r = kw["beta"] * (1.0 / (1.0 + xp.exp(kw["gamma"] * xp.log((1.0 - pc) / pc))) - 0.5)
             return renormalise(xp.clip(p - r, 0.0, 1.0))
+
         return rs
     if op == "gaussian_noise":
         rng = xp.random.default_rng(0)
@@ -123,15 +127,19 @@ def _output_peer(op, kw, p, out, xp):
     if op == "high_confidence":
         return lambda: xp.multiply(p, p >= xp.float32(kw["cutoff"]), out=out)
     if op == "top_k":
+
         def top():
             out[...] = 0
             idx = xp.argpartition(-p, kw["k"] - 1, axis=1)[:, : kw["k"]]
             xp.put_along_axis(out, idx, xp.take_along_axis(p, idx, axis=1), axis=1)
+
         return top
     if op == "class_labels":
+
         def labels():
             out[...] = 0
             out[xp.arange(p.shape[0]), xp.argmax(p, axis=1)] = 1
+
         return labels
     raise Unavailable(f"no NumPy peer for output.{op}")
 
@@ -209,6 +217,7 @@ def _torch_expr(torch, op, kw):
     if op == "fgsm":
         return lambda x, grad, out=None: torch.clamp(x + eps * torch.sign(grad), 0.0, 1.0, out=out)
     if op == "pgd_step" and norm in ("inf", 2):
+
         def pgd(x, x0, grad, out=None):
             if norm == "inf":
                 step = torch.sign(grad)

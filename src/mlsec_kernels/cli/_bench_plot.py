@@ -6,13 +6,18 @@ horizontal bars per case (one per backend, CPU tier and peer), log scale, 1.0 = 
 memory copy. The (1, 1000) latency cases move a few KB: their "floor" is a call's overhead, not
 memory, so they get a panel of their own in microseconds per call.
 """
+
 from __future__ import annotations
 
 import math
 
-FAMILIES = (("perturbation", ("fgsm", "pgd_step", "project", "random_start")), ("rng", ("rng",)),
-            ("squeeze", ("bit_depth", "median_filter", "non_local_means")),
-            ("transforms", ("gaussian_noise", "pixel_deflection", "random_resize_pad")), ("output ops", ("output",)))
+FAMILIES = (
+    ("perturbation", ("fgsm", "pgd_step", "project", "random_start")),
+    ("rng", ("rng",)),
+    ("squeeze", ("bit_depth", "median_filter", "non_local_means")),
+    ("transforms", ("gaussian_noise", "pixel_deflection", "random_resize_pad")),
+    ("output ops", ("output",)),
+)
 LATENCY = "latency (1x1000, per call, Python layer included)"
 _PEER_COLOURS = ("0.55", "tab:purple", "tab:brown", "tab:olive", "tab:pink", "tab:cyan", "tab:red")
 COPY = "memory copy (1.0)"
@@ -28,8 +33,11 @@ def _panel(r) -> str:
 
 def _case_label(r) -> str:
     kw = r.get("kw", {})
-    extra = [f"L{kw['norm']}" if "norm" in kw else "", f"size {kw['size']}" if "size" in kw else "",
-             r["label"] if r["label"] not in ("", "latency") else ""]
+    extra = [
+        f"L{kw['norm']}" if "norm" in kw else "",
+        f"size {kw['size']}" if "size" in kw else "",
+        r["label"] if r["label"] not in ("", "latency") else "",
+    ]
     return " ".join([r["op"]] + [e for e in extra if e])
 
 
@@ -137,8 +145,15 @@ def plot(rep: dict, path: str) -> str | None:
     margin, axes_w = 2.0, 5.5  # the left margin holds the case names
     width, height = len(cols) * (margin + axes_w) + 0.3, head + body + foot
     fig = plt.figure(figsize=(width, height))
-    grid = fig.add_gridspec(1, len(cols), top=1 - head / height, bottom=foot / height, left=margin / width,
-                            right=1 - 0.3 / width, wspace=margin / axes_w)
+    grid = fig.add_gridspec(
+        1,
+        len(cols),
+        top=1 - head / height,
+        bottom=foot / height,
+        left=margin / width,
+        right=1 - 0.3 / width,
+        wspace=margin / axes_w,
+    )
     for i, col in enumerate(cols):
         ratios = [x for h in inches[i] for x in (h, gap)][:-1]
         ratios.append(max(1e-6, body - sum(ratios)))  # the shorter column keeps the same scale
@@ -148,13 +163,24 @@ def plot(rep: dict, path: str) -> str | None:
     m = rep["machine"]
     tiers = m.get("cpu_tiers_timed") or [m.get("cpu_capability") or "none"]
     quick = ", --quick" if rep["settings"].get("quick") else ""
-    fig.suptitle(f"mlsec-kernels bench on {m['cpu_model']} ({m['cpus_usable']} cores{quick})\n"
-                 f"C++ tiers: {', '.join(tiers)};  bars: time over a plain memory copy of the same bytes",
-                 fontsize=11, y=1 - 0.1 / height, va="top")
+    fig.suptitle(
+        f"mlsec-kernels bench on {m['cpu_model']} ({m['cpus_usable']} cores{quick})\n"
+        f"C++ tiers: {', '.join(tiers)};  bars: time over a plain memory copy of the same bytes",
+        fontsize=11,
+        y=1 - 0.1 / height,
+        va="top",
+    )
     handles = {h.get_label(): h for ax in fig.axes for h in ax.containers + ax.lines}
     shown = [w for w in whos + [COPY] if w in handles]
-    fig.legend([handles[w] for w in shown], shown, loc="upper center", ncol=math.ceil(len(shown) / rows_of_legend),
-               fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1 - 0.75 / height))
+    fig.legend(
+        [handles[w] for w in shown],
+        shown,
+        loc="upper center",
+        ncol=math.ceil(len(shown) / rows_of_legend),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 1 - 0.75 / height),
+    )
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return None

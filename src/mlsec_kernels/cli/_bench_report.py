@@ -1,5 +1,6 @@
 """What ``mlsec-kernels bench`` shows and saves: the table, and the machine the numbers
 come from."""
+
 from __future__ import annotations
 
 import datetime
@@ -21,8 +22,15 @@ def table(rep: dict) -> str:
     body = []
     for r in rows:
         who = r["backend"] if r["kind"] == "mlsec" else f"{r['backend']} (peer)"
-        cells = [r["op"], r["params"], who, "x".join(map(str, r["shape"])), _time(r["median_ms"]),
-                 f"{r['GBps']:.3g}", f"{r['x_floor']:.2f}"]
+        cells = [
+            r["op"],
+            r["params"],
+            who,
+            "x".join(map(str, r["shape"])),
+            _time(r["median_ms"]),
+            f"{r['GBps']:.3g}",
+            f"{r['x_floor']:.2f}",
+        ]
         sp = r.get("speedup", {})
         cells += [f"{sp[p]:.2f}x" if p in sp else "" for p in peer_cols]
         body.append(cells)
@@ -34,8 +42,9 @@ def table(rep: dict) -> str:
         floors.setdefault((c["op"], c["params"], c["side"], tuple(c["shape"])), []).append(c)
     for (op, params, side, shape), cs in floors.items():
         gbps = ", ".join(f"{c['GBps']:.3g}" + (f" ({c['run']} run)" if "run" in c else "") for c in cs)
-        out.append(f"floor for {op} {params}: {side} copy of {'x'.join(map(str, shape))} float32, "
-                   f"{gbps} GB/s (read + write)")
+        out.append(
+            f"floor for {op} {params}: {side} copy of {'x'.join(map(str, shape))} float32, {gbps} GB/s (read + write)"
+        )
     for s in rep["skipped"]:
         what = f"{s['op']} {s['params']}".strip() if s["op"] else "backend"
         out.append(f"skipped: {what}: {s['who']}: {s['reason']}")
@@ -47,12 +56,16 @@ def header(info: dict) -> str:
     """The lines above the table: the CPU, its SIMD flags and the C++ tiers."""
     present, absent = info.get("cpu_simd_flags", []), info.get("cpu_simd_flags_absent", [])
     simd = " ".join(present) or "unknown (no /proc/cpuinfo)"
-    lines = [f"cpu: {info['cpu_model']}, {info['cpus_usable']} of {info['cpu_count']} cores usable; {info['platform']}",
-             f"simd: {simd}" + (f" (lacks {' '.join(absent)})" if absent else "")]
+    lines = [
+        f"cpu: {info['cpu_model']}, {info['cpus_usable']} of {info['cpu_count']} cores usable; {info['platform']}",
+        f"simd: {simd}" + (f" (lacks {' '.join(absent)})" if absent else ""),
+    ]
     if info.get("cpu_capability"):
         here, timed = info["cpu_tiers_here"], info.get("cpu_tiers_timed")
-        lines.append(f"cpp: {info['cpu_capability']} tier loaded (this CPU and build run: {', '.join(here)}); "
-                     + (f"timed: {', '.join(timed)}" if timed else "--cpu-capability all times each"))
+        lines.append(
+            f"cpp: {info['cpu_capability']} tier loaded (this CPU and build run: {', '.join(here)}); "
+            + (f"timed: {', '.join(timed)}" if timed else "--cpu-capability all times each")
+        )
     else:
         lines.append(f"cpp: {info['backends']['cpp']}")
     return "\n".join(lines)
@@ -80,8 +93,11 @@ def merge_tiers(rep: dict, runs: dict) -> None:
         name = f"cpp[{tier}]"
         for r in doc["results"]:
             if r["backend"] in ("cpp", "numba"):
-                r.update(backend=f"{r['backend']}[{tier}]", cpu_tier=tier,
-                         speedup={p: t / r["median_ms"] for p, t in peer_ms.get(_case_key(r), {}).items()})
+                r.update(
+                    backend=f"{r['backend']}[{tier}]",
+                    cpu_tier=tier,
+                    speedup={p: t / r["median_ms"] for p, t in peer_ms.get(_case_key(r), {}).items()},
+                )
                 rep["results"].append(r)
         rep["calibration"] += [dict(c, run=name) for c in doc["calibration"]]
         for s in doc["skipped"]:
@@ -94,10 +110,12 @@ def merge_tiers(rep: dict, runs: dict) -> None:
     case = {k: i for i, k in enumerate(dict.fromkeys(_case_key(r) for r in rep["results"]))}
     rep["results"].sort(key=lambda r: (case[_case_key(r)], r["kind"] == "mlsec", rank.get(r["backend"], len(rank))))
     if others:
-        rep["notes"].append(f"{', '.join(f'cpp[{t}]' for t in others)}: timed in processes of their own "
-                            "(MLSEC_CPU_CAPABILITY), each against the copy floor of its own run; their vs PEER "
-                            "ratios use the main run's peer times; numba[TIER] rows: Numba compiled there for "
-                            "that tier's ISA (NUMBA_CPU_NAME), numba: for this host's CPU")
+        rep["notes"].append(
+            f"{', '.join(f'cpp[{t}]' for t in others)}: timed in processes of their own "
+            "(MLSEC_CPU_CAPABILITY), each against the copy floor of its own run; their vs PEER "
+            "ratios use the main run's peer times; numba[TIER] rows: Numba compiled there for "
+            "that tier's ISA (NUMBA_CPU_NAME), numba: for this host's CPU"
+        )
 
 
 def _case_key(r):
@@ -105,8 +123,27 @@ def _case_key(r):
 
 
 # Flags that decide the tiers: x86-64-v2 and v3 (avx2), v4 (avx512); NEON/SVE on aarch64.
-SIMD_FLAGS = ("sse2", "pni", "ssse3", "sse4_1", "sse4_2", "popcnt", "avx", "avx2", "fma", "f16c", "bmi1", "bmi2",
-              "abm", "movbe", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl")
+SIMD_FLAGS = (
+    "sse2",
+    "pni",
+    "ssse3",
+    "sse4_1",
+    "sse4_2",
+    "popcnt",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "bmi1",
+    "bmi2",
+    "abm",
+    "movbe",
+    "avx512f",
+    "avx512dq",
+    "avx512cd",
+    "avx512bw",
+    "avx512vl",
+)
 ARM_FLAGS = ("asimd", "asimdhp", "asimddp", "sve", "sve2")
 _SHOWN_AS = {"pni": "sse3", "abm": "lzcnt"}  # /proc/cpuinfo's names for them
 
@@ -175,11 +212,19 @@ def machine(argv=None) -> dict:
         # Other processes matter: a parallel region waits for its slowest thread, and on a
         # busy machine that thread waits for a scheduler tick.
         "loadavg_1_5_15": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"), "numba": numba.get_num_threads(),
-                    "cpp_openmp": bool(getattr(_backend._cpu, "openmp", False))},
-        "versions": {"mlsec_kernels": mk.__version__, "numpy": _version("numpy"), "numba": _version("numba"),
-                     "torch": _version("torch"), "cupy": _version("cupy-cuda13x", "cupy-cuda12x", "cupy"),
-                     "art": _version("adversarial-robustness-toolbox")},
+        "threads": {
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "numba": numba.get_num_threads(),
+            "cpp_openmp": bool(getattr(_backend._cpu, "openmp", False)),
+        },
+        "versions": {
+            "mlsec_kernels": mk.__version__,
+            "numpy": _version("numpy"),
+            "numba": _version("numba"),
+            "torch": _version("torch"),
+            "cupy": _version("cupy-cuda13x", "cupy-cuda12x", "cupy"),
+            "art": _version("adversarial-robustness-toolbox"),
+        },
         "backends": mk.backends(),
     }
     if "torch" in sys.modules:

@@ -1,6 +1,7 @@
 """Timing for the bench: the arrays of one side (host or device) and a timer that takes
 medians of interleaved repeats after a warm-up. Host: wall clock; device: CUDA events
 around the ``inner`` calls of a repeat."""
+
 from __future__ import annotations
 
 import math

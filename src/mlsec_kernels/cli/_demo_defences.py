@@ -1,5 +1,6 @@
 """The demo's defence sections that use the randomised-defence and output-defence
 modules: randomized smoothing, and model extraction against an API."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,14 +39,21 @@ def section_smoothing(m, data, quick, seed, bar):
     bar.step("noise-trained base model")
     k, n0, n = (60, 64, 500) if quick else (200, 100, 10000)
     xt, yt = data["x_test"][:k], data["y_test"][:k]
-    labels, radii = smoothing.certify(base.logits, xt, sigma, n0, n, alpha=0.001, batch_size=1000, seed=seed,
-                                      progress=False)
+    labels, radii = smoothing.certify(
+        base.logits, xt, sigma, n0, n, alpha=0.001, batch_size=1000, seed=seed, progress=False
+    )
     bar.step("randomized smoothing")
     right = labels == yt
-    return {"sigma": sigma, "n0": n0, "n": n, "alpha": 0.001, "n_images": k,
-            "base_clean_accuracy": float(np.mean(base.predict(xt).argmax(1) == yt)),
-            "abstain_rate": float(np.mean(labels == smoothing.ABSTAIN)),
-            "certified_accuracy": {str(r): float(np.mean(right & (radii >= r))) for r in RADII}}
+    return {
+        "sigma": sigma,
+        "n0": n0,
+        "n": n,
+        "alpha": 0.001,
+        "n_images": k,
+        "base_clean_accuracy": float(np.mean(base.predict(xt).argmax(1) == yt)),
+        "abstain_rate": float(np.mean(labels == smoothing.ABSTAIN)),
+        "certified_accuracy": {str(r): float(np.mean(right & (radii >= r))) for r in RADII},
+    }
 
 
 def _steal(api, x_seed, budget, seed, monitor=None, hidden=COPY_HIDDEN, epochs=COPY_EPOCHS):
@@ -56,7 +64,7 @@ def _steal(api, x_seed, budget, seed, monitor=None, hidden=COPY_HIDDEN, epochs=C
     xs, ps = [], []
     new = x_seed
     while True:
-        new = new[:budget - sum(len(v) for v in xs)]
+        new = new[: budget - sum(len(v) for v in xs)]
         p = np.asarray(api(new), np.float64)
         if monitor is not None:
             monitor.observe("attacker", new, p.argmax(1))
@@ -84,12 +92,17 @@ def section_extraction(m, data, quick, seed, bar):
     monitor = output.ExtractionMonitor()
     res = {"budget": budget, "seed_images": n_seed, "method": "Jacobian augmentation (Papernot et al. 2017)"}
     copies = {}
-    for name, api, mon in (("plain", m.predict, monitor),
-                           ("guard", lambda q: guard(m.predict(q)), None),
-                           ("watermark", lambda q: wm.apply(q, m.predict(q))[0], None)):
+    for name, api, mon in (
+        ("plain", m.predict, monitor),
+        ("guard", lambda q: guard(m.predict(q)), None),
+        ("watermark", lambda q: wm.apply(q, m.predict(q))[0], None),
+    ):
         copy, X, P = _steal(api, x_seed, budget, seed, mon)
         copies[name] = (copy, X, P)
-        res[name] = {"agreement": _agreement(copy, m, xt), "copy_accuracy": float(np.mean(copy.predict(xt).argmax(1) == yt))}
+        res[name] = {
+            "agreement": _agreement(copy, m, xt),
+            "copy_accuracy": float(np.mean(copy.predict(xt).argmax(1) == yt)),
+        }
         bar.step(f"extraction: {name} API")
     res["guard"]["steps"] = repr(guard)
     _, X, P = copies["watermark"]
@@ -103,8 +116,10 @@ def section_extraction(m, data, quick, seed, bar):
         m2, p2 = wm.verify(indep.predict, X[marked], lab, num_classes=10)
         res["watermark"].update(copy_match=match, copy_p_value=pval, independent_match=m2, independent_p_value=p2)
     for lo in range(0, budget, 50):  # a normal client: natural images, in batches
-        monitor.observe("normal", xt[lo:lo + 50][: budget - lo], m.predict(xt[lo:lo + 50][: budget - lo]).argmax(1))
-    res["monitor"] = {who: {k: (float(v) if isinstance(v, (float, np.floating)) else v)
-                            for k, v in monitor.stats(who).items()} for who in ("attacker", "normal")}
+        monitor.observe("normal", xt[lo : lo + 50][: budget - lo], m.predict(xt[lo : lo + 50][: budget - lo]).argmax(1))
+    res["monitor"] = {
+        who: {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in monitor.stats(who).items()}
+        for who in ("attacker", "normal")
+    }
     bar.step("extraction monitor")
     return res

@@ -1,5 +1,6 @@
 """A one-hidden-layer MLP in NumPy with analytic gradients: the demo's model and the
 tests' white-box target. Inputs are image batches (N, ...) flattened per sample."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -74,10 +75,11 @@ class MLP:
         for _ in range(epochs):
             order = r.permutation(n)
             for s in range(0, n, batch):
-                j = order[s:s + batch]
+                j = order[s : s + batch]
                 h = self._forward(x[j])
-                _, g = self._out_grad(h[-1], None if soft is not None else np.asarray(y)[j],
-                                      None if soft is None else soft[j])
+                _, g = self._out_grad(
+                    h[-1], None if soft is not None else np.asarray(y)[j], None if soft is None else soft[j]
+                )
                 _, grads = self._backward(h, g)
                 for (w, b), (gw, gb), v in zip(self.layers, grads, vel):
                     v[0] = 0.9 * v[0] - lr * gw / len(j)

@@ -19,6 +19,7 @@ the ``inner`` calls, so a per-call Python cost larger than the kernel shows up a
 An op missing from this build (``getattr(mlsec_kernels, name)`` fails) is skipped with
 the reason, as is any backend or peer that cannot run a case.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -38,7 +39,11 @@ CIFAR = (64, 3, 32, 32)  # non_local_means: Xu et al.'s CIFAR-10 setting, uint8
 EPS = {"inf": 8 / 255, 2: 3.0, 1: 12.0}
 STEP = {"inf": 2 / 255, 2: 0.5, 1: 1.0}
 ALL_PEERS = tuple(peers.PEERS)
-QUICK_SKIPS_PEERS = ("torch.compile", "scipy", "art")  # seconds to tens of seconds per case (compiling; SciPy's median, which ART calls too; ART's L1 projection)
+QUICK_SKIPS_PEERS = (
+    "torch.compile",
+    "scipy",
+    "art",
+)  # seconds to tens of seconds per case (compiling; SciPy's median, which ART calls too; ART's L1 projection)
 
 
 @dataclass(frozen=True)
@@ -82,22 +87,43 @@ def _scaled(shape, scale):
 
 # Which peers have code for which case (others would only be skipped).
 _ELEMENTWISE = ("numpy", "torch", "torch.compile")
-_PEERS = {("fgsm", None): _ELEMENTWISE + ("numba-prange",), ("pgd_step", "inf"): _ELEMENTWISE + ("numba-prange",),
-          ("pgd_step", 2): _ELEMENTWISE, ("pgd_step", 1): ("numpy",),
-          ("project", "inf"): _ELEMENTWISE + ("art",), ("project", 2): _ELEMENTWISE + ("art",),
-          ("project", 1): ("numpy", "art"), ("random_start", "inf"): ("numpy", "torch"),
-          ("rng.uniform", None): ("numpy", "torch"), ("rng.normal", None): ("numpy", "torch"),
-          ("bit_depth", None): _ELEMENTWISE + ("numba-prange", "art"), ("median_filter", None): ("scipy", "opencv", "art"),
-          ("non_local_means", None): ("opencv",),
-          ("gaussian_noise", None): ("numpy", "torch")}
-RANDOM_OPS = ("random_start", "gaussian_noise", "pixel_deflection", "output.gaussian_noise")  # peers draw other numbers: no agreement check
+_PEERS = {
+    ("fgsm", None): _ELEMENTWISE + ("numba-prange",),
+    ("pgd_step", "inf"): _ELEMENTWISE + ("numba-prange",),
+    ("pgd_step", 2): _ELEMENTWISE,
+    ("pgd_step", 1): ("numpy",),
+    ("project", "inf"): _ELEMENTWISE + ("art",),
+    ("project", 2): _ELEMENTWISE + ("art",),
+    ("project", 1): ("numpy", "art"),
+    ("random_start", "inf"): ("numpy", "torch"),
+    ("rng.uniform", None): ("numpy", "torch"),
+    ("rng.normal", None): ("numpy", "torch"),
+    ("bit_depth", None): _ELEMENTWISE + ("numba-prange", "art"),
+    ("median_filter", None): ("scipy", "opencv", "art"),
+    ("non_local_means", None): ("opencv",),
+    ("gaussian_noise", None): ("numpy", "torch"),
+}
+RANDOM_OPS = (
+    "random_start",
+    "gaussian_noise",
+    "pixel_deflection",
+    "output.gaussian_noise",
+)  # peers draw other numbers: no agreement check
 # Output defences: a server's one-row call and a (4096, 1000) batch; ART's formulas as NumPy.
 OUTPUT_BATCH = (4096, 1000)
-OUTPUT_OPS = (("reverse_sigmoid", {"beta": 1.0, "gamma": 0.1}), ("gaussian_noise", {"scale": 0.2, "seed": 0}),
-              ("round", {"decimals": 3}), ("high_confidence", {"cutoff": 0.25}), ("top_k", {"k": 5}), ("class_labels", {}))
+OUTPUT_OPS = (
+    ("reverse_sigmoid", {"beta": 1.0, "gamma": 0.1}),
+    ("gaussian_noise", {"scale": 0.2, "seed": 0}),
+    ("round", {"decimals": 3}),
+    ("high_confidence", {"cutoff": 0.25}),
+    ("top_k", {"k": 5}),
+    ("class_labels", {}),
+)
 _PEERS.update({(f"output.{op}", None): ("numpy",) for op, _ in OUTPUT_OPS})
-NOTES = ("ART's attacks need an estimator (a model), not a gradient: only its projection helper "
-         "(art.utils.projection) is compared, on project",)
+NOTES = (
+    "ART's attacks need an estimator (a model), not a gradient: only its projection helper "
+    "(art.utils.projection) is compared, on project",
+)
 
 
 def _case(op, kw, shape, inputs, pos, label="", notes=(), dtype="float32"):
@@ -111,8 +137,10 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
     if quick:  # the sort-based peers take seconds at full size; fewer rows, same row length
         sort_rows = _scaled(rows, 1 / 8)
         sort_note = (f"--quick: L1 cases on {sort_rows[0]} rows instead of {rows[0]} (sort-based peers)",)
-    out = [_case("fgsm", {"eps": EPS["inf"]}, img, ("x", "grad"), ("x", "grad", "eps")),
-           Case("fgsm", {"eps": EPS["inf"]}, LATENCY, ("x", "grad"), ("x", "grad", "eps"), ("numpy",), "latency")]
+    out = [
+        _case("fgsm", {"eps": EPS["inf"]}, img, ("x", "grad"), ("x", "grad", "eps")),
+        Case("fgsm", {"eps": EPS["inf"]}, LATENCY, ("x", "grad"), ("x", "grad", "eps"), ("numpy",), "latency"),
+    ]
     for norm in ("inf", 2, 1):
         shape, note = (sort_rows, sort_note) if norm == 1 else (img, ())
         kw = {"norm": norm, "step": STEP[norm], "eps": EPS[norm]}
@@ -134,8 +162,15 @@ def cases(quick: bool = False, size_scale: float = 1.0) -> list[Case]:
     nlm = {"h": 2.0, "template_size": 3, "search_size": 13}
     out.append(_case("non_local_means", nlm, cifar, ("x",), ("x",), "cifar-uint8", nlm_note, "uint8"))
     out.append(_case("gaussian_noise", {"sigma": 0.1, "clip": (0.0, 1.0), "seed": 0}, img, ("x",), ("x", "sigma")))
-    out.append(_case("pixel_deflection", {"deflections": 200, "window": 10, "seed": 0}, img, ("x",),
-                     ("x", "deflections", "window")))
+    out.append(
+        _case(
+            "pixel_deflection",
+            {"deflections": 200, "window": 10, "seed": 0},
+            img,
+            ("x",),
+            ("x", "deflections", "window"),
+        )
+    )
     for op, kw in OUTPUT_OPS:
         pos = ("p", "k") if op == "top_k" else ("p",)
         out.append(_case(f"output.{op}", kw, _scaled(OUTPUT_BATCH, size_scale), ("p",), pos))
@@ -192,8 +227,11 @@ def cpu_tiers() -> list:
     """The C++ tiers both this CPU runs and this build has: what --cpu-capability all times."""
     if _backend._cpu is None:
         return []
-    return [t for t in _backend.TIERS
-            if t in _backend._cpu.cpu_tiers() and importlib.util.find_spec(f"{_backend.__package__}._cpu_{t}")]
+    return [
+        t
+        for t in _backend.TIERS
+        if t in _backend._cpu.cpu_tiers() and importlib.util.find_spec(f"{_backend.__package__}._cpu_{t}")
+    ]
 
 
 def select(all_cases, ops):
@@ -219,24 +257,44 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
     ok, why = usable_backends()
     wanted = list(_backend.NAMES if backends is None else backends)
     runs = [b for b in wanted if b in ok]
-    rep = {"settings": {"quick": quick, "repeats": repeats, "target_repeat_ms": target_ms, "size_scale": size_scale,
-                        "ops": list(ops or []), "backends": runs},
-           "results": [], "skipped": [], "calibration": [], "notes": list(NOTES)}
+    rep = {
+        "settings": {
+            "quick": quick,
+            "repeats": repeats,
+            "target_repeat_ms": target_ms,
+            "size_scale": size_scale,
+            "ops": list(ops or []),
+            "backends": runs,
+        },
+        "results": [],
+        "skipped": [],
+        "calibration": [],
+        "notes": list(NOTES),
+    }
     skip = lambda case, who, reason: rep["skipped"].append(  # noqa: E731
-        {"op": case.op if case else None, "params": case.params if case else None, "who": who, "reason": reason})
+        {"op": case.op if case else None, "params": case.params if case else None, "who": who, "reason": reason}
+    )
     for b in wanted:
         if b not in ok:
             skip(None, b, why[b])
     if peer_names is None:
         peer_names = [p for p in ALL_PEERS if not (quick and p in QUICK_SKIPS_PEERS)]
         if quick:
-            rep["notes"].append("--quick: torch.compile not measured (compiling takes tens of seconds per case), "
-                                "nor SciPy's median_filter (seconds per call)")
+            rep["notes"].append(
+                "--quick: torch.compile not measured (compiling takes tens of seconds per case), "
+                "nor SciPy's median_filter (seconds per call)"
+            )
     rep["settings"]["peers"] = list(peer_names)
     chosen = select(cases(quick, size_scale), ops)
     sides = list(dict.fromkeys([SIDES[b] for b in runs] + list(sides)))
-    steps = {c.id: sum(len([p for p in c.peers if p in peer_names and (side == "host" or p not in peers.HOST_ONLY)]) + 2
-                       for side in sides) + len(runs) for c in chosen}
+    steps = {
+        c.id: sum(
+            len([p for p in c.peers if p in peer_names and (side == "host" or p not in peers.HOST_ONLY)]) + 2
+            for side in sides
+        )
+        + len(runs)
+        for c in chosen
+    }
     prog = progress or Progress(sum(steps.values()))
     workspaces, timers = {}, {}
     for case in chosen:
@@ -272,9 +330,17 @@ def run(ops=None, backends=None, peer_names=None, quick=False, size_scale=1.0, p
             timer.rounds([copy] + [e for _, e in entries.values()])
             copy_bytes = 2 * ws.array("copy_src", case.shape).nbytes
             floor_ms = copy["median_ms"] * case.nbytes() / copy_bytes
-            rep["calibration"].append({"op": case.op, "params": case.params, "side": side, "shape": list(case.shape),
-                                       "bytes": copy_bytes, "copy_ms": copy["median_ms"],
-                                       "GBps": copy_bytes / copy["median_ms"] / 1e6})
+            rep["calibration"].append(
+                {
+                    "op": case.op,
+                    "params": case.params,
+                    "side": side,
+                    "shape": list(case.shape),
+                    "bytes": copy_bytes,
+                    "copy_ms": copy["median_ms"],
+                    "GBps": copy_bytes / copy["median_ms"] / 1e6,
+                }
+            )
             peer_ms = {n: e["median_ms"] for n, (kind, e) in entries.items() if kind == "peer"}
             diffs = _agreement(case, entries, out, ws)
             for name, (kind, e) in entries.items():
@@ -307,6 +373,18 @@ def _agreement(case, entries, out, ws):
 
 def _row(case, side, who, kind, m, floor_ms):
     nbytes = case.nbytes()
-    return {"op": case.op, "params": case.params, "kw": {k: v for k, v in case.kw.items()}, "label": case.label,
-            "backend": who, "kind": kind, "side": side, "shape": list(case.shape), "dtype": case.dtype,
-            "bytes": nbytes, **{k: v for k, v in m.items() if k != "fn"}, "GBps": nbytes / m["median_ms"] / 1e6, "x_floor": m["median_ms"] / floor_ms}
+    return {
+        "op": case.op,
+        "params": case.params,
+        "kw": {k: v for k, v in case.kw.items()},
+        "label": case.label,
+        "backend": who,
+        "kind": kind,
+        "side": side,
+        "shape": list(case.shape),
+        "dtype": case.dtype,
+        "bytes": nbytes,
+        **{k: v for k, v in m.items() if k != "fn"},
+        "GBps": nbytes / m["median_ms"] / 1e6,
+        "x_floor": m["median_ms"] / floor_ms,
+    }

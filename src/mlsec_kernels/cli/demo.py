@@ -18,6 +18,7 @@ a one-hidden-layer NumPy MLP and measures, on the held-out images:
 Every number in the report is measured by the run; a section whose module is missing from
 this installation says so instead of reporting anything.
 """
+
 from __future__ import annotations
 
 import time
@@ -41,8 +42,9 @@ def load(seed=0):
     x = (d.data / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
     o = np.random.default_rng(seed).permutation(len(x))  # the split, not an attack's randomness
     tr, pool, te = o[:1000], o[1000:1400], o[1400:]
-    return dict(x_train=x[tr], y_train=d.target[tr], x_pool=x[pool], y_pool=d.target[pool], x_test=x[te],
-                y_test=d.target[te])
+    return dict(
+        x_train=x[tr], y_train=d.target[tr], x_pool=x[pool], y_pool=d.target[pool], x_test=x[te], y_test=d.target[te]
+    )
 
 
 def _accuracy(model, x, y):
@@ -67,15 +69,22 @@ def section_attacks(m, data, quick, seed, bar):
     n_sq, budget, e = (60, 300, 0.1) if quick else (200, 1000, 0.1)
     xs, ys = x[ok][:n_sq], y[ok][:n_sq]
     r = A.square_attack(m.predict, xs, ys, e, n_queries=budget, seed=seed)
-    res["square"] = {"eps": e, "norm": "inf", "n_images": int(len(xs)), "budget": budget,
-                     "success_rate": r.success_rate,
-                     "median_queries_successful": float(np.median(r.queries[r.success])) if r.success.any() else None}
+    res["square"] = {
+        "eps": e,
+        "norm": "inf",
+        "n_images": int(len(xs)),
+        "budget": budget,
+        "success_rate": r.success_rate,
+        "median_queries_successful": float(np.median(r.queries[r.success])) if r.success.any() else None,
+    }
     bar.step("Square Attack")
     return res
 
 
-SQUEEZERS = {"bit_depth(2)": [("bit_depth", {"bits": 2})],
-             "bit_depth(2) + median_filter(2)": [("bit_depth", {"bits": 2}), ("median_filter", {"size": 2})]}
+SQUEEZERS = {
+    "bit_depth(2)": [("bit_depth", {"bits": 2})],
+    "bit_depth(2) + median_filter(2)": [("bit_depth", {"bits": 2}), ("median_filter", {"size": 2})],
+}
 
 
 def section_squeeze(m, data, quick, seed, bar):
@@ -91,8 +100,11 @@ def section_squeeze(m, data, quick, seed, bar):
     res = {"target_fpr": 0.05, "pgd_eps": eps, "n_adversarial": int(len(adv)), "detectors": {}}
     for name, sq in SQUEEZERS.items():
         det = SqueezeDetector(sq).fit(m.predict, data["x_train"], fpr=0.05)
-        res["detectors"][name] = {"threshold": det.threshold, "fpr_test": float(det.detect(m.predict, x).mean()),
-                                  "detection_rate": float(det.detect(m.predict, adv).mean()) if len(adv) else None}
+        res["detectors"][name] = {
+            "threshold": det.threshold,
+            "fpr_test": float(det.detect(m.predict, x).mean()),
+            "detection_rate": float(det.detect(m.predict, adv).mean()) if len(adv) else None,
+        }
     bar.step("feature squeezing")
     return res
 
@@ -130,12 +142,21 @@ def _run(quick, seed, progress):
     m = MLP(64, 10, hidden=32, seed=seed).fit(data["x_train"], data["y_train"], epochs=40)
     times["train"] = time.perf_counter() - t0
     bar.step("trained the model")
-    rep = {"dataset": "scikit-learn digits 8x8", "model": "MLP 64-32-10 (NumPy)", "quick": bool(quick),
-           "seed": seed, "sizes": {k[2:]: int(len(v)) for k, v in data.items() if k.startswith("x_")}}
+    rep = {
+        "dataset": "scikit-learn digits 8x8",
+        "model": "MLP 64-32-10 (NumPy)",
+        "quick": bool(quick),
+        "seed": seed,
+        "sizes": {k[2:]: int(len(v)) for k, v in data.items() if k.startswith("x_")},
+    }
     from . import _demo_defences as D
 
-    parts = {"attacks": section_attacks, "squeeze": section_squeeze, "smoothing": D.section_smoothing,
-             "extraction": D.section_extraction}
+    parts = {
+        "attacks": section_attacks,
+        "squeeze": section_squeeze,
+        "smoothing": D.section_smoothing,
+        "extraction": D.section_extraction,
+    }
     for name in SECTIONS:
         t = time.perf_counter()
         try:
@@ -144,7 +165,9 @@ def _run(quick, seed, progress):
             rep[name] = _missing(*e.args)
         times[name] = time.perf_counter() - t
     bar.close()
-    rep["runtime"] = {"backends": {k: str(v) for k, v in backends().items()},
-                      "seconds": {k: round(v, 3) for k, v in times.items()},
-                      "total_seconds": round(time.perf_counter() - t0, 3)}
+    rep["runtime"] = {
+        "backends": {k: str(v) for k, v in backends().items()},
+        "seconds": {k: round(v, 3) for k, v in times.items()},
+        "total_seconds": round(time.perf_counter() - t0, 3),
+    }
     return rep

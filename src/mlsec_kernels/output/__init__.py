@@ -16,11 +16,40 @@ Seeds follow :mod:`mlsec_kernels.rng`: an int (substream 0), a :class:`~mlsec_ke
 defence), drawn from a per-process secret seed from the OS's CSPRNG with a fresh
 substream per call (redrawn in forked workers), which saves a system call per request.
 """
+
 from ._monitor import ExtractionMonitor, shapiro_wilk
-from ._postprocess import (ClassLabels, GaussianNoise, Guard, HighConfidence, ReverseSigmoid, Round, TopK, class_labels,
-                           gaussian_noise, high_confidence, reverse_sigmoid, round, top_k)
+from ._postprocess import (
+    ClassLabels,
+    GaussianNoise,
+    Guard,
+    HighConfidence,
+    ReverseSigmoid,
+    Round,
+    TopK,
+    class_labels,
+    gaussian_noise,
+    high_confidence,
+    reverse_sigmoid,
+    round,
+    top_k,
+)
 from ._watermark import Watermark
 
-__all__ = ["reverse_sigmoid", "gaussian_noise", "round", "high_confidence", "top_k", "class_labels", "Guard",
-           "ReverseSigmoid", "GaussianNoise", "Round", "HighConfidence", "TopK", "ClassLabels", "Watermark",
-           "ExtractionMonitor", "shapiro_wilk"]
+__all__ = [
+    "reverse_sigmoid",
+    "gaussian_noise",
+    "round",
+    "high_confidence",
+    "top_k",
+    "class_labels",
+    "Guard",
+    "ReverseSigmoid",
+    "GaussianNoise",
+    "Round",
+    "HighConfidence",
+    "TopK",
+    "ClassLabels",
+    "Watermark",
+    "ExtractionMonitor",
+    "shapiro_wilk",
+]

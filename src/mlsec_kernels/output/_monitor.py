@@ -15,6 +15,7 @@ Memory per client is capped: at most `max_set_size` stored queries over all clas
 (max_set_size * query bytes, 5000 * 12 KiB = 60 MiB for 3x32x32 float32; later far
 queries are measured but not stored) and the last `max_distances` distances per class.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,9 +25,23 @@ from collections import deque
 import numpy as np
 
 # Acklam's rational approximation of the normal quantile.
-_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+_A = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
 _B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01, -1.328068155288572e01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+_C = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
 _D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
 
 
@@ -108,15 +123,33 @@ class ExtractionMonitor:
     """PRADA extraction detection, per client: ``observe(client_id, x, predicted_labels)``,
     ``is_suspicious(client_id)``, ``stats(client_id)``. See the module docstring."""
 
-    def __init__(self, delta=0.9, *, min_distances=100, min_class_distances=10, check_every=10, outlier_std=3.0,
-                 max_set_size=5000, max_distances=5000):
+    def __init__(
+        self,
+        delta=0.9,
+        *,
+        min_distances=100,
+        min_class_distances=10,
+        check_every=10,
+        outlier_std=3.0,
+        max_set_size=5000,
+        max_distances=5000,
+    ):
         if not 0.0 < float(delta) <= 1.0:
             raise ValueError(f"delta must be in (0, 1], got {delta}")
-        for name, v in (("min_distances", min_distances), ("min_class_distances", min_class_distances), ("check_every", check_every),
-                        ("max_set_size", max_set_size), ("max_distances", max_distances)):
+        for name, v in (
+            ("min_distances", min_distances),
+            ("min_class_distances", min_class_distances),
+            ("check_every", check_every),
+            ("max_set_size", max_set_size),
+            ("max_distances", max_distances),
+        ):
             if int(v) < 1:
                 raise ValueError(f"{name} must be >= 1, got {v}")
-        self.delta, self.min_distances, self.min_class_distances = float(delta), int(min_distances), int(min_class_distances)
+        self.delta, self.min_distances, self.min_class_distances = (
+            float(delta),
+            int(min_distances),
+            int(min_class_distances),
+        )
         self.check_every, self.outlier_std = int(check_every), float(outlier_std)
         self.max_set_size, self.max_distances = int(max_set_size), int(max_distances)
         self._clients: dict = {}
@@ -214,8 +247,13 @@ class ExtractionMonitor:
         cl = self._clients.get(client_id)
         if cl is None:
             return dict(queries=0, stored=0, distances=0, w=None, suspicious=False)
-        return dict(queries=cl.queries, stored=cl.stored, distances=sum(len(d) for d in cl.dists.values()), w=cl.w,
-                    suspicious=bool(cl.flag))
+        return dict(
+            queries=cl.queries,
+            stored=cl.stored,
+            distances=sum(len(d) for d in cl.dists.values()),
+            w=cl.w,
+            suspicious=bool(cl.flag),
+        )
 
     def forget(self, client_id) -> None:
         """Drops a client's state."""

@@ -1,5 +1,6 @@
 """The post-processors and the Guard: programs of one kernel (cpp/output.hpp), whose
 steps rewrite each row in place; see :mod:`mlsec_kernels.output`."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,14 @@ from ..rng import Generator, check_u64, seed_and_substream
 
 # Step kinds and renormalisation modes of cpp/output.hpp.
 # The step codes the kernels decode (cpp/output.hpp, exported by the extension).
-_RS, _GN, _ROUND, _HC, _TOPK, _CL = (C.REVERSE_SIGMOID, C.GAUSSIAN_NOISE, C.ROUND, C.HIGH_CONFIDENCE, C.TOP_K,
-                                     C.CLASS_LABELS)
+_RS, _GN, _ROUND, _HC, _TOPK, _CL = (
+    C.REVERSE_SIGMOID,
+    C.GAUSSIAN_NOISE,
+    C.ROUND,
+    C.HIGH_CONFIDENCE,
+    C.TOP_K,
+    C.CLASS_LABELS,
+)
 _RENORM = {False: C.RENORM_NEVER, True: C.RENORM_ALWAYS, "auto": C.RENORM_AUTO}
 _MAX_STEPS = C.MAX_STEPS
 
@@ -25,6 +32,7 @@ _MAX_STEPS = C.MAX_STEPS
 _unseeded = Generator()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: globals().update(_unseeded=Generator()))
+
 
 # Parameter checks, the same messages as python/ops/output.hpp.
 def _real(v, name, positive=False):
@@ -53,7 +61,9 @@ def _check(prog, c):
     out = []
     for s in prog:
         if s[0] in (_RS, _CL) and c < 2:
-            raise ValueError(f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)")
+            raise ValueError(
+                f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)"
+            )
         if s[0] == _GN:
             s = (_GN, _real(s[1], "scale")) + tuple(s[2:])
         elif s[0] in _DECODE:
@@ -201,7 +211,9 @@ class Guard:
         steps = tuple(steps)
         for s in steps:
             if not isinstance(s, _Step):
-                raise TypeError(f"Guard steps must be ReverseSigmoid, GaussianNoise, Round, HighConfidence, TopK or ClassLabels, got {type(s).__name__}")
+                raise TypeError(
+                    f"Guard steps must be ReverseSigmoid, GaussianNoise, Round, HighConfidence, TopK or ClassLabels, got {type(s).__name__}"
+                )
         if len(steps) > _MAX_STEPS:
             raise ValueError(f"a Guard takes at most {_MAX_STEPS} steps, got {len(steps)}")
         self.steps = steps

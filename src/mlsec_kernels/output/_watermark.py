@@ -14,6 +14,7 @@ The digests are computed in C++ for the whole batch, rows in parallel, and equal
 a device array is refused (copy it explicitly, e.g. ``cupy.asnumpy``, if you mean to);
 the hash is over the row's C-order bytes in its own dtype.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,10 @@ from .. import _backend
 
 def _host(a, name):
     if hasattr(a, "__cuda_array_interface__") or getattr(a, "is_cuda", False):
-        raise TypeError(f"{name} must be a host array: Watermark hashes on the host and does not copy "
-                        "device data silently (copy it explicitly first)")
+        raise TypeError(
+            f"{name} must be a host array: Watermark hashes on the host and does not copy "
+            "device data silently (copy it explicitly first)"
+        )
     return np.ascontiguousarray(np.asarray(a))
 
 
@@ -39,7 +42,10 @@ def _tail_at_least(k: int, n: int, q: float) -> float:
     if k > n:
         return 0.0
     lq, lr = math.log(q), math.log1p(-q)
-    terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lq + (n - i) * lr for i in range(k, n + 1)]
+    terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lq + (n - i) * lr
+        for i in range(k, n + 1)
+    ]
     top = max(terms)
     return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in terms))
 

@@ -5,6 +5,7 @@ dtype of p, as the kernels (and NumPy, for a Python float against a float32 arra
 then everything runs in float64, except `round`, which is specified as NumPy's np.round
 in the data's own dtype (it is exact there, and float64 would round other halves).
 """
+
 import numpy as np
 
 

@@ -1,4 +1,5 @@
 """References for the perturbation ops (FGSM, PGD steps, Lp projections)."""
+
 import numpy as np
 
 

@@ -6,6 +6,7 @@ normals agree with it to float32 rounding, not to the bit; kernels agree with ea
 to the bit). Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
 SC 2011.
 """
+
 import numpy as np
 
 _M = np.uint64(0xFFFFFFFF)
@@ -21,14 +22,21 @@ def philox4x32_10(counter, key):
         if r:
             k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
         p0, p1 = _M0 * c[0], _M1 * c[2]
-        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & _M, (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1), p0 & _M]
+        c = [
+            (p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0),
+            p1 & _M,
+            (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1),
+            p0 & _M,
+        ]
     return np.stack(c, axis=-1).astype(np.uint32)
 
 
 def blocks(seed, substream, first_block, count):
     """`count` consecutive blocks of a (seed, substream) from `first_block`: (count, 4) uint32."""
     b = (np.arange(count, dtype=np.uint64) + np.uint64(first_block % 2**64)) if count else np.zeros(0, np.uint64)
-    ctr = np.stack([b & _M, b >> np.uint64(32), np.full_like(b, substream & 0xFFFFFFFF), np.full_like(b, substream >> 32)], axis=-1)
+    ctr = np.stack(
+        [b & _M, b >> np.uint64(32), np.full_like(b, substream & 0xFFFFFFFF), np.full_like(b, substream >> 32)], axis=-1
+    )
     return philox4x32_10(ctr, (seed & 0xFFFFFFFF, seed >> 32))
 
 

@@ -1,4 +1,5 @@
 """References for the feature-squeezing ops (Xu, Evans & Qi, NDSS 2018)."""
+
 import math
 
 import numpy as np

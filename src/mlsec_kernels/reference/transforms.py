@@ -1,8 +1,9 @@
 """References for the randomised input transforms, in float64 NumPy, with the word
 mappings of docs/rng.md (draws from :mod:`reference.rng`)."""
+
 import numpy as np
 
-from .rng import blocks, below, normal, random_raw, uniform_co
+from .rng import below, blocks, normal, random_raw, uniform_co
 
 
 def _rows(v, n, ndim):
@@ -55,7 +56,12 @@ def resize_opencv(img, size, interpolation):
         if edge_weight:
             f = np.where((s < 0) | (s >= n_in - 1), np.float32(0), f)
             s = np.clip(s, 0, n_in - 1)
-        return np.clip(s, 0, n_in - 1), np.clip(s + 1, 0, n_in - 1), (np.float32(1) - f).astype(np.float64), f.astype(np.float64)
+        return (
+            np.clip(s, 0, n_in - 1),
+            np.clip(s + 1, 0, n_in - 1),
+            (np.float32(1) - f).astype(np.float64),
+            f.astype(np.float64),
+        )
 
     x0, x1, ax0, ax1 = taps(w, True)
     y0, y1, ay0, ay1 = taps(h, False)
@@ -63,18 +69,20 @@ def resize_opencv(img, size, interpolation):
     return rows[:, y0] * ay0[:, None] + rows[:, y1] * ay1[:, None]
 
 
-def random_resize_pad(x, out_size, *, min_size=None, seed, substream=0, interpolation="nearest", per_sample=True,
-                      layout="NCHW"):
+def random_resize_pad(
+    x, out_size, *, min_size=None, seed, substream=0, interpolation="nearest", per_sample=True, layout="NCHW"
+):
     """Xie et al. 2018: each image resized to size x size, zero-padded to out_size at (top, left)."""
     x = np.asarray(x, dtype=np.float64)
     if layout == "NHWC":
         x = x.transpose(0, 3, 1, 2)
     n, c, h, w = x.shape
-    p = resize_pad_params(n, max(h, w) if min_size is None else min_size, out_size, seed=seed, substream=substream,
-                          per_sample=per_sample)
+    p = resize_pad_params(
+        n, max(h, w) if min_size is None else min_size, out_size, seed=seed, substream=substream, per_sample=per_sample
+    )
     out = np.zeros((n, c, out_size, out_size))
     for r, (size, top, left) in enumerate(p):
-        out[r, :, top:top + size, left:left + size] = resize_opencv(x[r], size, interpolation)
+        out[r, :, top : top + size, left : left + size] = resize_opencv(x[r], size, interpolation)
     return out.transpose(0, 2, 3, 1) if layout == "NHWC" else out
 
 
