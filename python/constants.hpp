@@ -1,6 +1,6 @@
 // The kernels' constants that Python needs too, exported by both modules as their
 // `constants` dict: the Python layer and the Numba port read them from there
-// (src/mlsec_kernels/_numba/_constants.py), and keep copies only for installs without the
+// (src/mlsec_kernels/_constants.py), and keep copies only for installs without the
 // extension, which tests/test_constants.py checks against this dict.
 #pragma once
 #include <pybind11/pybind11.h>
@@ -15,6 +15,10 @@ inline pybind11::dict constants() {
   c["MAX_WINDOW"] = kMaxWindow;      // median_filter's largest window side
   c["PARALLEL_MIN"] = kParallelMin;  // elements below which a host kernel stays on the calling thread
   c["MAX_STEPS"] = kMaxSteps;        // steps in one output program (a Guard)
+  // the norm codes of project, pgd_step and random_start
+  c["NORM_INF"] = int(Norm::inf);
+  c["NORM_L1"] = int(Norm::l1);
+  c["NORM_L2"] = int(Norm::l2);
   // output's step kinds and renormalisation modes, as the Python layer encodes steps
   c["REVERSE_SIGMOID"] = int(kReverseSigmoid);
   c["GAUSSIAN_NOISE"] = int(kGaussianNoise);

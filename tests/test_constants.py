@@ -60,3 +60,9 @@ def test_guard_step_limit(built):
     o.Guard([o.Round()] * built["MAX_STEPS"])
     with pytest.raises(ValueError, match=f"at most {built['MAX_STEPS']} steps"):
         o.Guard([o.Round()] * (built["MAX_STEPS"] + 1))
+
+
+def test_norm_codes(built):
+    from mlsec_kernels._arrays import check_norm
+
+    assert [check_norm(n) for n in ("inf", 1, 2)] == [built["NORM_INF"], built["NORM_L1"], built["NORM_L2"]]

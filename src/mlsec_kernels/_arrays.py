@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from . import _backend
+from . import _constants as C
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -245,7 +246,7 @@ def check_clip(clip):
     return lo, hi
 
 
-NORM_CODES = {"inf": 0, "linf": 0, "2": 2, "l2": 2, "1": 1, "l1": 1}
+NORM_CODES = {"inf": C.NORM_INF, "linf": C.NORM_INF, "2": C.NORM_L2, "l2": C.NORM_L2, "1": C.NORM_L1, "l1": C.NORM_L1}
 
 
 def check_norm(norm):
@@ -254,7 +255,7 @@ def check_norm(norm):
     if isinstance(norm, str):
         code = NORM_CODES.get(norm.strip().lower())
     elif isinstance(norm, (int, float, np.integer, np.floating)) and not isinstance(norm, (bool, np.bool_)):
-        code = 0 if norm == math.inf else {1.0: 1, 2.0: 2}.get(float(norm))
+        code = C.NORM_INF if norm == math.inf else {1.0: C.NORM_L1, 2.0: C.NORM_L2}.get(float(norm))
     if code is None:
         raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {norm!r}")
     return code

@@ -11,6 +11,9 @@ _COPIES = {
     "MAX_WINDOW": 15,  # cpp/median_filter.hpp kMaxWindow
     "PARALLEL_MIN": 1 << 16,  # cpp/common.hpp kParallelMin
     "MAX_STEPS": 8,  # cpp/output.hpp kMaxSteps
+    "NORM_INF": 0,  # cpp/common.hpp Norm
+    "NORM_L1": 1,
+    "NORM_L2": 2,
     # cpp/output.hpp StepKind and Renorm: the codes of the Python layer's encoded steps
     "REVERSE_SIGMOID": 0,
     "GAUSSIAN_NOISE": 1,

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _constants as C
 from ._arrays import Call, check_clip, check_norm
 from ._backend import GENERAL, fast
 from ._seeds import seed_and_substream
 
 # Norms the fast path recognises without parsing (check_norm handles every accepted form).
-_NORMS = {"inf": 0, np.inf: 0, 2: 2, "2": 2, 1: 1, "1": 1}
+_NORMS = {"inf": C.NORM_INF, np.inf: C.NORM_INF, 2: C.NORM_L2, "2": C.NORM_L2, 1: C.NORM_L1, "1": C.NORM_L1}
 _PAIRS = (tuple, list)
 
 

@@ -212,6 +212,13 @@ def _demo_install() -> str:
     return 'pip install "mlsec-kernels[demo]"'
 
 
+def _op_families() -> list:
+    """The ops the bench has cases for, by family (rng, output) as --ops takes them."""
+    from . import bench
+
+    return list(dict.fromkeys(c.op.split(".")[0] for c in bench.cases()))
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mlsec-kernels", description="mlsec_kernels: adversarial-ML kernels.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -229,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
         "--ops",
         nargs="+",
         metavar="OP",
-        help="ops to run: fgsm pgd_step project random_start rng bit_depth median_filter non_local_means gaussian_noise pixel_deflection output (or output.reverse_sigmoid etc.)",
+        help=f"ops to run: {' '.join(_op_families())} (or one of a family: output.reverse_sigmoid etc.)",
     )
     b.add_argument("--backend", nargs="+", metavar="B", help="backends to run: cpp numba cuda (default: all usable)")
     b.add_argument(
