@@ -1,2 +1,2 @@
-"""The pytest-benchmark suite (see README.md). A package so that its conftest imports as
-``benchmarks.conftest`` and never shadows tests/conftest.py, which the tests import by name."""
+"""The pytest-benchmark suite (see README.md), a package like tests/ so that the two
+conftest modules import as benchmarks.conftest and tests.conftest."""

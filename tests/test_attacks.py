@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from conftest import norms
 from mlsec_kernels import attacks as A
 from mlsec_kernels.cli import demo
 from mlsec_kernels.cli._demo_model import MLP
+
+from .helpers import norms
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
-from conftest import dev, host
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host
 
 
 def art_formula(x, bits, lo, hi):

@@ -8,8 +8,9 @@ import sys
 import pytest
 
 import mlsec_kernels as mk
-from conftest import cpu_module
 from mlsec_kernels import _backend, _constants
+
+from .helpers import cpu_module
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mlsec_kernels as mk
-from conftest import dev, host, tol
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host, tol
 
 SHAPES = [
     (0, 3),

@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import dev, host
 from mlsec_kernels import _backend
 from mlsec_kernels import output as O
 from mlsec_kernels.output._postprocess import _run
+
+from .helpers import dev, host
 
 ONE_BY_ONE = {
     O.ReverseSigmoid: lambda s, p, b: O.reverse_sigmoid(p, beta=s.beta, gamma=s.gamma, backend=b),

@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 import mlsec_kernels as mk
-from conftest import dev, host
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host
 
 SIZES = [2, 3, 4, 5, 6, 7, (2, 5), (5, 2), (1, 3), (3, 1), (4, 7), 9, 15]
 DTYPES = [np.float32, np.float64, np.uint8]

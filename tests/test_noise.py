@@ -3,8 +3,9 @@ import pytest
 from scipy import stats
 
 import mlsec_kernels as mk
-from conftest import cpu_module, dev, host, peer
 from mlsec_kernels import reference as ref
+
+from .helpers import cpu_module, dev, host, peer
 
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes, threading threshold
 OPS = {

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
-from conftest import dev, host, skip_unless
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host, skip_unless
 
 PARAMS = [dict(h=10.0), dict(h=4.0, template_size=1, search_size=5), dict(h=25.0, template_size=5, search_size=7)]
 

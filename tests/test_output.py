@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
-from conftest import dev, host, skip_unless
 from mlsec_kernels import output as O
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host, skip_unless
 
 SHAPES = [
     (1, 2),

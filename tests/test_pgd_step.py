@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mlsec_kernels as mk
-from conftest import dev, host, skip_unless, tol
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host, skip_unless, tol
 
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001), (1, 70001)]
 NORMS = ["inf", 2, 1]

@@ -4,8 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlsec_kernels as mk
-from conftest import cpu_module, dev, host, peer
 from mlsec_kernels import reference as ref
+
+from .helpers import cpu_module, dev, host, peer
 
 CASES = [((1, 1, 1, 1), 3, 1), ((2, 3, 7, 5), 20, 2), ((3, 1, 16, 16), 200, 10), ((2, 3, 40, 33), 50, 1)]
 

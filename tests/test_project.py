@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import mlsec_kernels as mk
-from conftest import dev, host, norms, skip_unless, tol
 from mlsec_kernels import reference as ref
+
+from .helpers import dev, host, norms, skip_unless, tol
 
 # Odd sizes; (2, 70001) crosses the threading threshold with a sample per thread, and
 # (1, 70001) splits one sample's passes among threads.

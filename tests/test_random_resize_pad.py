@@ -5,8 +5,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
-from conftest import cpu_module, dev, host, peer
 from mlsec_kernels import reference as ref
+
+from .helpers import cpu_module, dev, host, peer
 
 CASES = [  # (shape NCHW, out_size, min_size)
     ((1, 1, 1, 1), 3, None),

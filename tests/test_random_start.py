@@ -3,8 +3,9 @@ import pytest
 from scipy import stats
 
 import mlsec_kernels as mk
-from conftest import cpu_module, dev, host, norms, peer
 from mlsec_kernels import reference as ref
+
+from .helpers import cpu_module, dev, host, norms, peer
 
 NORMS = ["inf", 1, 2]
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001), (70, 1030)]  # odd sizes, threading threshold, chunk edges

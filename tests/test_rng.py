@@ -5,9 +5,10 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import mlsec_kernels as mk
-from conftest import cpu_module, host, peer, skip_unless
 from mlsec_kernels import reference as ref
 from mlsec_kernels import rng as krng
+
+from .helpers import cpu_module, host, peer, skip_unless
 
 # docs/design.md: (seed, substream, block) -> block words
 KAT = [

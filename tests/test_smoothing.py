@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import dev, peer
 from mlsec_kernels import _stats, smoothing
 from mlsec_kernels.rng import Generator
+
+from .helpers import dev, peer
 
 
 def test_stats_against_scipy():
