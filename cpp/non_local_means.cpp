@@ -66,6 +66,7 @@ template <class T> void filter_band(const T* x, T* out, const Planes& g, const N
 }  // namespace
 
 template <class T> void non_local_means_cpu(const T* x, T* out, Planes g, NlmParams prm) {
+  if (g.count() == 0 || g.H == 0 || g.W == 0) return;  // no pixel: nothing to pad or filter
   const i64 bands = (g.H + kBand - 1) / kBand, items = g.count() * bands;
   const i64 s = 2 * prm.rs + 1;
   run_parallel(g.count() * g.H * g.W * s * s, [&](int part, int nparts) {

@@ -121,3 +121,13 @@ def test_properties(x, eps, lo, width, seed):
     assert np.all((y >= np.float32(lo)) & (y <= np.float32(hi)))
     inside = (x >= np.float32(lo)) & (x <= np.float32(hi))
     assert np.all(np.abs(y - x)[inside] <= np.float32(eps) * (1 + 1e-6) + 1e-7)
+
+
+def test_out_that_would_be_copied_is_refused(host_backend):
+    # a list converts to a new array: the result would be written there and lost
+    x = np.zeros((2, 5), np.float32)
+    with pytest.raises(TypeError, match="out must be an array the result is written into.*got list"):
+        mk.fgsm(x, x, 0.1, out=[[0.0] * 5] * 2, backend=host_backend)
+    buf = bytearray(40)  # a writable buffer is written through
+    mk.fgsm(x + 0.5, np.ones_like(x), 0.1, out=np.frombuffer(buf, np.float32).reshape(2, 5), backend=host_backend)
+    np.testing.assert_array_equal(np.frombuffer(buf, np.float32), np.float32(0.6))

@@ -113,3 +113,13 @@ def test_out_overlapping_x_refused(host_backend):
     x = np.zeros((2, 3, 8, 7), np.float32)
     with pytest.raises(ValueError, match="out must not overlap x"):
         mk.non_local_means(x, h=3.0, out=x, backend=host_backend)
+
+
+@pytest.mark.parametrize("shape, layout", [((1, 1, 1, 0), "NCHW"), ((1, 1, 0, 1), "NHWC"), ((0, 3, 4, 4), "NCHW")])
+def test_zero_size_returns_at_once(host_backend, shape, layout):
+    # an image without pixels once crashed (template 1) or hung (the default windows)
+    for dtype in (np.float32, np.uint8):
+        x = np.zeros(shape, dtype)
+        for t, s in ((1, 1), (3, 13)):
+            r = mk.non_local_means(x, h=1.0, template_size=t, search_size=s, layout=layout, backend=host_backend)
+            assert r.shape == shape and r.dtype == dtype

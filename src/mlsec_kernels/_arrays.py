@@ -154,6 +154,13 @@ class Call:
             self._copy_back = None
             return self._out_view
         o = Arr(out, "out")
+        if o.lib == "numpy" and not isinstance(out, np.ndarray) and o.view.base is None:
+            # a list, or an array-like whose __array__ copies, would be converted to a new
+            # array, written, and lost (a buffer or a view of one is written through)
+            raise TypeError(
+                f"out must be an array the result is written into (a NumPy array, a torch tensor or a "
+                f"device array), got {type(out).__name__}"
+            )
         if o.device != self.first.device:
             raise ValueError("out must be on the same side (host or device) as the inputs")
         if o.shape != shape:

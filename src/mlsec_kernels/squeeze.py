@@ -167,7 +167,9 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
         raise ValueError(f"template_size must be odd, in 1..15, got {t}")
     if not (1 <= s <= 45 and s % 2):
         raise ValueError(f"search_size must be odd, in 1..45, got {s}")
-    c.kernel("non_local_means")(c.views[0], h, t, s, layout, c.output(out))
+    o = c.output(out)
+    if o.size:  # an empty batch or image has no pixel to filter: the empty result as it is
+        c.kernel("non_local_means")(c.views[0], h, t, s, layout, o)
     return c.result()
 
 
