@@ -16,9 +16,16 @@
 
 namespace mlsec {
 struct NlmParams {
-  float c;     // 1 / (t^2 h^2), rounded once from double
+  float c;     // nlm_c(t, h)
   int rt, rs;  // template and search radii
 };
+
+// c = 1 / (t^2 h^2), rounded once from double and capped at float32's largest value: with a
+// tiny h an exact match (ssd 0) keeps weight exp(-0) = 1, where 0 * inf would be NaN.
+MLSEC_HD float nlm_c(int t, double h) {
+  const double c = 1.0 / (double(t) * t * h * h);
+  return float(c < 3.4028234663852886e38 ? c : 3.4028234663852886e38);
+}
 
 template <class T> MLSEC_HD T nlm_store(float num, float den) {
   const float v = num / den;

@@ -76,6 +76,7 @@ inline void require_param(double v, const char* name) {
 // values checked here; device values were checked by the Python layer, which holds them
 // before they move to the device.
 template <class A> PerSample per_sample(const py::handle& h, const char* name, const A& like) {
+  if (PyBool_Check(h.ptr())) type_error(std::string(name) + " must be a number or one per sample, got bool");
   if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) {
     const double v = py::cast<double>(h);
     require_param(v, name);

@@ -11,8 +11,7 @@ inline NlmParams nlm_params(double h, int template_size, int search_size) {
     value_error("template_size must be odd, in 1..15, got " + std::to_string(template_size));
   if (search_size < 1 || search_size > 45 || search_size % 2 == 0)
     value_error("search_size must be odd, in 1..45, got " + std::to_string(search_size));
-  const double t = template_size;
-  return NlmParams{static_cast<float>(1.0 / (t * t * h * h)), template_size / 2, search_size / 2};
+  return NlmParams{nlm_c(template_size, h), template_size / 2, search_size / 2};
 }
 
 template <class A> void non_local_means(const Go<A>& go, py::handle x_, double h, int template_size, int search_size,

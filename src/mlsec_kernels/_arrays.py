@@ -144,6 +144,7 @@ class Call:
             raise ValueError(f"{first_name} must have at least one axis (samples first), got a 0-d array")
         self.dtype, self.shape, self.n = dt, first.shape, first.shape[0]
         self.views = [a.contiguous() for _, a in items]
+        self._inputs = [(k, a.view) for k, a in items if a.lib == "numpy"]
         self._out = self._out_view = None
 
     def output(self, out, shape=None, dtype=None):
@@ -169,6 +170,11 @@ class Call:
             raise TypeError(f"out must have dtype {dtype}, got {o.dtype}")
         if o.lib == "numpy" and not o.view.flags.writeable:
             raise ValueError("out is read-only")
+        for k, a in self._inputs if o.lib == "numpy" else ():
+            # the kernels read an element before writing it: an exact alias is an in-place
+            # update, any other overlap reads elements already written
+            if np.may_share_memory(o.view, a) and not _same_memory(o.view, a):
+                raise ValueError(f"out overlaps {k} in part; it may only alias it exactly")
         self._out = out
         c = o.contiguous()
         contiguous = c is o.view or (
@@ -199,7 +205,9 @@ class Call:
     def per_sample(self, value, name: str, *, allow_zero: bool = True):
         """A scalar or one value per sample, checked finite and >= 0 (> 0 without
         allow_zero), in the form the backend's kernel takes."""
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a number or one per sample, got {type(value).__name__}")
+        if isinstance(value, (int, float, np.integer, np.floating)):
             v = float(value)
             if not (v >= 0.0 if allow_zero else v > 0.0) or math.isinf(v):
                 raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {value!r}")
@@ -213,6 +221,14 @@ class Call:
         if self.backend == "cuda":
             return params_like(host, self.first)
         return np.ascontiguousarray(host, dtype=np.float64)
+
+
+def _same_memory(a, b):
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and (a.strides == b.strides)
+    )
 
 
 def _to_host_values(value, name):

@@ -106,6 +106,12 @@ def fast(backend, x, op, *args, out=None):
             getattr(_cpu, op)(x, *args, o)
         except _Fallback:
             return GENERAL
+        except (TypeError, RuntimeError) as e:
+            # pybind11's own refusals (an argument of a type the signature does not take)
+            # print the whole call: the general path's checks say which argument is wrong
+            if not str(e).startswith((f"{op}(): incompatible function arguments", "Unable to cast")):
+                raise
+            return GENERAL
         return o
     return GENERAL
 

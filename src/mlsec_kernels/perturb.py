@@ -22,6 +22,12 @@ _NORMS = {"inf": C.NORM_INF, np.inf: C.NORM_INF, 2: C.NORM_L2, "2": C.NORM_L2, 1
 _PAIRS = (tuple, list)
 
 
+def _bool(v, name):
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(v).__name__}")
+    return bool(v)
+
+
 def _fast_norm(norm):
     return _NORMS.get(norm) if type(norm) in (str, int, float) else None
 
@@ -41,14 +47,14 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
 
     Reference: :func:`mlsec_kernels.reference.fgsm`.
     """
-    if _pair(clip):
+    if _pair(clip) and type(targeted) is bool:
         o = fast(backend, x, "fgsm", grad, eps, targeted, clip[0], clip[1], out=out)
         if o is not GENERAL:
             return o
     lo, hi = check_clip(clip)
     c = Call(backend, x=x, grad=grad)
     eps = c.per_sample(eps, "eps")
-    c.kernel("fgsm")(*c.views, eps, bool(targeted), lo, hi, c.output(out))
+    c.kernel("fgsm")(*c.views, eps, _bool(targeted, "targeted"), lo, hi, c.output(out))
     return c.result()
 
 
@@ -129,7 +135,7 @@ def pgd_step(
     Reference: :func:`mlsec_kernels.reference.pgd_step`.
     """
     code = _fast_norm(norm)
-    if code is not None and _pair(clip):
+    if code is not None and _pair(clip) and type(targeted) is bool:
         o = fast(backend, x, "pgd_step", x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], out=out)
         if o is not GENERAL:
             return o
@@ -140,5 +146,5 @@ def pgd_step(
     lo, hi = check_clip(clip)
     c = Call(backend, x=x, x0=x0, grad=grad)
     step, eps = c.per_sample(step, "step"), c.per_sample(eps, "eps")
-    c.kernel("pgd_step")(*c.views, step, eps, code, bool(targeted), q, lo, hi, c.output(out))
+    c.kernel("pgd_step")(*c.views, step, eps, code, _bool(targeted, "targeted"), q, lo, hi, c.output(out))
     return c.result()

@@ -118,9 +118,10 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
     Reference: :func:`mlsec_kernels.reference.median_filter`.
     """
     h, w = _window(size)
-    o = fast(backend, x, "median_filter", h, w, layout, mode, out=out)
-    if o is not GENERAL:
-        return o
+    if type(layout) is str and type(mode) is str:  # the binding would take bytes too
+        o = fast(backend, x, "median_filter", h, w, layout, mode, out=out)
+        if o is not GENERAL:
+            return o
     c, (H, W) = _image_call(backend, x, out, layout, (_F32, _F64, _U8))
     if not (1 <= h <= MAX_WINDOW and 1 <= w <= MAX_WINDOW):
         raise ValueError(f"size must be in 1..{MAX_WINDOW} along each axis, got ({h}, {w})")
@@ -155,7 +156,7 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW", out
     Reference: :func:`mlsec_kernels.reference.non_local_means`.
     """
     h = _float(h, "h")
-    if type(template_size) is int and type(search_size) is int:
+    if type(template_size) is int and type(search_size) is int and type(layout) is str:
         o = fast(backend, x, "non_local_means", h, template_size, search_size, layout, out=out)
         if o is not GENERAL:
             return o

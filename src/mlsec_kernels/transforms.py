@@ -74,7 +74,10 @@ def _images(c, layout):
     if len(c.shape) != 4:
         raise ValueError(f"x must be a batch of images with 4 axes ({layout}), got shape {c.shape}")
     n, a, b, d = c.shape
-    return (n, a, b, d) if layout == "NCHW" else (n, d, a, b)
+    n, ch, h, w = (n, a, b, d) if layout == "NCHW" else (n, d, a, b)
+    if h < 1 or w < 1:
+        raise ValueError("x must have images of at least 1 x 1 pixels")
+    return n, ch, h, w
 
 
 def resize_pad_params(n, min_size, out_size, seed, substream, per_sample=True):

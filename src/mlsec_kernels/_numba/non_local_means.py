@@ -9,6 +9,7 @@ from .fmath import exp_f32
 from .median_filter import edge_index, planes4
 
 f32 = np.float32
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _nlm(x, c, rt, rs, out, u8, nparts):
@@ -50,7 +51,8 @@ _serial, _parallel = jit_pair(_nlm)
 
 def non_local_means(x, h, template_size, search_size, layout, out):
     t = float(template_size)
-    c = f32(1.0 / (t * t * h * h))
+    # 1 / (t^2 h^2) capped at float32's largest: a tiny h must not make 0 * inf (NaN)
+    c = f32(min(1.0 / (t * t * h * h), _F32_MAX))
     k = parts(x.size * search_size * search_size)
     (_serial if k == 1 else _parallel)(
         planes4(x, layout), c, template_size // 2, search_size // 2, planes4(out, layout), x.dtype == np.uint8, k

@@ -4,6 +4,7 @@ square positions drawn per image from the shared random stream."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -154,6 +155,12 @@ def square_attack(
     lo, hi = check_clip(clip)
     lo, hi = -np.inf if lo is None else lo, np.inf if hi is None else hi
     eps, n_queries, p_init = float(eps), int(n_queries), float(p_init)
+    if not (0 < eps < math.inf):
+        raise ValueError(f"eps must be finite and > 0, got {eps!r}")
+    if not (0 < p_init <= 1):
+        raise ValueError(f"p_init must be in (0, 1], got {p_init!r}")
+    if n_queries < 1:
+        raise ValueError(f"n_queries must be >= 1, got {n_queries}")
     gen = generator(seed)
     xi = x0.reshape(n, c, h, w)
     if code == 0:
