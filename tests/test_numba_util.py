@@ -62,3 +62,22 @@ def test_canonical_sums_follow_the_cpp_order():
         want = _canonical(np.stack([x64, x64 * x64], axis=1))
         tot, first = _sums(x)
         assert tot.tobytes() == want.tobytes() and first == want[0]
+
+
+def test_every_compiled_kernel_releases_the_gil():
+    # like the C++ kernels: a server's other threads run while a Numba kernel computes
+    import importlib
+    import pkgutil
+
+    import mlsec_kernels._numba as port
+
+    compiled = []
+    for info in pkgutil.iter_modules(port.__path__):
+        mod = importlib.import_module(f"mlsec_kernels._numba.{info.name}")
+        for obj in vars(mod).values():
+            if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.__module__ == mod.__name__:
+                if obj.targetoptions.get("inline") != "always":  # inlined into its callers
+                    compiled.append(obj)
+    assert compiled and all(d.targetoptions.get("nogil") for d in compiled), [
+        d.__qualname__ for d in compiled if not d.targetoptions.get("nogil")
+    ]

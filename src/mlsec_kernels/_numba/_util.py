@@ -16,7 +16,7 @@ def jit_pair(fn):
     loaded the parallel build from the cache and woke the thread pool on every small call."""
     par = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_parallel", fn.__defaults__, fn.__closure__)
     par.__qualname__ = fn.__qualname__ + "_parallel"
-    return numba.njit(cache=True)(fn), numba.njit(cache=True, parallel=True)(par)
+    return numba.njit(cache=True, nogil=True)(fn), numba.njit(cache=True, nogil=True, parallel=True)(par)
 
 
 def parts(work: int) -> int:

@@ -5,7 +5,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _logits(pred, counts):
     n, k = pred.shape
     for i in range(n):
@@ -17,7 +17,7 @@ def _logits(pred, counts):
         counts[best] += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _labels(pred, k, counts):
     for i in range(pred.shape[0]):
         v = np.int64(pred[i])

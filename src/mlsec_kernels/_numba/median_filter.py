@@ -10,7 +10,7 @@ from numba import njit, prange
 from ._util import jit_pair, parts
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def edge_index(i, n, mirror):
     if n == 1:
         return 0
@@ -66,7 +66,7 @@ def networks(h, w):
     return np.array(cols, dtype=np.int64).reshape(-1, 2), sel, target
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _run(v, steps, count):
     for s in range(steps.shape[0]):
         a, b = v[steps[s, 0]], v[steps[s, 1]]

@@ -10,7 +10,7 @@ from numba import prange, types
 from numba.extending import overload
 
 from .._constants import GAUSSIAN_NOISE, HIGH_CONFIDENCE, RENORM_ALWAYS, RENORM_AUTO, REVERSE_SIGMOID, ROUND, TOP_K
-from ._util import parts
+from ._util import jit_pair, parts
 from .fmath import exp_f32, f64_bits, log_f32
 from .philox import block, box_muller, key
 from .reduce import row_sum
@@ -186,41 +186,49 @@ def gaussian_noise_row(x, row, scale, mode, key4, consts):
         x[j] = _noisy(x, j, e0 + j, scale, zero, key4, True) * inv
 
 
+@numba.njit(cache=True, nogil=True)
+def _row(x, r, kinds, ints, reals, keys, consts):
+    """The program on row x (row r of the batch), in place. Its own compiled function: inlined
+    into the prange loop of _rows, Numba hoisted the row sums' scratch out of the loop, and
+    threads sharing it summed each other's rows."""
+    c = x.shape[0]
+    lo, hi, one, half, zero = consts[0], consts[1], consts[2], consts[3], consts[4]
+    for i in range(kinds.shape[0]):
+        kind = kinds[i]
+        if kind == REVERSE_SIGMOID:
+            total = row_sum(_rs_term, (x, reals[i, 0], reals[i, 1], lo, hi, one, half, zero), c)
+            inv = _as(1.0 / total, zero) if total != 0.0 else zero
+            u = _as(1.0 / c, zero)
+            for j in range(c):
+                x[j] = x[j] * inv if total != 0.0 else u
+        elif kind == GAUSSIAN_NOISE:
+            gaussian_noise_row(x, r, reals[i, 0], ints[i, 0], keys[i], consts)
+        elif kind == ROUND:
+            f = reals[i, 0]
+            for j in range(c):
+                x[j] = np.rint(x[j] * f) / f
+        elif kind == HIGH_CONFIDENCE:
+            cut = reals[i, 0]
+            for j in range(c):
+                if x[j] < cut:
+                    x[j] = zero
+        elif kind == TOP_K:
+            top_k_row(x, ints[i, 0], ints[i, 1] != 0, one, zero)
+        else:
+            top_k_row(x, 1, True, one, zero)
+
+
 def _rows(p, out, kinds, ints, reals, keys, consts, nparts):
     n, c = p.shape
-    lo, hi, one, half, zero = consts[0], consts[1], consts[2], consts[3], consts[4]
     for part in prange(nparts):
         for r in range(part, n, nparts):
             x = out[r]
             for j in range(c):
                 x[j] = p[r, j]
-            for i in range(kinds.shape[0]):
-                kind = kinds[i]
-                if kind == REVERSE_SIGMOID:
-                    total = row_sum(_rs_term, (x, reals[i, 0], reals[i, 1], lo, hi, one, half, zero), c)
-                    inv = _as(1.0 / total, zero) if total != 0.0 else zero
-                    u = _as(1.0 / c, zero)
-                    for j in range(c):
-                        x[j] = x[j] * inv if total != 0.0 else u
-                elif kind == GAUSSIAN_NOISE:
-                    gaussian_noise_row(x, r, reals[i, 0], ints[i, 0], keys[i], consts)
-                elif kind == ROUND:
-                    f = reals[i, 0]
-                    for j in range(c):
-                        x[j] = np.rint(x[j] * f) / f
-                elif kind == HIGH_CONFIDENCE:
-                    cut = reals[i, 0]
-                    for j in range(c):
-                        if x[j] < cut:
-                            x[j] = zero
-                elif kind == TOP_K:
-                    top_k_row(x, ints[i, 0], ints[i, 1] != 0, one, zero)
-                else:
-                    top_k_row(x, 1, True, one, zero)
+            _row(x, r, kinds, ints, reals, keys, consts)
 
 
-_serial = numba.njit(cache=True)(_rows)
-_parallel = numba.njit(cache=True, parallel=True)(_rows)
+_serial, _parallel = jit_pair(_rows)
 
 
 def output(p, steps, out):

@@ -8,7 +8,7 @@ from .project import l1_theta, soft
 from .reduce import chunk_sums, row_sum
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _clip(v, lo, hi):
     return lo if v < lo else (hi if v > hi else v)
 
@@ -31,14 +31,14 @@ def _l2_term(ctx, j):
     return e * e, e * gd, gd * gd
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _l2_sums(x, x0, g):
     tot = np.zeros(3)
     chunk_sums(_l2_term, (x, x0, g), 0, x.shape[0], tot)
     return tot
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _delta(x, x0, g, c, thr):
     """cpp/pgd_step.hpp's pgd_l1_delta (NaN |g| counts as selected)."""
     return (x + c * np.sign(g) if not abs(g) < thr else x) - x0
@@ -51,13 +51,13 @@ def _l1_term(ctx, j):
     return (np.float64(a[j]),)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _l1_sums_into(x, x0, g, c, thr, a):
     """|delta| into a, and its canonical sum."""
     return row_sum(_l1_term, (x, x0, g, c, thr, a), x.shape[0])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _abs_order_stat(g, gb, kbits, kinf, k, idx):
     """cpp/pgd_step.cpp's abs_order_stat: the k-th smallest |g| by radix select over the
     bits gb (g viewed as signed integers, sign masked off), compacting candidate indices
@@ -91,7 +91,7 @@ def _abs_order_stat(g, gb, kbits, kinf, k, idx):
         n, hi, first = w, lo, False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _l1_direction(g, gb, kbits, kinf, q, s, idx):
     """(c, thr) of the sparse direction (cpp/pgd_step.cpp's l1_direction)."""
     d = g.shape[0]

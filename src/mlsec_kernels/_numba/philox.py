@@ -61,13 +61,13 @@ def box_muller(we, wo):
     return r * c, r * s
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def words4(w0, w1, w2, w3):
     """A block's words as they are (visit's conv for raw words)."""
     return w0, w1, w2, w3
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def normals4(w0, w1, w2, w3):
     """The four standard normals of a block (cpp normals_of)."""
     z0, z1 = box_muller(w0, w1)
@@ -94,7 +94,7 @@ def copy_emit(out, i0, vals, f0, count):
         out[np.uint64(i0 + j)] = vals[np.uint64(f0 + j)]
 
 
-@numba.njit
+@numba.njit(nogil=True)
 def _convert(conv, w, z, m):
     # its own function: inlined into visit's loop nest, LLVM stops vectorising it
     for i in range(m):

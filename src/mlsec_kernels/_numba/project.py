@@ -15,7 +15,7 @@ def _abs_pow_term(ctx, j):
     return (v * v if p == 2 else v,)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sum_abs_pow(s, p):
     """The canonical sum of |s|**p, p in {1, 2}."""
     return row_sum(_abs_pow_term, (s, p), s.shape[0])
@@ -29,7 +29,7 @@ def _active_term(ctx, j):
     return k, v * k
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _active(a, t):
     """(count, sum) of |a| over |a| > t, canonically summed."""
     tot = np.zeros(2)
@@ -37,7 +37,7 @@ def _active(a, t):
     return tot[0], tot[1]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _condat(a, eps, buf):
     d = a.shape[0]
     vb, ve = 0, 1
@@ -79,7 +79,7 @@ def _condat(a, eps, buf):
     return rho
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _compact_above(src, n, rho, dst):
     """|src[:n]| above rho into dst (may be src), branch-free; (count, sum)."""
     r = src.dtype.type(rho)
@@ -93,7 +93,7 @@ def _compact_above(src, n, rho, dst):
     return w, s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _block_maxima(a, dst):
     d = a.shape[0]
     nb, s = 0, 0.0
@@ -107,7 +107,7 @@ def _block_maxima(a, dst):
     return nb, s
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sweeps(buf, n, s, eps, count):
     """cpp/project.cpp's sweeps: (rho, survivors, settled)."""
     rho = (s - eps) / n
@@ -123,7 +123,7 @@ def _sweeps(buf, n, s, eps, count):
 STEPS = 4  # cpp/project.cpp's kSteps
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def l1_theta(a, eps, l1, buf):
     """theta of the L1 projection of a (its |a| is used; sum |a| = l1 > eps): cpp/project.cpp's
     l1_estimate, then cpp/project.hpp's l1_refine."""
@@ -167,7 +167,7 @@ def l1_theta(a, eps, l1, buf):
     return theta
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def soft(d, th):
     """cpp/project.hpp's soft_elem (th = 0 passes every value, NaN included, through)."""
     a = abs(d) - th

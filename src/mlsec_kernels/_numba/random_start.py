@@ -15,7 +15,7 @@ _1 = np.uint64(1)
 _PIECE = 4096  # elements per draws buffer (16 KiB: stays in L1)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _inf(w0, w1, w2, w3):
     return (
         uniform_co(w0) * _TWO - _ONE,
@@ -93,7 +93,7 @@ def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
             i += j1 - j0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _normals_row(f, draws, k0, k1, s0, s1, normals):
     """The normals of stream elements f .. f+d-1 into draws (d of them). Its own function
     with its own scratch: inlined into _rows next to the sum and the writes, LLVM left
@@ -101,7 +101,7 @@ def _normals_row(f, draws, k0, k1, s0, s1, normals):
     visit(normals, copy_emit, draws, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, draws.shape[0], scratch_for(np.float32))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _exp_row(f, draws, words, k0, k1, s0, s1, words_of):
     """The signed exponentials of stream elements f .. f+d-1 into draws, as _normals_row.
     Raw words first: with the sign taken from the same word, LLVM leaves a fused loop

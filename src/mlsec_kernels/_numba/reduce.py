@@ -82,6 +82,9 @@ def chunk_sums(term, ctx, j0, j1, tot):
 @numba.njit(inline="always")
 def row_sum(term, ctx, d):
     """Canonical sum of term(ctx, j)[0] for j in [0, d) (a one-term sum)."""
-    tot = np.zeros(1)
+    # on the stack: a heap array made here is loop-invariant to Numba, which hoists it out
+    # of a caller's prange loop, and the threads then share one total
+    tot = lanes()[0, :1]
+    tot[0] = 0.0
     chunk_sums(term, ctx, 0, d, tot)
     return tot[0]

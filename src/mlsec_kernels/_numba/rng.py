@@ -20,7 +20,7 @@ def _fill(out, conv, dtype, k0, k1, s0, s1, b0, lane0, nparts):
 _serial, _parallel = jit_pair(_fill)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _uniform(w0, w1, w2, w3):
     return uniform_co(w0), uniform_co(w1), uniform_co(w2), uniform_co(w3)
 
