@@ -34,8 +34,8 @@ template <class T> struct L2Step { T a, sc; };
 template <class T> MLSEC_HD L2Step<T> pgd_l2_factors(const Sums<3>& s, double step, double eps) {
   const double gn = sqrt(s.v[2]);
   const T a = gn == 0.0 ? T(0) : T(step / gn);
-  const double ad = double(a);
-  const double ss = s.v[0] + 2.0 * ad * s.v[1] + ad * ad * s.v[2];
+  const double ad = double(a), ag = ad * gn;  // a^2 gg as (a ||g||)^2: a^2 overflows for a tiny g
+  const double ss = s.v[0] + 2.0 * ad * s.v[1] + ag * ag;
   return L2Step<T>{a, T(l2_scale(ss, eps))};
 }
 

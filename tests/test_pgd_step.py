@@ -223,3 +223,11 @@ def test_empty(host_backend, shape, norm):
     got = mk.pgd_step(x, x, x, 0.1, 0.2, norm=norm, backend=host_backend)
     assert got.shape == shape
     assert mk.project(x, 0.2, norm=norm, backend=host_backend).shape == shape
+
+
+def test_l2_step_with_a_tiny_gradient_stays_in_the_ball(host_backend):
+    # found by test_properties: a = step/||g|| is 1.9e157 for g = 5.3e-158, and a^2 * ||g||^2
+    # overflowed to inf, so the step was never projected back into the eps = 0 ball
+    x = np.zeros((1, 1))
+    got = mk.pgd_step(x, x, np.array([[5.2975453e-158]]), 1.0, 0.0, norm=2, backend=host_backend)
+    np.testing.assert_array_equal(got, [[0.0]])

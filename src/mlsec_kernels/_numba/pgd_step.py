@@ -129,7 +129,8 @@ def _samples(x, x0, g, gb, kbits, kinf, s, eps, norm, q, lo, hi, out, nparts):
                 gn = np.sqrt(sums[2])
                 av = x.dtype.type(0.0 if gn == 0.0 else s[r] / gn)
                 ad = np.float64(av)
-                ss = sums[0] + 2.0 * ad * sums[1] + ad * ad * sums[2]
+                ag = ad * gn  # a^2 gg as (a ||g||)^2, as in C++: a^2 overflows for a tiny g
+                ss = sums[0] + 2.0 * ad * sums[1] + ag * ag
                 nrm = np.sqrt(ss)
                 sc = x.dtype.type(e / nrm if np.isfinite(nrm) and nrm > e else 1.0)
                 for j in range(d):
