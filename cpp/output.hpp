@@ -223,7 +223,7 @@ constexpr int kNormalBlocks = kGroup;
 // philox_words, then its 32 Box-Muller pairs in a loop that vectorises.
 inline void normals_batch(const Philox& ph, u64 b0, float* z) {
   alignas(64) u32 w[4 * kNormalBlocks];
-  philox_words(ph, b0, 1, w);
+  philox_words(ph, b0, kNormalBlocks, w);
   normals_span(w, 0, 4 * kNormalBlocks, z);
 }
 #endif

@@ -23,13 +23,14 @@ namespace {
 // multiply (vpmuludq, pmuludq, umull), so each tier's build spells the rounds out with it.
 // A round is a chain of multiply, shift and xor: U independent vectors in flight keep the
 // multiplier busy through that latency.
-template <class S, int U> void words_simd(const Philox& p, u64 b0, int ngroups, u32* out) {
+// Blocks h0 .. h1 - 1 (relative to b0), in passes of U*W blocks (the last one may run past h1).
+template <class S, int U> void words_simd(const Philox& p, u64 b0, int h0, int h1, u32* out) {
   using V = typename S::V;
   constexpr int B = U * S::W;
   static_assert(kGroup % B == 0, "a group is whole passes");
   alignas(64) u32 lo[B], hi[B];
   const V m0 = S::set1(0xD2511F53u), m1 = S::set1(0xCD9E8D57u);
-  for (int h = 0; h < kGroup * ngroups; h += B) {
+  for (int h = h0; h < h1; h += B) {
     for (int i = 0; i < B; ++i) {
       const u64 b = b0 + u64(h + i);
       lo[i] = u32(b);
@@ -167,11 +168,18 @@ constexpr const char* kSimd = "neon";
 #define MLSEC_PHILOX_U 4
 #endif
 #ifdef MLSEC_PHILOX_SIMD
-void words(const Philox& p, u64 b0, int ngroups, u32* out) { words_simd<Simd, MLSEC_PHILOX_U>(p, b0, ngroups, out); }
+// U vectors in flight over the whole passes, then single vectors for the rest: a short row
+// makes at most W - 1 blocks it does not use.
+void words(const Philox& p, u64 b0, int nblocks, u32* out) {
+  constexpr int B = MLSEC_PHILOX_U * Simd::W;
+  const int full = nblocks / B * B;
+  words_simd<Simd, MLSEC_PHILOX_U>(p, b0, 0, full, out);
+  words_simd<Simd, 1>(p, b0, full, nblocks, out);
+}
 #else
 constexpr const char* kSimd = "scalar";
-void words(const Philox& p, u64 b0, int ngroups, u32* out) {
-  for (int i = 0; i < kGroup * ngroups; ++i) {
+void words(const Philox& p, u64 b0, int nblocks, u32* out) {
+  for (int i = 0; i < nblocks; ++i) {
     const Block blk = p.block(b0 + u64(i));
     for (int k = 0; k < 4; ++k) out[4 * i + k] = blk.w[k];
   }
@@ -186,7 +194,7 @@ template <class F> void fill(i64 n, StreamPos offset, const Philox& p, F&& f) {
 }
 }  // namespace
 
-void philox_words(const Philox& p, u64 b0, int ngroups, u32* out) { words(p, b0, ngroups, out); }
+void philox_words(const Philox& p, u64 b0, int nblocks, u32* out) { words(p, b0, nblocks, out); }
 const char* philox_isa() { return kSimd; }
 
 void random_raw_cpu(u32* out, i64 n, Philox p, StreamPos offset) {

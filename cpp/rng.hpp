@@ -20,14 +20,16 @@ template <class T> void normal_cuda(T* out, i64 n, Philox p, StreamPos offset, v
 
 #if !defined(__CUDACC__)
 namespace mlsec {
-constexpr int kGroup = 64;       // blocks per generator call: 4 AVX-512 vectors of each word
+constexpr int kGroup = 64;       // the most blocks one SIMD pass makes (4 AVX-512 vectors of each word)
 constexpr int kSpanBlocks = 64;  // blocks per philox_span piece: 1 KiB of words, stays in L1
-static_assert(kSpanBlocks % kGroup == 0, "a span piece is whole groups");
+static_assert(kSpanBlocks % kGroup == 0, "a span piece is whole passes");
 
-// The words of blocks b0 .. b0 + kGroup*ngroups - 1 in stream order: out[4*i + k] is word k
-// of block b0 + i. Each tier's build runs the rounds on its widest vectors (AVX-512, AVX2,
-// SSE2 or NEON) and transposes them into this order.
-void philox_words(const Philox& p, u64 b0, int ngroups, u32* out);
+// The words of blocks b0 .. b0 + nblocks - 1 in stream order: out[4*i + k] is word k of
+// block b0 + i. Each tier's build runs the rounds on its widest vectors (AVX-512, AVX2, SSE2
+// or NEON), a whole vector at a time, so up to one vector's blocks past nblocks are written
+// too: out holds nblocks rounded up to a multiple of kGroup. A short row (a small image, a
+// class-score row) pays for the blocks it uses, not for a full group.
+void philox_words(const Philox& p, u64 b0, int nblocks, u32* out);
 const char* philox_isa();  // "avx512", "avx2", "sse2", "neon" or "scalar"
 
 // Visits stream elements [g, g + len) in pieces: f(pos, w, j0, j1) gets whole blocks w in
@@ -39,7 +41,7 @@ template <class F> void philox_span(const Philox& p, StreamPos g, i64 len, F&& f
   u64 b = g.block;
   for (i64 pos = -i64(g.lane); pos < len; pos += 4 * kSpanBlocks, b += kSpanBlocks) {
     const i64 blocks = std::min<i64>(kSpanBlocks, (len - pos + 3) / 4);
-    philox_words(p, b, int((blocks + kGroup - 1) / kGroup), w);
+    philox_words(p, b, int(blocks), w);
     f(pos, static_cast<const u32*>(w), pos < 0 ? int(-pos) : 0, int(std::min<i64>(4 * blocks, len - pos)));
   }
 }
