@@ -70,9 +70,7 @@ MLSEC_HD float exp_f32(float x) {
   x = clampv(x, -87.0f, 88.0f);
   // n = floor(y), as an int and a float: floor_f32's select of two floats followed by
   // int(n) keeps GCC from vectorising loops of exp_f32; this is the same n.
-  // A NaN x converts as 0 (int(NaN) is undefined behaviour); r stays NaN, and so does the result.
-  float y = 1.44269504088896341f * x + 0.5f;
-  y = y == y ? y : 0.0f;
+  const float y = 1.44269504088896341f * x + 0.5f;
   const int ni = int(y) - (float(int(y)) > y ? 1 : 0);
   const float n = float(ni);
   float r = x - n * 0.693359375f;
