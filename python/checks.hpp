@@ -95,8 +95,12 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
                 "), got " + std::to_string(a.n));
   require_same_device(like, "the data", a, name);
   const double* p = ptr<const double>(a);
+  // The message names the sample, never its value: arrays' contents stay out of messages.
   if constexpr (A::on_host)
-    for (i64 i = 0; i < a.n; ++i) require_param(p[i], name);
+    for (i64 i = 0; i < a.n; ++i)
+      if (!(p[i] >= 0.0) || std::isinf(p[i]))
+        value_error(std::string(name) + " must be finite and >= 0 for every sample; sample " + std::to_string(i) +
+                    " is not");
   return PerSample{p, 0.0};
 }
 

@@ -78,3 +78,74 @@ def test_bad_input():
         Watermark(b"k").apply(np.zeros((3, 2)), np.zeros((4, 5)))
     with pytest.raises(ValueError, match="num_classes is unknown"):
         Watermark(b"k").verify(lambda x: x, np.zeros((2, 2)), np.zeros(2))
+
+
+KEY = b"\x9c\x01 owner-only watermark key \xfe"
+
+
+def _key_shows(text):
+    return any(k in text for k in (repr(KEY), KEY.hex(), str(KEY), KEY.decode("latin-1"), "owner-only"))
+
+
+def test_key_stays_out_of_vars_repr_and_dumps():
+    w = Watermark(KEY, rate=0.1)
+    assert not _key_shows(repr(vars(w))) and not _key_shows(repr(w)) and not _key_shows(str(w))
+    members = {name: getattr(w, name) for name in dir(w)}  # what a debugger's dump walks
+    assert not _key_shows(repr(members))
+    assert not any(isinstance(v, (bytes, bytearray)) and KEY in v for v in members.values())
+    assert vars(w).keys() == {"rate", "_cut", "num_classes"}
+    with pytest.raises(AttributeError):
+        w.key  # noqa: B018 (no public attribute holds it)
+
+
+def test_pickle_refused_unless_opted_in():
+    import pickle
+
+    w = Watermark(KEY, rate=0.1)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        with pytest.raises(TypeError, match="not picklable.*picklable=True") as e:
+            pickle.dumps(w, protocol=protocol)
+        assert not _key_shows(str(e.value))
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps({"model": 1, "watermark": w})  # nested in what a server saves
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(w._key)  # nor the holder of the bytes on its own
+    with pytest.raises(TypeError, match="picklable must be a bool"):
+        Watermark(KEY, picklable="yes")
+
+    x = np.random.default_rng(4).random((50, 12)).astype(np.float32)
+    p = np.random.default_rng(5).dirichlet(np.ones(4), size=50)
+    opted = Watermark(KEY, rate=0.3, picklable=True)
+    opted.apply(x, p)
+    back = pickle.loads(pickle.dumps(opted))
+    np.testing.assert_array_equal(back.digests(x), w.digests(x))  # same key, same digests
+    np.testing.assert_array_equal(back.apply(x, p)[0], opted.apply(x, p)[0])
+    assert back.rate == 0.3 and back.num_classes == 4 and KEY in pickle.dumps(opted)
+    pickle.dumps(back)  # the copy keeps the choice
+
+
+@pytest.mark.parametrize("picklable", [False, True])
+def test_copies_stay_in_process_and_keep_the_choice(picklable):
+    import copy
+    import pickle
+
+    x = np.random.default_rng(6).random((20, 9))
+    w = Watermark(KEY, rate=0.2, picklable=picklable)
+    for c in (copy.copy(w), copy.deepcopy(w), copy.deepcopy([w])[0]):
+        assert c is not w and c.rate == w.rate
+        np.testing.assert_array_equal(c.digests(x), w.digests(x))
+        if picklable:
+            pickle.dumps(c)
+        else:
+            with pytest.raises(TypeError, match="not picklable"):
+                pickle.dumps(c)
+
+
+def test_multiprocessing_refuses_to_ship_the_key():
+    import concurrent.futures
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        with pytest.raises(TypeError, match="not picklable"):
+            pool.submit(repr, Watermark(KEY)).result()

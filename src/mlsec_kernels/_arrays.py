@@ -217,7 +217,11 @@ class Call:
             raise ValueError(f"{name} must be a scalar or have one value per sample ({self.n}), got shape {host.shape}")
         bad = ~np.isfinite(host) | ((host < 0) if allow_zero else (host <= 0))
         if bad.any():
-            raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {host[bad][0]!r}")
+            # the sample, not its value: an array's contents never go into a message
+            raise ValueError(
+                f"{name} must be finite and {'>=' if allow_zero else '>'} 0 for every sample; "
+                f"sample {int(np.flatnonzero(bad)[0])} is not"
+            )
         if self.backend == "cuda":
             return params_like(host, self.first)
         return np.ascontiguousarray(host, dtype=np.float64)
@@ -256,6 +260,26 @@ def params_like(host: np.ndarray, like: Arr):
         return cp.asarray(host)
 
 
+_SHOWN = (bool, int, float, complex, str, bytes, np.number, np.bool_)
+
+
+def describe(value) -> str:
+    """A bad argument as a message may show it: the value of a scalar, a string or None
+    (short ones), only the type and shape of anything else, so that no array's contents
+    reach a message (or a log); pairs and short sequences are described item by item."""
+    if value is None or isinstance(value, _SHOWN):
+        r = repr(value)
+        return r if len(r) <= 60 else f"{type(value).__name__} of length {len(value)}"
+    if isinstance(value, (tuple, list)) and len(value) <= 4:
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else f"[{inner}]"
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    n = len(value) if hasattr(value, "__len__") else None
+    return type(value).__name__ if n is None else f"{type(value).__name__} of length {n}"
+
+
 def check_clip(clip):
     """(low, high) floats from a clip argument; None means no clipping."""
     if clip is None:
@@ -263,9 +287,9 @@ def check_clip(clip):
     try:
         lo, hi = (float(c) for c in clip)
     except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}") from None
+        raise TypeError(f"clip must be a pair (low, high) or None, got {describe(clip)}") from None
     if math.isnan(lo) or math.isnan(hi) or lo > hi:
-        raise ValueError(f"clip must be (low, high) with low <= high, got {clip!r}")
+        raise ValueError(f"clip must be (low, high) with low <= high, got {describe(clip)}")
     return lo, hi
 
 
@@ -280,15 +304,15 @@ def check_norm(norm):
     elif isinstance(norm, (int, float, np.integer, np.floating)) and not isinstance(norm, (bool, np.bool_)):
         code = C.NORM_INF if norm == math.inf else {1.0: C.NORM_L1, 2.0: C.NORM_L2}.get(float(norm))
     if code is None:
-        raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {norm!r}")
+        raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {describe(norm)}")
     return code
 
 
 def check_int(value, name):
     """An integer argument (Python or NumPy int, not bool), as a Python int."""
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {describe(value)}")
     try:
         return operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+        raise TypeError(f"{name} must be an integer, got {describe(value)}") from None

@@ -7,8 +7,8 @@ Below every module that draws, so that perturb reads a seed without importing rn
 
 from __future__ import annotations
 
-import itertools
 import secrets
+import threading
 
 import numpy as np
 
@@ -32,18 +32,46 @@ def new_seed() -> int:
 
 class Substreams:
     """One seed and the substreams handed out under it, ``start``, ``start + 1``, ...: the
-    state of :class:`mlsec_kernels.rng.Generator`, which adds the draws."""
+    state of :class:`mlsec_kernels.rng.Generator`, which adds the draws.
+
+    Thread-safe: one object may be shared by any number of threads, and every call of
+    :meth:`next_substream` (so every draw of a Generator, every call of a seeded op given
+    it) gets a substream no other call gets; which thread gets which depends on the
+    scheduling. A lock makes the guarantee explicit (not an accident of the GIL), and lets
+    :attr:`position` read the counter without taking a substream. Copies (``copy``,
+    ``pickle``) continue where the original stands: both then hand out the same
+    substreams, as two Generators built with the same seed and ``substream`` would.
+    """
+
+    __slots__ = ("seed", "_next", "_lock")
 
     def __init__(self, seed=None, *, substream=0):
         self.seed = new_seed() if seed is None else check_u64(seed, "seed")
-        self._counter = itertools.count(check_u64(substream, "substream"))
+        self._next = check_u64(substream, "substream")
+        self._lock = threading.Lock()
 
     def next_substream(self) -> int:
-        """The substream for the next call (thread-safe: each caller gets its own)."""
-        s = next(self._counter)
+        """The substream for the next call; each caller, on any thread, gets its own."""
+        # acquire/release rather than `with`: a third of the cost (0.14 us, not 0.4 us, here)
+        self._lock.acquire()
+        s = self._next
+        self._next = s + 1
+        self._lock.release()
         if s >= _U64:
             raise OverflowError("this Generator has used all 2**64 substreams")
         return s
+
+    @property
+    def position(self) -> int:
+        """The substream the next call will get (read without taking it)."""
+        return self._next
+
+    def __getstate__(self):
+        return {"seed": self.seed, "_next": self._next}
+
+    def __setstate__(self, state):
+        self.seed, self._next = state["seed"], state["_next"]
+        self._lock = threading.Lock()
 
     def __repr__(self):
         return f"{type(self).__name__}(seed={self.seed})"

@@ -142,7 +142,7 @@ def pgd_step(
     code = check_norm(norm)
     q = float(l1_sparsity)
     if not 0.0 <= q <= 1.0:
-        raise ValueError(f"l1_sparsity must be in [0, 1], got {l1_sparsity!r}")
+        raise ValueError(f"l1_sparsity must be in [0, 1], got {q}")
     lo, hi = check_clip(clip)
     c = Call(backend, x=x, x0=x0, grad=grad)
     step, eps = c.per_sample(step, "step"), c.per_sample(eps, "eps")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _backend
-from ._arrays import Arr, empty, stream_of
+from ._arrays import Arr, describe, empty, stream_of
 from ._seeds import Substreams, check_u64, new_seed, seed_and_substream  # noqa: F401 (rng's API too)
 from .perturb import random_start as _random_start
 
@@ -37,7 +37,7 @@ def _shape(shape) -> tuple:
     try:
         s = (int(shape),) if np.ndim(shape) == 0 else tuple(int(v) for v in shape)
     except (TypeError, ValueError):
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+        raise TypeError(f"shape must be an int or a tuple of ints, got {describe(shape)}") from None
     if any(v < 0 for v in s):
         raise ValueError(f"shape must not have negative sizes, got {s}")
     return s

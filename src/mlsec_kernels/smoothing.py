@@ -49,10 +49,10 @@ def _check(sigma, alpha, batch_size, num_classes):
     except (TypeError, ValueError):
         raise TypeError(f"sigma must be a number, got {type(sigma).__name__}") from None
     if not (s >= 0.0) or math.isinf(s):
-        raise ValueError(f"sigma must be finite and >= 0, got {sigma!r}")
+        raise ValueError(f"sigma must be finite and >= 0, got {s}")
     a = float(alpha)
     if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        raise ValueError(f"alpha must be in (0, 1), got {a}")
     _positive_int(batch_size, "batch_size")
     if num_classes is not None:
         _positive_int(num_classes, "num_classes")

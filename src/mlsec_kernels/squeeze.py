@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._arrays import Arr, Call, _to_host_values, check_int
+from ._arrays import Arr, Call, _to_host_values, check_int, describe
 from ._backend import GENERAL, fast
 from ._constants import MAX_WINDOW
 
@@ -27,7 +27,7 @@ def _float(v, name):
     try:
         return float(v)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {v!r}") from None
+        raise TypeError(f"{name} must be a number, got {describe(v)}") from None
 
 
 def _range(clip, dtype):
@@ -36,9 +36,9 @@ def _range(clip, dtype):
     try:
         lo, hi = (float(c) for c in clip)
     except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}") from None
+        raise TypeError(f"clip must be a pair (low, high) or None, got {describe(clip)}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"clip must be finite (low, high) with low < high, got {clip!r}")
+        raise ValueError(f"clip must be finite (low, high) with low < high, got {describe(clip)}")
     return lo, hi
 
 
@@ -79,7 +79,7 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
 def _window(size):
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
-            raise ValueError(f"size must be an int or a pair (h, w), got {size!r}")
+            raise ValueError(f"size must be an int or a pair (h, w), got {describe(size)}")
         return check_int(size[0], "size"), check_int(size[1], "size")
     s = check_int(size, "size")
     return s, s
@@ -87,8 +87,8 @@ def _window(size):
 
 def _image_call(backend, x, out, layout, dtypes):
     """Call + the image checks of python/checks.hpp, for the general path."""
-    if layout not in ("NCHW", "NHWC"):
-        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    if not isinstance(layout, str) or layout not in ("NCHW", "NHWC"):
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {describe(layout)}")
     c = Call(backend, dtypes=dtypes, x=x)
     if len(c.shape) not in (4, 5):
         raise ValueError(f"x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got {len(c.shape)}-D")
@@ -127,8 +127,8 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
         raise ValueError(f"size must be in 1..{MAX_WINDOW} along each axis, got ({h}, {w})")
     if h > H or w > W:
         raise ValueError(f"size ({h}, {w}) is larger than the image ({H}, {W})")
-    if mode not in ("reflect", "mirror"):
-        raise ValueError(f"mode must be 'reflect' or 'mirror', got {mode!r}")
+    if not isinstance(mode, str) or mode not in ("reflect", "mirror"):
+        raise ValueError(f"mode must be 'reflect' or 'mirror', got {describe(mode)}")
     c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))
     return c.result()
 
@@ -219,7 +219,7 @@ class SqueezeDetector:
             try:
                 fn, params = item
             except (TypeError, ValueError):
-                raise TypeError(f"each squeezer must be a (name, parameters) pair, got {item!r}") from None
+                raise TypeError(f"each squeezer must be a (name, parameters) pair, got {describe(item)}") from None
             if not callable(fn):
                 if fn not in SQUEEZERS:
                     raise ValueError(f"unknown squeezer {fn!r}; expected one of {sorted(SQUEEZERS)} or a callable")

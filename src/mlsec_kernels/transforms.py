@@ -65,8 +65,8 @@ def uniform_noise(x, eps, *, seed=None, clip=None, out=None, backend="auto"):
 
 
 def _choice(value, allowed, name):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {_arrays.describe(value)}")
     return value
 
 

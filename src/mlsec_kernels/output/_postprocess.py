@@ -3,13 +3,15 @@ steps rewrite each row in place; see :mod:`mlsec_kernels.output`."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 
 import numpy as np
 
 from .. import _constants as C
-from .._arrays import Call
+from .._arrays import Call, describe
 from .._backend import GENERAL, fast
 from ..rng import Generator, check_u64, seed_and_substream
 
@@ -50,8 +52,8 @@ def _int(v, name):
 
 
 def _renorm(v):
-    if not (v is True or v is False or v == "auto"):
-        raise ValueError(f"renormalize must be 'auto', True or False, got {v!r}")
+    if not (v is True or v is False or (isinstance(v, str) and v == "auto")):
+        raise ValueError(f"renormalize must be 'auto', True or False, got {describe(v)}")
     return v
 
 
@@ -132,10 +134,9 @@ class GaussianNoise(_Step):
         return (_GN, self.scale, self._gen.seed, self._gen.next_substream(), _RENORM[self.renormalize])
 
     def __reduce__(self):
-        nxt = 0
-        if self.seed is not None:  # the copy continues where this step stands
-            nxt = self._gen.next_substream()
-            self._gen = Generator(self.seed, substream=nxt)
+        # A seeded copy continues where this step stands (read, not taken: a call on
+        # another thread meanwhile keeps its own substream).
+        nxt = 0 if self.seed is None else self._gen.position
         return (_rebuild_noise, (self.scale, self.seed, self.renormalize, nxt))
 
 
@@ -205,6 +206,12 @@ class Guard:
     ``Guard([ReverseSigmoid(beta=0.8, gamma=0.2), GaussianNoise(scale=0.01), Round(3), TopK(5)])``
     then ``guard(p)``: bit for bit the steps applied one after the other, at the cost of
     reading and writing p once. Picklable (an unseeded GaussianNoise redraws its secret).
+
+    Thread-safe: one Guard may serve any number of threads at once. Each call takes its
+    noise substreams in one step (under the Guard's lock when it has several noise steps),
+    so every call gets its result as if it ran alone, with substreams no other call gets:
+    with seeded noise, N concurrent calls return the results of N calls one after the
+    other, in the order the threads happened to take their substreams.
     """
 
     def __init__(self, steps):
@@ -221,13 +228,17 @@ class Guard:
         self._noise = [i for i, s in enumerate(steps) if isinstance(s, GaussianNoise)]
         self._prog = [s._encode() if not isinstance(s, GaussianNoise) else None for s in steps]
         self._static = tuple(self._prog) if not self._noise else None
+        # One noise step takes its substream atomically (its Generator's lock); several
+        # take theirs together, so that concurrent calls do not interleave them.
+        self._lock = threading.Lock() if len(self._noise) > 1 else contextlib.nullcontext()
 
     def __call__(self, p, *, out=None, backend="auto"):
         prog = self._static
         if prog is None:
             parts = self._prog.copy()
-            for i in self._noise:
-                parts[i] = self.steps[i]._encode()
+            with self._lock:
+                for i in self._noise:
+                    parts[i] = self.steps[i]._encode()
             prog = tuple(parts)
         return _run(p, prog, out, backend)
 

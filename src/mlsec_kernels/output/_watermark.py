@@ -50,30 +50,84 @@ def _tail_at_least(k: int, n: int, q: float) -> float:
     return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in terms))
 
 
+class _Key:
+    """The key's bytes behind an object that does not show them: not in a repr, not in
+    ``vars()`` or ``dir()`` dumps of the Watermark, and refused by pickle and copy (the
+    Watermark decides what its copies and pickles hold)."""
+
+    __slots__ = ("_bytes",)
+
+    def __init__(self, key: bytes):
+        self._bytes = key
+
+    def __repr__(self):
+        return f"<secret key, {len(self._bytes)} bytes>"
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(_NOT_PICKLABLE)
+
+
+_NOT_PICKLABLE = (
+    "a Watermark is not picklable by default: it holds its secret key, and a pickle (a saved "
+    "model or server, a multiprocessing task) carries the key to wherever its bytes go. Keep the "
+    "key in a secrets manager, an environment variable or a file only the service can read "
+    "(mode 0600), and build Watermark(key) where it is used; to pickle it anyway, create it "
+    "with Watermark(key, rate, picklable=True)"
+)
+
+
 class Watermark:
     """DAWN watermarking: ``apply(x, p)`` marks about `rate` of the queries with a keyed
     wrong label; ``verify(suspect_predict, x_marked, labels_marked)`` tells a model
     trained on the marked answers from an independent one.
 
     key: bytes or str (UTF-8), not empty; rate in (0, 1).
+
+    The key is a secret: it is kept out of ``vars(w)``, ``repr(w)`` and every message, and
+    pickling a Watermark raises a TypeError unless it was created with
+    ``picklable=True`` (then the pickle holds the key in the clear: protect it as the key
+    itself). ``copy.copy`` and ``copy.deepcopy`` work either way: a copy stays in this
+    process, shares the key and keeps the ``picklable`` choice.
+
+    Thread-safe: ``digests``, ``apply``, ``labels`` and ``verify`` only read the key and
+    the rate, so one Watermark may serve many threads (``num_classes`` is the C of the
+    latest ``apply``; pass ``num_classes=`` to ``verify`` when threads see different C).
     """
 
-    def __init__(self, key, rate=0.005):
+    __slots__ = ("_key", "_picklable", "__dict__")
+
+    def __init__(self, key, rate=0.005, *, picklable=False):
         if isinstance(key, str):
             key = key.encode()
         if not isinstance(key, (bytes, bytearray)):
             raise TypeError(f"key must be bytes or str, got {type(key).__name__}")
         if not key:
             raise ValueError("key must not be empty")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+            raise TypeError(f"rate must be a number in (0, 1), got {type(rate).__name__}")
         rate = float(rate)
         if not 0.0 < rate < 1.0:
             raise ValueError(f"rate must be in (0, 1), got {rate}")
-        self.key, self.rate = bytes(key), rate
+        if not isinstance(picklable, bool):
+            raise TypeError(f"picklable must be a bool, got {type(picklable).__name__}")
+        self._key, self._picklable = _Key(bytes(key)), picklable
+        self.rate = rate
         self._cut = np.uint64(min(int(rate * 2.0**64), 2**64 - 1))
         self.num_classes = None
 
     def __repr__(self):
-        return f"Watermark(key=<{len(self.key)} bytes>, rate={self.rate})"
+        return f"Watermark(key=<{len(self._key._bytes)} bytes>, rate={self.rate})"
+
+    def __reduce_ex__(self, protocol):
+        if not self._picklable:
+            raise TypeError(_NOT_PICKLABLE)
+        return (_restore, (self._key._bytes, self.rate, self.num_classes))
+
+    def __copy__(self):
+        return _restore(self._key._bytes, self.rate, self.num_classes, self._picklable)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
 
     def digests(self, x):
         """HMAC-SHA256 of each row's bytes, (N, 32) uint8."""
@@ -83,12 +137,12 @@ class Watermark:
         out = np.empty((x.shape[0], 32), np.uint8)
         if _backend._cpu is not None:
             try:
-                _backend._cpu.hmac_sha256(self.key, x.reshape(x.shape[0], -1), out)
+                _backend._cpu.hmac_sha256(self._key._bytes, x.reshape(x.shape[0], -1), out)
                 return out
             except _backend._cpu.Fallback:  # e.g. big-endian data: hashed as it is, in Python
                 pass
         for i in range(x.shape[0]):
-            out[i] = np.frombuffer(hmac.new(self.key, x[i].tobytes(), hashlib.sha256).digest(), np.uint8)
+            out[i] = np.frombuffer(hmac.new(self._key._bytes, x[i].tobytes(), hashlib.sha256).digest(), np.uint8)
         return out
 
     def _words(self, d):
@@ -138,3 +192,9 @@ class Watermark:
             raise ValueError(f"suspect_predict returned {pred.shape[0]} predictions for {labels.size} marked queries")
         k = int(np.sum(pred == labels))
         return k / labels.size, _tail_at_least(k, labels.size, 1.0 / c)
+
+
+def _restore(key, rate, num_classes, picklable=True):
+    w = Watermark(key, rate, picklable=picklable)
+    w.num_classes = num_classes
+    return w
