@@ -40,31 +40,35 @@ def resize_pad_params(n, min_size, out_size, *, seed, substream=0, per_sample=Tr
     return p if per_sample else np.repeat(p, n, axis=0)
 
 
+def resize_taps(n_in, size, interpolation, edge_weight):
+    """cv2.resize's taps along one axis of n_in pixels resized to size: source indices
+    (i0, i1) and float64 weights (a0, a1) of each output pixel (nearest: a1 = 0).
+    ``edge_weight`` (OpenCV's horizontal pass) zeroes the second tap outside the image."""
+    d = np.arange(size)
+    if interpolation == "nearest":
+        s = np.minimum(np.floor(d * (1.0 / (size / n_in))).astype(np.int64), n_in - 1)
+        return s, s, np.ones(size), np.zeros(size)
+    g = (d + 0.5) * (1.0 / (size / n_in)) - 0.5
+    s = np.floor(g).astype(np.int64)
+    f = (g - s).astype(np.float32)  # OpenCV keeps the weights in float32
+    if edge_weight:
+        f = np.where((s < 0) | (s >= n_in - 1), np.float32(0), f)
+        s = np.clip(s, 0, n_in - 1)
+    return (
+        np.clip(s, 0, n_in - 1),
+        np.clip(s + 1, 0, n_in - 1),
+        (np.float32(1) - f).astype(np.float64),
+        f.astype(np.float64),
+    )
+
+
 def resize_opencv(img, size, interpolation):
     """img (C, H, W) resized to (C, size, size) as cv2.resize does (float64 weights)."""
     _, h, w = img.shape
-    d = np.arange(size)
+    x0, x1, ax0, ax1 = resize_taps(w, size, interpolation, True)
+    y0, y1, ay0, ay1 = resize_taps(h, size, interpolation, False)
     if interpolation == "nearest":
-        ys = np.minimum(np.floor(d * (1.0 / (size / h))).astype(np.int64), h - 1)
-        xs = np.minimum(np.floor(d * (1.0 / (size / w))).astype(np.int64), w - 1)
-        return img[:, ys][:, :, xs]
-
-    def taps(n_in, edge_weight):
-        g = (d + 0.5) * (1.0 / (size / n_in)) - 0.5
-        s = np.floor(g).astype(np.int64)
-        f = (g - s).astype(np.float32)  # OpenCV keeps the weights in float32
-        if edge_weight:
-            f = np.where((s < 0) | (s >= n_in - 1), np.float32(0), f)
-            s = np.clip(s, 0, n_in - 1)
-        return (
-            np.clip(s, 0, n_in - 1),
-            np.clip(s + 1, 0, n_in - 1),
-            (np.float32(1) - f).astype(np.float64),
-            f.astype(np.float64),
-        )
-
-    x0, x1, ax0, ax1 = taps(w, True)
-    y0, y1, ay0, ay1 = taps(h, False)
+        return img[:, y0][:, :, x0]
     rows = img[:, :, x0] * ax0 + img[:, :, x1] * ax1  # horizontal pass first, as OpenCV
     return rows[:, y0] * ay0[:, None] + rows[:, y1] * ay1[:, None]
 
