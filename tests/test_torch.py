@@ -373,6 +373,12 @@ def test_white_box_attacks_on_a_module(loss):
 
 
 @needs_torch
+def test_module_needs_a_tensor():
+    with pytest.raises(TypeError, match="x must be a torch tensor"):
+        mk.attacks.fgsm(_net(), np.zeros((1, 3, 8, 8), np.float32), [0], 0.1)
+
+
+@needs_torch
 def test_black_box_attacks_on_a_module():
     net = _net()
     x, y = torch.rand(3, 3, 8, 8), torch.tensor([0, 1, 2])
@@ -422,3 +428,31 @@ def test_cuda_ops_equal_cpu():
             got.cpu().view(torch.int32) if got.dtype == torch.uint32 else got.cpu(),
             want.view(torch.int32) if want.dtype == torch.uint32 else want,
         ), name
+
+
+@needs_torch
+@pytest.mark.cuda
+def test_cuda_modules_compile_and_grads():
+    """The defence stack on CUDA tensors: compiled calls equal eager calls, the CPU stack's
+    bits, and the exact gradients the CPU ones."""
+    if not torch.cuda.is_available() or "cuda" not in mk.backends():
+        pytest.skip("no CUDA device for torch, or the CUDA extension is not built")
+
+    def stack():
+        return torch.nn.Sequential(
+            mt.GaussianNoise(0.05, clip=(0, 1), seed=3),
+            mt.RandomResizePad(12, interpolation="bilinear", seed=4),
+            mt.MedianFilter(3),
+        )
+
+    x = torch.rand(3, 3, 9, 9)
+    cpu, eager, comp = stack(), stack().cuda(), stack().cuda()
+    c = torch.compile(comp, fullgraph=True)
+    for _ in range(2):
+        want = cpu(x)
+        assert torch.equal(eager(x.cuda()).cpu(), want) and torch.equal(c(x.cuda()).cpu(), want)
+    xc, xg = x.clone().requires_grad_(True), x.cuda().requires_grad_(True)
+    g = torch.rand(3, 3, 12, 12)
+    cpu(xc).backward(g)
+    eager(xg).backward(g.cuda())
+    torch.testing.assert_close(xg.grad.cpu(), xc.grad)

@@ -70,7 +70,7 @@ class Bridge:
         return self.xp.asarray(a)
 
     def wrap(self, fn, n_out=1):
-        fn = _from_module(fn, n_out)
+        fn = _from_module(fn, n_out, self.torch)
         if fn is None or not self.torch:
             return fn
         if n_out == 1:
@@ -78,12 +78,14 @@ class Bridge:
         return lambda *a: tuple(self.into(v) if v is not None else None for v in fn(*(self.out(v) for v in a)))
 
 
-def _from_module(fn, n_out):
+def _from_module(fn, n_out, x_is_tensor):
     """A torch nn.Module (logits out) in place of loss_grad (cross-entropy) or predict:
     the callables of :mod:`mlsec_kernels.torch`."""
     t = sys.modules.get("torch")
     if t is None or not isinstance(fn, t.nn.Module):
         return fn
+    if not x_is_tensor:
+        raise TypeError("x must be a torch tensor (on the model's device) when the model is an nn.Module")
     from .. import torch as mt
 
     return mt.loss_grad(fn) if n_out == 2 else mt.predict(fn)
