@@ -403,8 +403,9 @@ def test_eot_averages_fresh_draws():
     assert torch.equal(grad, (parts[0][1] + parts[1][1] + parts[2][1]) / 3)
     assert torch.equal(loss, (parts[0][0] + parts[1][0] + parts[2][0]) / 3)
     assert defended[0].position == 3
-    r = mk.attacks.pgd(mt.loss_grad(mt.eot(defended, 2)), x, y, 0.03, n_steps=2, seed=1)
-    assert r.x_adv.shape == x.shape
+    r = mk.attacks.pgd(mk.attacks.eot(defended, 2), x, y, 0.03, n_steps=2, seed=1)  # the module form: CE
+    # the batch is evaluated together: one call per query of the most-queried sample, 2 draws each
+    assert r.x_adv.shape == x.shape and defended[0].position - 3 == 2 * int(r.queries.max())
 
 
 @needs_torch

@@ -27,4 +27,13 @@ __all__ = [
     "nes_gradient",
     "spsa_gradient",
     "estimated_loss_grad",
+    "eot",
 ]
+
+
+def eot(model, n):
+    """Expectation over transformation for a torch model: :func:`mlsec_kernels.torch.eot`
+    (needs PyTorch; an attack given the result averages each gradient over ``n`` draws)."""
+    from ..torch import eot as _eot
+
+    return _eot(model, n)
