@@ -16,8 +16,8 @@
 namespace py = pybind11;
 
 namespace mlsec {
-// Raised by host bindings for layouts the kernels do not take (non-contiguous or byte-swapped
-// arrays, lists): the Python layer normalises them and calls again.
+// Raised by host bindings for layouts the kernels do not take (non-contiguous, unaligned or
+// byte-swapped arrays, lists): the Python layer normalises them and calls again.
 struct Fallback : std::exception {
   const char* what() const noexcept override { return "needs normalisation in Python"; }
 };
@@ -94,6 +94,14 @@ inline void require_axes(int nd, const char* name) {
 }
 inline void require_writable(bool writable, const char* name) {
   if (!writable) value_error(std::string(name) + " is read-only");
+}
+// The kernels load and store whole elements through typed pointers, which must be aligned
+// to the dtype (an array NumPy made at an odd byte offset of a buffer is not). An input is
+// then copied, like a strided one (Fallback on the host); an out is refused, the Python
+// layer's words.
+inline void require_aligned_out(bool aligned, const char* name) {
+  if (!aligned)
+    value_error(std::string(name) + " must be aligned for its dtype (flags.aligned), got an unaligned buffer");
 }
 // n = shape[0], d = the product of the others.
 inline void flatten(const Shape& s, i64& n, i64& d) {

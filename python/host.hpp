@@ -12,7 +12,7 @@
 namespace mlsec {
 static_assert(sizeof(py::ssize_t) == sizeof(i64), "NumPy's dimensions are read as i64");
 
-// A C-contiguous NumPy array in native byte order.
+// A C-contiguous, aligned NumPy array in native byte order.
 struct Host {
   static constexpr bool on_host = true;
   py::array arr;
@@ -24,6 +24,10 @@ struct Host {
   Host(const py::handle& h, const char* name, bool writable = false) : arr(native(h)) {
     require_axes(int(arr.ndim()), name);
     if (writable) require_writable(arr.writeable(), name);
+    if (!(arr.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+      if (writable) require_aligned_out(false, name);
+      throw Fallback();
+    }
     flatten(shape(), n, d);
     itemsize = int(arr.itemsize());
     dt = dt_from(arr.dtype().kind(), itemsize);

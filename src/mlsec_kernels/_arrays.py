@@ -4,8 +4,9 @@ belongs to, zero-copy views for the kernels, output allocation in the caller's l
 Rules (docs/design.md, principle 1): host data runs host kernels, device data runs CUDA
 kernels, and the result comes back in the caller's array type. Nothing is copied between
 host and device and nothing is cast: mixing them, or mixing dtypes, is an error.
-Non-contiguous inputs are copied to contiguous ones (the kernels take contiguous data);
-a non-contiguous ``out`` receives the result through a contiguous temporary.
+Non-contiguous or unaligned inputs are copied to contiguous, aligned ones (the kernels
+take contiguous data and load whole elements through typed pointers); a non-contiguous
+``out`` receives the result through a contiguous temporary, an unaligned one is refused.
 """
 
 from __future__ import annotations
@@ -70,9 +71,11 @@ class Arr:
         return tuple(v.shape)
 
     def contiguous(self):
+        """The array as a kernel takes it: C-contiguous and, on the host, aligned for its
+        dtype (np.ascontiguousarray keeps an array at an odd offset of a buffer as it is)."""
         v = self.view
         if not self.device:
-            return np.ascontiguousarray(v)
+            return aligned(np.ascontiguousarray(v))
         if self.lib == "torch":
             return v.contiguous()
         return _cupy().ascontiguousarray(v)
@@ -168,8 +171,7 @@ class Call:
             raise ValueError(f"out must have shape {shape}, got {o.shape}")
         if o.dtype != dtype:
             raise TypeError(f"out must have dtype {dtype}, got {o.dtype}")
-        if o.lib == "numpy" and not o.view.flags.writeable:
-            raise ValueError("out is read-only")
+        check_writable(o)
         for k, a in self._inputs if o.lib == "numpy" else ():
             # the kernels read an element before writing it: an exact alias is an in-place
             # update, any other overlap reads elements already written
@@ -224,7 +226,24 @@ class Call:
             )
         if self.backend == "cuda":
             return params_like(host, self.first)
-        return np.ascontiguousarray(host, dtype=np.float64)
+        return aligned(np.ascontiguousarray(host, dtype=np.float64))
+
+
+def aligned(a: np.ndarray) -> np.ndarray:
+    """a, or an aligned copy of it (np.asarray and np.ascontiguousarray keep an unaligned
+    buffer as it is)."""
+    return a if a.flags.aligned else a.copy()
+
+
+def check_writable(o: Arr, name: str = "out"):
+    """An out the kernels can write in place: writeable and aligned for its dtype (python/
+    array.hpp raises the same words)."""
+    if o.device:
+        return
+    if o.lib == "numpy" and not o.view.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    if not o.view.flags.aligned:
+        raise ValueError(f"{name} must be aligned for its dtype (flags.aligned), got an unaligned buffer")
 
 
 def _same_memory(a, b):

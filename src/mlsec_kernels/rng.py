@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _backend
-from ._arrays import Arr, describe, empty, stream_of
+from ._arrays import Arr, check_writable, describe, empty, stream_of
 from ._seeds import Substreams, check_u64, new_seed, seed_and_substream  # noqa: F401 (rng's API too)
 from .perturb import random_start as _random_start
 
@@ -75,8 +75,7 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
         if o.dtype not in dtypes or (dtype is not None and o.dtype != np.dtype(dtype)):
             want = np.dtype(dtype).name if dtype is not None else " or ".join(d.name for d in dtypes)
             raise TypeError(f"out must have dtype {want}, got {o.dtype}")
-        if o.lib == "numpy" and not o.view.flags.writeable:
-            raise ValueError("out is read-only")
+        check_writable(o)
         res, view = out, o.contiguous()
         if not _same_buffer(view, o.view):
             _, view = empty(o, o.shape, o.dtype)

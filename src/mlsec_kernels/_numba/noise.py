@@ -6,10 +6,10 @@ offset and the broadcast row."""
 import numpy as np
 
 from ._util import flat2, parts, per_row
-from .philox import key, normals4
-from .random_start import _inf, _spans_parallel, _spans_serial
+from .philox import key
+from .random_start import NORMAL, UNIFORM, _spans_parallel, _spans_serial
 
-_KINDS = {"normal": normals4, "uniform": _inf}
+_KINDS = {"normal": NORMAL, "uniform": UNIFORM}
 
 
 def noise(x, scale, kind, seed, substream, offset, lo, hi, out):

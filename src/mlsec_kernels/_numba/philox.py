@@ -61,13 +61,13 @@ def box_muller(we, wo):
     return r * c, r * s
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(inline="always")
 def words4(w0, w1, w2, w3):
     """A block's words as they are (visit's conv for raw words)."""
     return w0, w1, w2, w3
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(inline="always")
 def normals4(w0, w1, w2, w3):
     """The four standard normals of a block (cpp normals_of)."""
     z0, z1 = box_muller(w0, w1)
@@ -94,17 +94,35 @@ def copy_emit(out, i0, vals, f0, count):
         out[np.uint64(i0 + j)] = vals[np.uint64(f0 + j)]
 
 
-@numba.njit(nogil=True)
-def _convert(conv, w, z, m):
-    # its own function: inlined into visit's loop nest, LLVM stops vectorising it
-    for i in range(m):
-        z[0, i], z[1, i], z[2, i], z[3, i] = conv(w[0, i], w[1, i], w[2, i], w[3, i])
+def converter(conv):
+    """visit's conversion of m blocks' words w (4, m) to values z (4, m) by conv(w0, w1,
+    w2, w3) -> four values, compiled on its own: inlined into visit's loop nest, LLVM
+    stops vectorising it.
+
+    Made once per conv at import and called by name, never handed over as a value: a
+    compiled function passed as an argument has a Numba type tied to this process's
+    dispatcher object, so an on-disk cache entry keyed by it never matches in another
+    process (every process compiles and adds entries; an index written by one fails to
+    load in the next with "underlying object has vanished"), and a function value lowered
+    as a constant makes its caller uncacheable altogether."""
+
+    @numba.njit(nogil=True)
+    def convert(w, z, m):
+        for i in range(m):
+            z[0, i], z[1, i], z[2, i], z[3, i] = conv(w[0, i], w[1, i], w[2, i], w[3, i])
+
+    return convert
+
+
+words = converter(words4)
+normals = converter(normals4)
 
 
 @numba.njit(inline="always")
 def visit(conv, emit, ctx, k0, k1, s0, s1, b, lane, length, scratch):
     """Stream elements 4*b + lane + i for i in [0, length), a batch of blocks at a time:
-    conv(w0, w1, w2, w3) gives a block's four values; emit(ctx, i0, vals, f0, count)
+    conv, a converter() (a module-level name in the caller, not a kernel argument), gives
+    the blocks' values; emit(ctx, i0, vals, f0, count)
     takes local elements i0 .. i0+count-1, which are vals[f0 .. f0+count-1].
     scratch = scratch_for(dtype of conv's values). (cpp philox_span: the same walk, SoA
     batches instead of SIMD groups.)"""
@@ -116,7 +134,7 @@ def visit(conv, emit, ctx, k0, k1, s0, s1, b, lane, length, scratch):
         bq = b + np.uint64(q)
         for i in range(m):
             w[0, i], w[1, i], w[2, i], w[3, i] = block(bq + np.uint64(i), k0, k1, s0, s1)
-        _convert(conv, w, z, m)
+        conv(w, z, m)
         for i in range(m):
             flat[4 * i], flat[4 * i + 1], flat[4 * i + 2], flat[4 * i + 3] = z[0, i], z[1, i], z[2, i], z[3, i]
         i0 = max(0, 4 * q - lane)

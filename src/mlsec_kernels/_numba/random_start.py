@@ -6,23 +6,27 @@ from numba import prange
 
 from ._util import flat2, jit_pair, parts, per_row
 from .fmath import exp_f32, log_f32
-from .philox import block, copy_emit, key, normals4, scratch_for, uniform_co, uniform_oc, visit, words4
+from .philox import block, converter, copy_emit, key, normals, scratch_for, uniform_co, uniform_oc, visit, words
 from .reduce import row_sum
 
 _EXTRA = np.uint64(1 << 63)
 _TWO, _ONE, _ZERO = np.float32(2.0), np.float32(1.0), np.float32(0.0)
 _1 = np.uint64(1)
 _PIECE = 4096  # elements per draws buffer (16 KiB: stays in L1)
+NORMAL, UNIFORM = 0, 1  # _spans's draw kinds: standard normal, uniform in [-1, 1)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _inf(w0, w1, w2, w3):
+@numba.njit(inline="always")
+def _pm1(w0, w1, w2, w3):
     return (
         uniform_co(w0) * _TWO - _ONE,
         uniform_co(w1) * _TWO - _ONE,
         uniform_co(w2) * _TWO - _ONE,
         uniform_co(w3) * _TWO - _ONE,
     )
+
+
+_uniform_pm1 = converter(_pm1)
 
 
 @numba.njit(inline="always")
@@ -71,11 +75,13 @@ def _write(xs, os, draws, scale, lo, hi):
         _clip_add(xs, os, draws, scale, lo, hi)
 
 
-def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
-    # out = x + scale * draw, elementwise; stream element 4*b0 + lane0 + i feeds flat element
-    # i; a one-row x is broadcast over the rows (noise.py's smoothing batches). Draws go a
-    # piece at a time into a buffer, then the writes: two simple loops vectorise where one
-    # fused through visit does not
+def _spans(x, out, kind, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
+    # out = x + scale * draw, elementwise, the draw a NORMAL or UNIFORM (an int code: a
+    # function argument would key the on-disk cache to this process, see
+    # philox.converter); stream element 4*b0 + lane0 + i feeds flat element i; a one-row x
+    # is broadcast over the rows (noise.py's smoothing batches). Draws go a piece at a time
+    # into a buffer, then the writes: two simple loops vectorise where one fused through
+    # visit does not
     n, d = out.shape
     total = n * d
     bc = x.shape[0] != n
@@ -88,13 +94,17 @@ def _spans(x, out, conv, scale, lo, hi, k0, k1, s0, s1, b0, lane0, nparts):
             j0 = i - r * d
             j1 = min(d, j0 + end - i, j0 + _PIECE)
             t = lane0 + i
-            visit(conv, copy_emit, draws, k0, k1, s0, s1, b0 + np.uint64(t >> 2), t & 3, j1 - j0, scratch)
+            b, lane, m = b0 + np.uint64(t >> 2), t & 3, j1 - j0
+            if kind == NORMAL:
+                visit(normals, copy_emit, draws, k0, k1, s0, s1, b, lane, m, scratch)
+            else:
+                visit(_uniform_pm1, copy_emit, draws, k0, k1, s0, s1, b, lane, m, scratch)
             _write(x[0 if bc else r, j0:j1], out[r, j0:j1], draws[: j1 - j0], scale[r], lo, hi)
             i += j1 - j0
 
 
 @numba.njit(cache=True, nogil=True)
-def _normals_row(f, draws, k0, k1, s0, s1, normals):
+def _normals_row(f, draws, k0, k1, s0, s1):
     """The normals of stream elements f .. f+d-1 into draws (d of them). Its own function
     with its own scratch: inlined into _rows next to the sum and the writes, LLVM left
     the conversions scalar (4x slower)."""
@@ -102,31 +112,30 @@ def _normals_row(f, draws, k0, k1, s0, s1, normals):
 
 
 @numba.njit(cache=True, nogil=True)
-def _exp_row(f, draws, words, k0, k1, s0, s1, words_of):
+def _exp_row(f, draws, raw, k0, k1, s0, s1):
     """The signed exponentials of stream elements f .. f+d-1 into draws, as _normals_row.
     Raw words first: with the sign taken from the same word, LLVM leaves a fused loop
     scalar, and vectorises this one."""
-    visit(words_of, copy_emit, words, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, draws.shape[0], scratch_for(np.uint32))
+    visit(words, copy_emit, raw, k0, k1, s0, s1, np.uint64(f >> 2), f & 3, draws.shape[0], scratch_for(np.uint32))
     for j in range(draws.shape[0]):
-        draws[j] = _exp1(words[j])
+        draws[j] = _exp1(raw[j])
 
 
-def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, normals, words_of, nparts):
-    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype;
-    # normals and words_of are philox's normals4 and words4 (first-class function
-    # values must come in as arguments for the compiled code to be cacheable). Rows cost
-    # the same, so a static round-robin split is balanced. As cpp/random_start.cpp: the
-    # row's draws once into the part's buffer, then the sum and the writes read them
+def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, nparts):
+    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype.
+    # Rows cost the same, so a static round-robin split is balanced. As
+    # cpp/random_start.cpp: the row's draws once into the part's buffer, then the sum and
+    # the writes read them
     n, d = x.shape
     for p in prange(nparts):
         draws = np.empty(d, np.float32)
-        words = np.empty(d if norm == 1 else 0, np.uint32)
+        raw = np.empty(d if norm == 1 else 0, np.uint32)
         for r in range(p, n, nparts):
             if norm == 2:
-                _normals_row(r * d, draws, k0, k1, s0, s1, normals)
+                _normals_row(r * d, draws, k0, k1, s0, s1)
                 total = row_sum(_sq_term, draws, d)
             else:
-                _exp_row(r * d, draws, words, k0, k1, s0, s1, words_of)
+                _exp_row(r * d, draws, raw, k0, k1, s0, s1)
                 total = row_sum(_abs_term, draws, d)
             scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
             _write(x[r], out[r], draws, scales[r], lo, hi)
@@ -147,11 +156,11 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
         (_spans_serial if nparts == 1 else _spans_parallel)(
-            x2, o2, _inf, e, t(lo), t(hi), k0, k1, s0, s1, np.uint64(0), np.int64(0), nparts
+            x2, o2, UNIFORM, e, t(lo), t(hi), k0, k1, s0, s1, np.uint64(0), np.int64(0), nparts
         )
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
         (_rows_serial if nparts == 1 else _rows_parallel)(
-            x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, normals4, words4, min(nparts, x2.shape[0])
+            x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, min(nparts, x2.shape[0])
         )
