@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 
 #if defined(__CUDACC__)
 #define MLSEC_HD __host__ __device__ __forceinline__
@@ -51,6 +52,21 @@ MLSEC_HD double rintv(double v) {
   return a < big ? copysign((a + big) - big, v) : v;
 }
 #endif
+
+// The real integer types the integer-taking ops are instantiated for, listed once:
+// MLSEC_INTEGER_TYPES(X) expands X(T) for each (explicit instantiations in cpp/ and cuda/;
+// python/array.hpp builds its dtype dispatch list kIntegers from it). MLSEC_REAL_TYPES adds
+// the two float types.
+// clang-format off
+#define MLSEC_INTEGER_TYPES(X) \
+  X(std::int8_t) X(std::int16_t) X(std::int32_t) X(std::int64_t) \
+  X(std::uint8_t) X(std::uint16_t) X(std::uint32_t) X(std::uint64_t)
+// clang-format on
+#define MLSEC_REAL_TYPES(X) X(float) X(double) MLSEC_INTEGER_TYPES(X)
+
+// The type of an op's result on data of type T when the op computes in floating point:
+// T for float data, double for integers (as NumPy's true division and x + noise give).
+template <class T> using float_result = std::conditional_t<std::is_floating_point_v<T>, T, double>;
 
 // A per-sample parameter: one value for the whole batch (p == nullptr) or one per row,
 // read through p (host memory for CPU kernels, device memory for CUDA kernels).
