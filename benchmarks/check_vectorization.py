@@ -52,11 +52,11 @@ HOT = [
     ("philox.hpp", "box_muller(w[2 * i], w[2 * i + 1]"),  # Box-Muller pairs: log, sqrt, sincos
     ("random_start.hpp", "for (int j = a; j < b; ++j) {"),  # uniform and Laplace draws: log
     ("random_start.cpp", "out[j] = start_elem(x[j], draws[j], scale, lo, hi)"),
-    ("noise.cpp", "os[pos + j] = start_elem(xs[pos + j], v[j], s, lo, hi)"),
+    ("noise.cpp", "os[pos + j] = start_elem(R(xs[pos + j]), v[j], s, lo, hi)"),
     ("output.hpp", "x[j] = reverse_sigmoid_elem(x[j], beta, gamma)"),
     ("output.hpp", "out[j] = round_elem(out[j], f)"),
     ("output.hpp", "x[i] = noisy(i) * inv"),
-    ("random_resize_pad.cpp", "d[i] = lerp2(h0[i], h1[i], b0, b1)"),
+    ("random_resize_pad.cpp", "d[i] = resize_store<T>(mix2<T>(h0[i], h1[i], b0, b1))"),
     ("non_local_means.cpp", "v[i] += d[i + k * pw]"),
 ]
 # The driver whose report shows a header's loops (the header's instantiations live there).

@@ -4,13 +4,15 @@
 // random_start's norm inf). Word mapping (docs/rng.md): out element (r, j) draws stream
 // element offset + r*d + j. x is either out's shape or a single row broadcast over out's
 // rows, so that smoothing fills a batch of noisy copies of one input straight from it.
+// Integer x gives double out (as NumPy's x + noise): double(x) + double(draw) * scale.
 #pragma once
 #include "random_start.hpp"
 
 namespace mlsec {
 // Norm::l2 names the Gaussian draw, Norm::inf the uniform one (start_draws of random_start).
-template <class T> void noise_cpu(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind,
-                                  Philox p, StreamPos offset, T lo, T hi);
-template <class T> void noise_cuda(const T* x, T* out, i64 n, i64 d, bool broadcast, PerSample scale, Norm kind,
-                                   Philox p, StreamPos offset, T lo, T hi, void* stream);
+template <class T> void noise_cpu(const T* x, float_result<T>* out, i64 n, i64 d, bool broadcast, PerSample scale,
+                                  Norm kind, Philox p, StreamPos offset, float_result<T> lo, float_result<T> hi);
+template <class T> void noise_cuda(const T* x, float_result<T>* out, i64 n, i64 d, bool broadcast, PerSample scale,
+                                   Norm kind, Philox p, StreamPos offset, float_result<T> lo, float_result<T> hi,
+                                   void* stream);
 }  // namespace mlsec

@@ -23,6 +23,7 @@ template <class T> void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i
   });
 }
 
-template void pixel_deflection_cpu<float>(const float*, float*, i64, i64, i64, i64, bool, i64, i64, Philox);
-template void pixel_deflection_cpu<double>(const double*, double*, i64, i64, i64, i64, bool, i64, i64, Philox);
+#define MLSEC_INSTANTIATE(T) \
+  template void pixel_deflection_cpu<T>(const T*, T*, i64, i64, i64, i64, bool, i64, i64, Philox);
+MLSEC_REAL_TYPES(MLSEC_INSTANTIATE)
 }  // namespace mlsec

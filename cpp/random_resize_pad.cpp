@@ -20,19 +20,23 @@ struct Cols {
   }
 };
 
-template <class T> void horizontal_pass(T* __restrict dst, const T* src, const Cols& cols, i64 size, i64 cin) {
+// A source row's horizontal pass, into float_result<T> (integer data mixes in double).
+template <class T, class C = float_result<T>>
+void horizontal_pass(C* __restrict dst, const T* src, const Cols& cols, i64 size, i64 cin) {
   const int *s0 = cols.s0.data(), *s1 = cols.s1.data();
   const float *a0 = cols.a0.data(), *a1 = cols.a1.data();
   if (cin == 1) {  // NCHW: a loop of gathers the compiler can vectorise
-    for (i64 j = 0; j < size; ++j) dst[j] = lerp2(src[s0[j]], src[s1[j]], a0[j], a1[j]);
+    for (i64 j = 0; j < size; ++j) dst[j] = mix2<T>(C(src[s0[j]]), C(src[s1[j]]), a0[j], a1[j]);
     return;
   }
   for (i64 j = 0; j < size; ++j)
-    for (i64 q = 0; q < cin; ++q) dst[j * cin + q] = lerp2(src[s0[j] * cin + q], src[s1[j] * cin + q], a0[j], a1[j]);
+    for (i64 q = 0; q < cin; ++q)
+      dst[j * cin + q] = mix2<T>(C(src[s0[j] * cin + q]), C(src[s1[j] * cin + q]), a0[j], a1[j]);
 }
 
-template <class T> void vertical_pass(T* __restrict d, const T* h0, const T* h1, i64 len, float b0, float b1) {
-  for (i64 i = 0; i < len; ++i) d[i] = lerp2(h0[i], h1[i], b0, b1);
+template <class T, class C = float_result<T>>
+void vertical_pass(T* __restrict d, const C* h0, const C* h1, i64 len, float b0, float b1) {
+  for (i64 i = 0; i < len; ++i) d[i] = resize_store<T>(mix2<T>(h0[i], h1[i], b0, b1));
 }
 
 template <class T> void nearest_pass(T* __restrict d, const T* src, const Cols& cols, i64 size, i64 cin) {
@@ -72,8 +76,9 @@ template <class T> struct RowPair {
 // xr / orow elements apart.
 template <class T> void resize_plane(const T* xs, i64 xr, i64 h, T* os, i64 orow, i64 side, i64 cin, i64 size, i64 top,
                                      i64 left, const Cols& cols, double step_y, bool bilinear) {
-  RowPair<T> rows(size * cin);
-  auto fill = [&](T* dst, i64 row) { horizontal_pass(dst, xs + row * xr, cols, size, cin); };
+  using C = float_result<T>;
+  RowPair<C> rows(size * cin);
+  auto fill = [&](C* dst, i64 row) { horizontal_pass(dst, xs + row * xr, cols, size, cin); };
   for (i64 y = 0; y < side; ++y) {
     T* d = os + y * orow;
     const i64 iy = y - top;
@@ -84,7 +89,7 @@ template <class T> void resize_plane(const T* xs, i64 xr, i64 h, T* os, i64 orow
     zeros(d, left * cin);
     if (bilinear) {
       const Taps rt = linear_taps(iy, step_y, h, false);
-      const T *h0, *h1;
+      const C *h0, *h1;
       rows.get(rt.s0, rt.s1, fill, &h0, &h1);
       vertical_pass(d + left * cin, h0, h1, size * cin, rt.a0, rt.a1);
     } else {
@@ -110,6 +115,7 @@ template <class T> void random_resize_pad_cpu(const T* x, T* out, i64 n, i64 c, 
   });
 }
 
-template void random_resize_pad_cpu<float>(const float*, float*, i64, i64, i64, i64, i64, const int*, Layout, bool);
-template void random_resize_pad_cpu<double>(const double*, double*, i64, i64, i64, i64, i64, const int*, Layout, bool);
+#define MLSEC_INSTANTIATE(T) \
+  template void random_resize_pad_cpu<T>(const T*, T*, i64, i64, i64, i64, i64, const int*, Layout, bool);
+MLSEC_REAL_TYPES(MLSEC_INSTANTIATE)
 }  // namespace mlsec

@@ -30,6 +30,7 @@ template <class T> void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, 
   launch_flat(n * c, PlaneOp<T>{out, c, h, w, nchw, deflections, window, p}, stream);
 }
 
-template void pixel_deflection_cuda<float>(const float*, float*, i64, i64, i64, i64, bool, i64, i64, Philox, void*);
-template void pixel_deflection_cuda<double>(const double*, double*, i64, i64, i64, i64, bool, i64, i64, Philox, void*);
+#define MLSEC_INSTANTIATE(T) \
+  template void pixel_deflection_cuda<T>(const T*, T*, i64, i64, i64, i64, bool, i64, i64, Philox, void*);
+MLSEC_REAL_TYPES(MLSEC_INSTANTIATE)
 }  // namespace mlsec

@@ -38,9 +38,10 @@ template <class T> struct ResizePadOp {
     const Taps tc = linear_taps(ix, step_x, w, true), tr = linear_taps(iy, step_y, h, false);
     const T* r0 = xs + tr.s0 * xr;
     const T* r1 = xs + tr.s1 * xr;
-    const T h0 = lerp2(r0[tc.s0 * xq], r0[tc.s1 * xq], tc.a0, tc.a1),
-            h1 = lerp2(r1[tc.s0 * xq], r1[tc.s1 * xq], tc.a0, tc.a1);
-    out[e] = lerp2(h0, h1, tr.a0, tr.a1);
+    using C = float_result<T>;
+    const C h0 = mix2<T>(C(r0[tc.s0 * xq]), C(r0[tc.s1 * xq]), tc.a0, tc.a1),
+            h1 = mix2<T>(C(r1[tc.s0 * xq]), C(r1[tc.s1 * xq]), tc.a0, tc.a1);
+    out[e] = resize_store<T>(mix2<T>(h0, h1, tr.a0, tr.a1));
   }
 };
 }  // namespace
@@ -51,8 +52,7 @@ template <class T> void random_resize_pad_cuda(const T* x, T* out, i64 n, i64 c,
               ResizePadOp<T>{x, out, c, h, w, out_size, params, layout == Layout::nchw, bilinear}, stream);
 }
 
-template void random_resize_pad_cuda<float>(const float*, float*, i64, i64, i64, i64, i64, const int*, Layout, bool,
-                                            void*);
-template void random_resize_pad_cuda<double>(const double*, double*, i64, i64, i64, i64, i64, const int*, Layout, bool,
-                                             void*);
+#define MLSEC_INSTANTIATE(T) \
+  template void random_resize_pad_cuda<T>(const T*, T*, i64, i64, i64, i64, i64, const int*, Layout, bool, void*);
+MLSEC_REAL_TYPES(MLSEC_INSTANTIATE)
 }  // namespace mlsec

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 
 #include "common.hpp"
 
@@ -25,45 +26,40 @@ struct Fallback : std::exception {
 [[noreturn]] inline void value_error(const std::string& m) { throw py::value_error(m); }
 [[noreturn]] inline void type_error(const std::string& m) { throw py::type_error(m); }
 
-enum class Dt { f32, f64, u8, u32, i32, i64, other };
+// The dtypes the kernels take: float32, float64 and every real integer type (bool,
+// float16, complex and the rest are `other`).
+enum class Dt { f32, f64, i8, i16, i32, i64, u8, u16, u32, u64, other };
 
-// The C++ type of each Dt, for the ops' dtype dispatch (Go::run).
-template <class T> constexpr Dt dt_of = Dt::other;
-template <> inline constexpr Dt dt_of<float> = Dt::f32;
-template <> inline constexpr Dt dt_of<double> = Dt::f64;
-template <> inline constexpr Dt dt_of<std::uint8_t> = Dt::u8;
-template <> inline constexpr Dt dt_of<std::uint32_t> = Dt::u32;
-template <> inline constexpr Dt dt_of<std::int32_t> = Dt::i32;
-template <> inline constexpr Dt dt_of<std::int64_t> = Dt::i64;
+// The Dt of a C++ type, for the ops' dtype dispatch (Go::run): floats by size, integers by
+// signedness and size, so that long and long long are both int64 where both are 8 bytes.
+template <class T> constexpr Dt dt_of_type() {
+  constexpr int k = sizeof(T) == 1 ? 0 : sizeof(T) == 2 ? 1 : sizeof(T) == 4 ? 2 : 3;
+  if constexpr (std::is_same_v<T, float>) return Dt::f32;
+  if constexpr (std::is_same_v<T, double>) return Dt::f64;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    return Dt(int(std::is_signed_v<T> ? Dt::i8 : Dt::u8) + k);
+  return Dt::other;
+}
+template <class T> inline constexpr Dt dt_of = dt_of_type<T>();
 
+// NumPy's (kind, itemsize) of an array to its Dt.
 inline Dt dt_from(char kind, i64 itemsize) {
-  if (kind == 'f' && itemsize == 4) return Dt::f32;
-  if (kind == 'f' && itemsize == 8) return Dt::f64;
-  if (kind == 'u' && itemsize == 1) return Dt::u8;
-  if (kind == 'u' && itemsize == 4) return Dt::u32;
-  if (kind == 'i' && itemsize == 4) return Dt::i32;
-  if (kind == 'i' && itemsize == 8) return Dt::i64;
+  const int k = itemsize == 1 ? 0 : itemsize == 2 ? 1 : itemsize == 4 ? 2 : itemsize == 8 ? 3 : -1;
+  if (k < 0) return Dt::other;
+  if (kind == 'i') return Dt(int(Dt::i8) + k);
+  if (kind == 'u') return Dt(int(Dt::u8) + k);
+  if (kind == 'f' && k >= 2) return k == 2 ? Dt::f32 : Dt::f64;
   return Dt::other;
 }
 
 inline const char* dt_name(Dt dt) {
-  switch (dt) {
-    case Dt::f32:
-      return "float32";
-    case Dt::f64:
-      return "float64";
-    case Dt::u8:
-      return "uint8";
-    case Dt::u32:
-      return "uint32";
-    case Dt::i32:
-      return "int32";
-    case Dt::i64:
-      return "int64";
-    default:
-      return "an unsupported dtype";
-  }
+  static const char* const names[] = {"float32", "float64", "int8",   "int16",  "int32",
+                                      "int64",   "uint8",   "uint16", "uint32", "uint64"};
+  return dt == Dt::other ? "an unsupported dtype" : names[int(dt)];
 }
+inline bool is_integer(Dt dt) { return dt != Dt::f32 && dt != Dt::f64 && dt != Dt::other; }
+// The dtype an op computing in floating point returns (cpp/common.hpp float_result).
+inline Dt float_result_dt(Dt dt) { return is_integer(dt) ? Dt::f64 : dt; }
 
 // A view of an array's dimensions (NumPy's for host arrays: no copy on the fast path).
 struct Shape {
@@ -117,8 +113,16 @@ inline void flatten(const Shape& s, i64& n, i64& d) {
 template <class A> struct Go;
 
 template <class... T> struct Types {};
+template <class... T, class... U> constexpr Types<T..., U...> operator+(Types<T...>, Types<U...>) { return {}; }
 inline constexpr Types<float, double> kFloats{};
 inline constexpr Types<float, double, std::uint8_t> kFloatsAndBytes{};
+// Every real integer type (cpp/common.hpp's MLSEC_INTEGER_TYPES, the one list), and the reals.
+// clang-format off
+#define MLSEC_PLUS_TYPES(T) + Types<T>{}
+inline constexpr auto kIntegers = Types<>{} MLSEC_INTEGER_TYPES(MLSEC_PLUS_TYPES);
+// clang-format on
+#undef MLSEC_PLUS_TYPES
+inline constexpr auto kReals = kFloats + kIntegers;
 
 // Calls body(T{}) for the T of `types` whose dtype is dt (callers check the dtype first).
 template <class B, class T, class... More> void dtype_switch(Dt dt, Types<T, More...>, B&& body) {

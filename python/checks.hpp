@@ -23,6 +23,11 @@ template <class A> void require_dtype(const A& a, const char* name, std::initial
   type_error(m + ", got " + a.dtype_str());
 }
 template <class A> void require_float(const A& a, const char* name) { require_dtype(a, name, {Dt::f32, Dt::f64}); }
+// float32, float64 or any real integer dtype (the Python layer's REALS, same words).
+template <class A> void require_real(const A& a, const char* name) {
+  if (a.dt == Dt::other)
+    type_error(std::string(name) + " must be float32, float64 or an integer dtype, got " + a.dtype_str());
+}
 
 template <class A> void require_same_device(const A& a, const char* an, const A& b, const char* bn) {
   if (a.device >= 0 && b.device >= 0 && a.device != b.device)
@@ -38,13 +43,21 @@ template <class A> void require_like(const A& a, const char* an, const A& b, con
   require_same_device(a, an, b, bn);
 }
 
+// out of a's shape and device and of dtype dt (an op's result type, which may differ from a's).
+template <class A> void require_result(const A& a, const char* an, const A& out, Dt dt) {
+  if (a.shape() != out.shape())
+    value_error("out must have the shape of " + std::string(an) + ": " + out.shape().str() + " vs " + a.shape().str());
+  if (out.dt != dt) type_error(std::string("out must have dtype ") + dt_name(dt) + ", got " + out.dtype_str());
+  require_same_device(a, an, out, "out");
+}
+
 template <class A> bool overlap(const A& a, const A& b) {
   const char *p = static_cast<const char*>(a.data()), *q = static_cast<const char*>(b.data());
   return p < q + b.bytes() && q < p + a.bytes();
 }
-// Elementwise ops may write over an input exactly, never over part of one.
+// Elementwise ops may write over an input exactly (same dtype), never over part of one.
 template <class A> void require_no_partial_overlap(const A& out, const A& in, const char* in_name) {
-  if (out.data() != in.data() && overlap(out, in))
+  if (!(out.data() == in.data() && out.dt == in.dt) && overlap(out, in))
     value_error(std::string("out overlaps ") + in_name + " in part; it may only alias it exactly");
 }
 // Ops that read a neighbourhood of each pixel must not write over their input at all.

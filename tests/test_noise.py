@@ -8,6 +8,7 @@ from mlsec_kernels import reference as ref
 from .helpers import cpu_module, dev, host, peer
 
 SHAPES = [(1, 1), (3, 7), (5, 3, 11, 13), (2, 70001)]  # odd sizes, threading threshold
+INTS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
 OPS = {
     "gaussian": (mk.gaussian_noise, ref.transforms.gaussian_noise),
     "uniform": (mk.uniform_noise, ref.transforms.uniform_noise),
@@ -54,6 +55,57 @@ def test_is_the_stream(host_backend, rng):
     )
 
 
+def ints(rng, dtype, shape):
+    """Integers over the dtype's whole range, its extremes included."""
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    x.flat[:2] = [info.min, info.max]
+    return x
+
+
+@pytest.mark.parametrize(
+    "dtype, shape",
+    # every dtype on the calling thread; two threaded (each dtype compiles a parallel Numba loop: ~20 s)
+    [(t, (3, 7)) for t in INTS] + [(np.uint8, (2, 70001)), (np.int64, (2, 70001))],
+)
+def test_integers_are_the_stream(backend, rng, dtype, shape):
+    # float64 out, as NumPy's x + noise: float64(x) + float64(draw) * scale, the float32
+    # draws of the stream widened exactly (mk.rng computes them, not the op)
+    x = ints(rng, dtype, shape)
+    s = rng.random(shape[0]) * 3.0
+    z = mk.rng.normal(shape, seed=8).astype(np.float64)
+    u = (2 * mk.rng.uniform(shape, seed=8) - 1).astype(np.float64)
+    for f, draw in ((mk.gaussian_noise, z), (mk.uniform_noise, u)):
+        got = host(f(dev(x, backend), s, seed=8, backend=backend))
+        assert got.dtype == np.float64
+        want = x.astype(np.float64) + s[:, None] * draw
+        np.testing.assert_array_equal(got, want)
+        clipped = host(f(dev(x, backend), s, seed=8, clip=(-100.5, 100.5), backend=backend))
+        np.testing.assert_array_equal(clipped, np.clip(want, -100.5, 100.5))
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint8, np.int64])
+@pytest.mark.parametrize("op", OPS)
+def test_integers_match_reference_and_peer(backend, rng, dtype, op):
+    f, r = OPS[op]
+    x = rng.integers(0, 100, (5, 3, 11, 13)).astype(dtype)
+    got = host(f(dev(x, backend), 2.5, seed=4, clip=(0, 99), backend=backend))
+    np.testing.assert_allclose(got, r(x, 2.5, seed=4, clip=(0, 99)), rtol=0, atol=3e-6)  # float32 draws
+    np.testing.assert_array_equal(got, f(x, 2.5, seed=4, clip=(0, 99), backend=peer(backend)))
+
+
+def test_integer_out_and_in_place(host_backend, rng):
+    x = ints(rng, np.int64, (3, 50))
+    want = mk.gaussian_noise(x, 0.1, seed=2)
+    out = np.full(x.shape, np.nan)
+    assert mk.gaussian_noise(x, 0.1, seed=2, out=out, backend=host_backend) is out
+    np.testing.assert_array_equal(out, want)
+    with pytest.raises(TypeError, match="out must have dtype float64"):
+        mk.gaussian_noise(x, 0.1, seed=2, out=x, backend=host_backend)
+    with pytest.raises(ValueError, match="out overlaps x in part"):  # the same bytes as another dtype
+        mk.gaussian_noise(x, 0.1, seed=2, out=x.view(np.float64), backend=host_backend)
+
+
 def test_broadcast_and_offset_kernel(host_backend, rng):
     # smoothing's use: one row broadcast over a batch, filled in pieces at stream offsets
     from mlsec_kernels import _backend
@@ -69,6 +121,12 @@ def test_broadcast_and_offset_kernel(host_backend, rng):
     for a, b in [(0, 4), (4, 5), (5, 9)]:
         k(x, 0.3, "normal", 3, 1, a * 37, -np.inf, np.inf, parts[a:b])
     np.testing.assert_array_equal(parts, whole)
+    xi = rng.integers(-50, 50, (1, 37)).astype(np.int16)  # an integer row: float64 copies
+    k(xi, 0.3, "normal", 3, 1, 0, -np.inf, np.inf, whole.astype(np.float64))
+    batch = np.empty((9, 37))
+    k(xi, 0.3, "normal", 3, 1, 0, -np.inf, np.inf, batch)
+    z = mk.rng.normal((9, 37), seed=3, substream=1).astype(np.float64)
+    np.testing.assert_array_equal(batch, np.repeat(xi, 9, 0).astype(np.float64) + 0.3 * z)
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -119,7 +177,11 @@ def test_non_contiguous_and_torch(host_backend, rng):
         (dict(seed=-1), ValueError, "seed must be in"),
         (dict(clip=(1.0, 0.0)), ValueError, "clip must be"),
         (dict(out=np.zeros((2, 5), np.float32)), ValueError, "out must have.*shape"),
-        (dict(x=np.zeros((2, 4), np.int32)), TypeError, "x must be float32 or float64"),
+        (dict(x=np.zeros((2, 4), bool)), TypeError, "x must be float32, float64 or an integer dtype, got bool"),
+        (dict(x=np.zeros((2, 4), np.float16)), TypeError, "x must be .* integer dtype, got float16"),
+        (dict(x=np.zeros((2, 4), np.complex128)), TypeError, "x must be .* integer dtype, got complex128"),
+        (dict(x=np.zeros((2, 4), object)), TypeError, "x must be .* integer dtype, got object"),
+        (dict(x=np.zeros((2, 4), np.int8), out=np.zeros((2, 4), np.int8)), TypeError, "out must have dtype float64"),
         (dict(backend="cuda"), ValueError, "needs device arrays"),
     ],
 )

@@ -24,6 +24,19 @@ def test_matches_reference(backend, rng, dtype, layout, case):
     np.testing.assert_array_equal(got, ref.transforms.pixel_deflection(x, k, win, seed=6, layout=layout))
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64])
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_integers_match_reference(backend, rng, dtype, layout):
+    # pixels are copied, so every dtype is exact (64-bit values beyond 2^53 included)
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, (2, 3, 7, 5), dtype=dtype, endpoint=True)
+    if layout == "NHWC":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    got = host(mk.pixel_deflection(dev(x, backend), 20, 2, seed=6, layout=layout, backend=backend))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, ref.transforms.pixel_deflection(x, 20, 2, seed=6, layout=layout))
+
+
 def test_backends_bit_identical(backend, rng):
     x = rng.random((4, 3, 64, 64)).astype(np.float32)  # large enough to run threaded
     want = mk.pixel_deflection(x, 300, 5, seed=2, backend=peer(backend))
@@ -87,6 +100,9 @@ def test_in_place_zero_and_torch(host_backend, rng):
         (dict(layout="HWC"), ValueError, "layout must be one of"),
         (dict(x=np.zeros((8, 8), np.float32)), ValueError, "4 axes"),
         (dict(out=np.zeros((2, 1, 8, 9), np.float32)), ValueError, "out must have shape"),
+        (dict(x=np.zeros((2, 1, 8, 8), bool)), TypeError, "x must be float32, float64 or an integer dtype, got bool"),
+        (dict(x=np.zeros((2, 1, 8, 8), np.float16)), TypeError, "x must be .* integer dtype, got float16"),
+        (dict(x=np.zeros((2, 1, 8, 8), np.int16), out=np.zeros((2, 1, 8, 8))), TypeError, "out must have.*dtype"),
     ],
 )
 def test_bad_input(host_backend, kwargs, err, match):

@@ -18,8 +18,21 @@ CASES = [  # (shape NCHW, out_size, min_size)
 ]
 
 
+INTS = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
 def _nhwc(a):
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1))
+
+
+def _ints(rng, dtype, shape):
+    """Integers over the dtype's whole range: bilinear mixes of neighbours at both ends
+    saturate, and 64-bit values above 2^53 show that nearest copies them exactly."""
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+    x[:, :, :2] = info.max  # flat areas at the extremes: mixes with weights summing past 1
+    x[:, :, -2:] = info.min
+    return x
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -41,6 +54,35 @@ def test_matches_reference(backend, rng, dtype, interpolation, layout, case, per
     np.testing.assert_array_equal(params, p)
 
 
+@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+def test_integers_match_reference(backend, rng, dtype, interpolation, layout):
+    # the dtype is kept: nearest copies, bilinear mixes in float64 and rounds half to even,
+    # saturated to the dtype's range (reference.transforms.saturate_rint)
+    x = _ints(rng, dtype, (3, 2, 13, 17))
+    x = _nhwc(x) if layout == "NHWC" else x
+    kw = dict(min_size=4, interpolation=interpolation, layout=layout)
+    got = host(mk.random_resize_pad(dev(x, backend), 20, seed=5, backend=backend, **kw))
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, ref.transforms.random_resize_pad(x, 20, seed=5, **kw))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.uint32, np.int64, np.uint64])
+def test_integer_flat_image_keeps_its_value(host_backend, dtype):
+    # a bilinear mix of equal values is that value, at the dtype's extremes too (the weights
+    # sum to 1: OpenCV's float32 ones would move a flat int32 image by up to 64); 64-bit
+    # values are mixed in float64, so only those it holds exactly keep theirs
+    info = np.iinfo(dtype)
+    for v in (info.max, info.min, 7, info.max // 3 if np.dtype(dtype).itemsize < 8 else 2**40 + 1):
+        x = np.full((4, 2, 9, 7), v, dtype)
+        got, p = mk.random_resize_pad(
+            x, 16, min_size=3, seed=1, interpolation="bilinear", return_params=True, backend=host_backend
+        )
+        for r, (size, top, left) in enumerate(p):
+            assert np.all(got[r, :, top : top + size, left : left + size] == v)
+
+
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 def test_backends_bit_identical(backend, rng, interpolation, layout):
@@ -51,16 +93,21 @@ def test_backends_bit_identical(backend, rng, interpolation, layout):
     np.testing.assert_array_equal(host(mk.random_resize_pad(dev(x, backend), 31, backend=backend, **kw)), want)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.uint16])
 @pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
-def test_matches_opencv(rng, interpolation):
+def test_matches_opencv(rng, dtype, interpolation):
+    # float32 within rounding; integers within one level for bilinear (OpenCV's 8-bit path
+    # mixes in 11-bit fixed point, its 16-bit one in float32), nearest exact
     cv2 = pytest.importorskip("cv2", reason="OpenCV (opencv-python-headless) not installed: comparison skipped")
     flag = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR}[interpolation]
-    x = rng.random((8, 3, 31, 29)).astype(np.float32)
-    got, params = mk.random_resize_pad(x, 45, seed=1, interpolation=interpolation, return_params=True)
+    x = rng.random((8, 3, 31, 29)).astype(np.float32) if dtype == np.float32 else _ints(rng, dtype, (8, 3, 31, 29))
+    got, params = mk.random_resize_pad(x, 45, min_size=10, seed=1, interpolation=interpolation, return_params=True)
+    atol = 3e-7 if dtype == np.float32 else (1 if interpolation == "bilinear" else 0)
     for r, (size, top, left) in enumerate(params):
         for ch in range(3):
             want = cv2.resize(x[r, ch], (int(size), int(size)), interpolation=flag)
-            np.testing.assert_allclose(got[r, ch, top : top + size, left : left + size], want, rtol=0, atol=3e-7)
+            part = got[r, ch, top : top + size, left : left + size]
+            np.testing.assert_allclose(part.astype(np.float64), want.astype(np.float64), rtol=0, atol=atol)
         mask = np.ones((45, 45), bool)
         mask[top : top + size, left : left + size] = False
         assert np.all(got[r][:, mask] == 0)
@@ -107,7 +154,10 @@ def test_per_sample_false_and_generator(rng):
         (dict(interpolation="cubic"), ValueError, "interpolation must be one of"),
         (dict(layout="CHW"), ValueError, "layout must be one of"),
         (dict(x=np.zeros((2, 8, 8), np.float32)), ValueError, "4 axes"),
-        (dict(x=np.zeros((2, 1, 8, 8), np.uint8)), TypeError, "x must be float32 or float64"),
+        (dict(x=np.zeros((2, 1, 8, 8), bool)), TypeError, "x must be float32, float64 or an integer dtype, got bool"),
+        (dict(x=np.zeros((2, 1, 8, 8), np.float16)), TypeError, "x must be .* integer dtype, got float16"),
+        (dict(x=np.zeros((2, 1, 8, 8), np.complex64)), TypeError, "x must be .* integer dtype, got complex64"),
+        (dict(x=np.zeros((2, 1, 8, 8), object)), TypeError, "x must be .* integer dtype, got object"),
         (dict(out=np.zeros((2, 1, 8, 8), np.float32)), ValueError, "out must have shape"),
         (dict(out_size=8, out="x"), ValueError, "out must not be x"),
     ],

@@ -52,6 +52,13 @@ def outputs() -> dict:
         out[f"top_k/{key}"] = mk.output.top_k(p, 5, backend="cpp")
     u8 = rs.integers(0, 256, (2, 3, 31, 33), dtype=np.uint8)
     out["bit_depth/u8"] = mk.bit_depth(u8, 3, clip=(0, 255), backend="cpp")
+    for dt in (np.int16, np.int64, np.uint64):  # integer data: conversions vectorised per tier
+        info = np.iinfo(dt)
+        xi = rs.integers(info.min, info.max, (2, 3, 29, 35), dtype=dt, endpoint=True)
+        key = np.dtype(dt).name
+        out[f"bit_depth/{key}"] = mk.bit_depth(xi, 24, backend="cpp")
+        out[f"gaussian_noise/{key}"] = mk.gaussian_noise(xi, 3.0, seed=3, backend="cpp")
+        out[f"random_resize_pad/{key}"] = mk.random_resize_pad(xi, 41, seed=8, interpolation="bilinear", backend="cpp")
     out["median_filter/u8"] = mk.median_filter(u8, 3, backend="cpp")
     out["non_local_means/u8"] = mk.non_local_means(u8, h=10.0, template_size=3, search_size=5, backend="cpp")
     out["random_raw"] = mk.rng.random_raw(70001, seed=5, substream=2**40 + 3, offset=2**34 - 5, backend="cpp")

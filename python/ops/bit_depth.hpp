@@ -1,12 +1,12 @@
-// bit_depth(x, bits, lo, hi, out): x quantised to 2^bits levels over [lo, hi] (float32,
-// float64 or uint8).
+// bit_depth(x, bits, lo, hi, out): x quantised to 2^bits levels over [lo, hi] (cpp/bit_depth.hpp);
+// x float32, float64 or any integer dtype, out float32 for float32 x, float64 otherwise.
 #pragma once
 #include "cpp/bit_depth.hpp"
 #include "python/checks.hpp"
 
 namespace mlsec::ops {
 inline void require_bits(int bits) {
-  if (bits < 1 || bits > 16) value_error("bits must be an integer in 1..16, got " + std::to_string(bits));
+  if (bits < 1 || bits > 64) value_error("bits must be an integer in 1..64, got " + std::to_string(bits));
 }
 
 inline void require_range(double lo, double hi) {
@@ -17,14 +17,14 @@ inline void require_range(double lo, double hi) {
 
 template <class A> void bit_depth(const Go<A>& go, py::handle x_, int bits, double lo, double hi, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
-  require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8});
-  require_like(x, "x", out, "out");
+  require_real(x, "x");
+  require_result(x, "x", out, float_result_dt(x.dt));
   require_no_partial_overlap(out, x, "x");
   require_bits(bits);
   require_range(lo, hi);
-  go.run(x, kFloatsAndBytes, [&](auto t) {
+  go.run(x, kReals, [&](auto t) {
     using T = decltype(t);
-    go(MLSEC_DRIVERS(bit_depth), ptr<T>(x), ptr<T>(out), x.n * x.d, bits, lo, hi);
+    go(MLSEC_DRIVERS(bit_depth), ptr<T>(x), ptr<float_result<T>>(out), x.n * x.d, bits, lo, hi);
   });
 }
 }  // namespace mlsec::ops

@@ -1,7 +1,7 @@
 // noise(x, scale, kind, seed, substream, offset, lo, hi, out): out = clip(x + scale * z), z
 // the stream's normals (kind "normal", scale = sigma) or uniforms on [-1, 1) ("uniform",
 // scale = eps), from stream element offset on. x may be one row broadcast over out's rows
-// (smoothing's noisy batches).
+// (smoothing's noisy batches). Integer x gives float64 out.
 #pragma once
 #include "cpp/noise.hpp"
 #include "python/checks.hpp"
@@ -14,13 +14,14 @@ inline Norm noise_kind(const std::string& k) {
   value_error("noise kind must be 'normal' or 'uniform', got '" + k + "'");
 }
 
-// x is out's shape, or one row broadcast over out's rows.
+// x is out's shape, or one row broadcast over out's rows; out has the result's dtype (x's
+// own for float x, float64 for integer x).
 template <class A> bool noise_broadcast(const A& x, const A& out) {
-  if (x.n == 1 && out.n != 1 && x.d == out.d && x.dt == out.dt) {
+  if (x.n == 1 && out.n != 1 && x.d == out.d && out.dt == float_result_dt(x.dt)) {
     require_same_device(x, "x", out, "out");
     return true;
   }
-  require_like(x, "x", out, "out");
+  require_result(x, "x", out, float_result_dt(x.dt));
   return false;
 }
 
@@ -28,7 +29,7 @@ template <class A> void noise(const Go<A>& go, py::handle x_, py::handle scale_,
                               py::handle seed, py::handle substream, py::handle offset, double lo, double hi,
                               py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
-  require_float(x, "x");
+  require_real(x, "x");
   const bool bc = noise_broadcast(x, out);
   require_no_partial_overlap(out, x, "x");
   require_clip(lo, hi);
@@ -36,9 +37,10 @@ template <class A> void noise(const Go<A>& go, py::handle x_, py::handle scale_,
   const PerSample scale = per_sample(scale_, k == Norm::l2 ? "sigma" : "eps", out);
   const StreamPos o = offset_arg(offset, out.n * out.d);
   const Philox p = philox_arg(seed, substream);
-  go.run(out, kFloats, [&](auto t) {  // out has x's dtype (noise_broadcast)
+  go.run(x, kReals, [&](auto t) {
     using T = decltype(t);
-    go(MLSEC_DRIVERS(noise), ptr<T>(x), ptr<T>(out), out.n, out.d, bc, scale, k, p, o, T(lo), T(hi));
+    using R = float_result<T>;
+    go(MLSEC_DRIVERS(noise), ptr<T>(x), ptr<R>(out), out.n, out.d, bc, scale, k, p, o, R(lo), R(hi));
   });
 }
 }  // namespace mlsec::ops

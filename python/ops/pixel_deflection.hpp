@@ -16,11 +16,13 @@ template <class A> void pixel_deflection(const Go<A>& go, py::handle x_, i64 def
                                          const std::string& layout, py::handle seed, py::handle substream,
                                          py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
-  require_float_out<A>({x, "x"}, {}, out);
+  require_real(x, "x");
+  require_like(x, "x", out, "out");
+  require_no_partial_overlap(out, x, "x");
   const ImageDims g = image_dims(x.shape(), layout, "x");
   require_deflection_args(g, deflections, window);
   const Philox p = philox_arg(seed, substream);
-  go.run(x, kFloats, [&](auto t) {
+  go.run(x, kReals, [&](auto t) {
     using T = decltype(t);
     go(MLSEC_DRIVERS(pixel_deflection), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, g.layout == Layout::nchw,
        deflections, window, p);

@@ -47,14 +47,14 @@ void require_resize_params(const Go<A>& go, const A& prm, const A& x, const Imag
 template <class A> void random_resize_pad(const Go<A>& go, py::handle x_, py::handle params_, i64 out_size,
                                           const std::string& layout, const std::string& interp, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
-  require_float(x, "x");
+  require_real(x, "x");
   const ImageDims g = image_dims(x.shape(), layout, "x");
   const bool bilinear = interp_arg(interp);
   require_resize_out(x, g, out_size, out);
   require_no_partial_overlap(out, x, "x");
   const A prm(params_, "params");
   require_resize_params(go, prm, x, g, out_size);
-  go.run(out, kFloats, [&](auto t) {  // out has x's dtype
+  go.run(out, kReals, [&](auto t) {  // out has x's dtype
     using T = decltype(t);
     go(MLSEC_DRIVERS(random_resize_pad), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, out_size, ptr<const int>(prm),
        g.layout, bilinear);

@@ -21,6 +21,23 @@ from . import _backend
 from . import _constants as C
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+INTEGERS = tuple(
+    np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+)
+REALS = FLOATS + INTEGERS  # what python/checks.hpp's require_real takes, in its words
+
+
+def dtype_words(dtypes):
+    """The dtypes an argument must have, as the messages say them."""
+    if dtypes == REALS:
+        return "float32, float64 or an integer dtype"
+    return " or ".join(d.name for d in dtypes)
+
+
+def float_result(dtype):
+    """The dtype of an op's result computed in floating point (cpp/common.hpp float_result):
+    x's own for float data, float64 for integers (as NumPy's true division gives)."""
+    return dtype if dtype.kind == "f" else FLOATS[1]
 
 
 def _torch(a):
@@ -137,7 +154,7 @@ class Call:
         self.backend = _backend.resolve(backend, first.device, first_name)
         dt = first.dtype
         if dtypes is not None and dt not in dtypes:
-            raise TypeError(f"{first_name} must be {' or '.join(d.name for d in dtypes)}, got {dt}")
+            raise TypeError(f"{first_name} must be {dtype_words(dtypes)}, got {dt}")
         for k, a in items[1:]:
             if same_shape and a.shape != first.shape:
                 raise ValueError(f"{k} must have the shape of {first_name}: {a.shape} vs {first.shape}")
@@ -173,9 +190,9 @@ class Call:
             raise TypeError(f"out must have dtype {dtype}, got {o.dtype}")
         check_writable(o)
         for k, a in self._inputs if o.lib == "numpy" else ():
-            # the kernels read an element before writing it: an exact alias is an in-place
-            # update, any other overlap reads elements already written
-            if np.may_share_memory(o.view, a) and not _same_memory(o.view, a):
+            # the kernels read an element before writing it: an exact alias of the same
+            # dtype is an in-place update, any other overlap reads elements already written
+            if np.may_share_memory(o.view, a) and not (_same_memory(o.view, a) and o.dtype == a.dtype):
                 raise ValueError(f"out overlaps {k} in part; it may only alias it exactly")
         self._out = out
         c = o.contiguous()

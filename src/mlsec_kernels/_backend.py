@@ -94,14 +94,14 @@ _Fallback = _cpu.Fallback if _cpu is not None else ()
 GENERAL = object()  # what fast() returns when the call must take the general path
 
 
-def fast(backend, x, op, *args, out=None):
+def fast(backend, x, op, *args, out=None, dtype=None):
     """``op(x, *args, out)`` on the C++ binding, straight from NumPy data (``out`` made
-    like x when None), or GENERAL. The binding makes the general path's checks itself, with
+    like x, of ``dtype`` when given, when None), or GENERAL. The binding makes the general path's checks itself, with
     its messages, so a small call pays for no Python checks; it raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
     scalars). GENERAL also for other backends and array types."""
     if backend in FAST and type(x) is np.ndarray:
-        o = np.empty_like(x) if out is None else out
+        o = out if out is not None else (np.empty_like(x) if dtype is None else np.empty(x.shape, dtype))
         try:
             getattr(_cpu, op)(x, *args, o)
         except _Fallback:

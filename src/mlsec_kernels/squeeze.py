@@ -4,7 +4,8 @@ use, and the detector that compares a model's predictions on raw and squeezed in
 
 The image ops take a batch (N, C, H, W) or (N, H, W, C) (``layout``), or video
 (N, T, C, H, W) / (N, T, H, W, C), and work per channel. Like every op they take host or
-device arrays, ``backend=`` and ``out=``, and keep the input's dtype. ``median_filter`` and
+device arrays, ``backend=`` and ``out=``, and keep the input's dtype (except
+``bit_depth``, which gives float64 for integer data). ``median_filter`` and
 ``non_local_means`` read neighbouring pixels, so their ``out`` must not overlap ``x``.
 What each op computes is written down in :mod:`mlsec_kernels.reference`.
 """
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._arrays import Arr, Call, _to_host_values, check_int, describe
+from ._arrays import REALS, Arr, Call, _to_host_values, check_int, describe, float_result
 from ._backend import GENERAL, fast
 from ._constants import MAX_WINDOW
 
@@ -31,8 +32,13 @@ def _float(v, name):
 
 
 def _range(clip, dtype):
+    """bit_depth's (lo, hi): clip, or by default (0, 1) for float data and the dtype's whole
+    range for integers (0..255 for uint8 images, 0..65535 for 16-bit ones)."""
     if clip is None:
-        return 0.0, (255.0 if dtype == _U8 else 1.0)
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            return float(info.min), float(info.max)
+        return 0.0, 1.0
     try:
         lo, hi = (float(c) for c in clip)
     except (TypeError, ValueError):
@@ -43,36 +49,47 @@ def _range(clip, dtype):
 
 
 def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
-    """Bit-depth reduction to ``bits`` bits per value (Xu et al. 2018; ART's FeatureSqueezing).
+    """Bit-depth reduction to ``bits`` bits per value (Xu et al. 2018), ART's FeatureSqueezing.
 
     ``out = lo + (hi-lo) * rint((x-lo)/(hi-lo) * m) / m`` with ``m = 2**bits - 1`` and
-    ``rint`` rounding half to even, evaluated as ART does, operation for operation:
-    ``((rint(((x - lo) / span) * m) / m) * span) + lo`` with ``span = hi - lo``. Float data
-    computes in its own dtype (``lo`` and ``span`` rounded to it first, as NumPy rounds Python
-    floats); uint8 data computes in float64, then rounds half to even and clamps to [0, 255].
-    Values outside ``clip`` are not clipped first (as in ART). This is Xu et al.'s code and
-    ART on NumPy 1 exactly; ART on NumPy 2 promotes float32 data to float64 at ``* m`` (its
-    ``m`` is a NumPy float64 scalar), which differs by one level where ``x * m`` rounds onto
-    a half in float32 (a few values in a million for clip (0, 1)).
+    ``rint`` rounding half to even, exactly as ART 1.20 computes it on NumPy 2, operation
+    for operation: ``t = (x - lo) / span`` with ``span = hi - lo``, then
+    ``((rint(t * m) / m) * span) + lo`` in float64 (ART's ``m`` is a NumPy float64, which
+    promotes). ``t`` is computed in x's float dtype (``lo`` and ``span`` rounded to it, as
+    NumPy 2 treats clip values given as Python numbers, ``clip_values=(0, 1)``), in float64
+    for integer data.
+    Float32 data returns that float64 result rounded once to float32, float64 data the
+    result itself, integer data float64 (as NumPy's true division, and ART, do). Values
+    outside ``clip`` are not clipped first (as in ART). ``m`` is ``2**bits - 1`` rounded
+    to float64 (``2**bits`` from 54 bits on), as in ART.
+
+    Differences from ART, which needs clip values: ``clip`` defaults to (0, 1) for float
+    data and to the dtype's whole range for integers; integers are converted to float64
+    before ``x - lo`` (ART subtracts integer clip values in x's integer dtype, which wraps
+    around in narrow dtypes: int8 data with clip (-128, 127)); ART given NumPy scalars as
+    clip values normalises in their dtype (float64: float32 data in float64; float32: the
+    span too in float32).
 
     Parameters
     ----------
-    x : array of float32, float64 or uint8, any shape (N, ...).
-    bits : int in 1..16.
-    clip : (lo, hi) with lo < hi; default (0, 1), or (0, 255) for uint8.
+    x : array of float32, float64 or any integer dtype, any shape (N, ...).
+    bits : int in 1..64.
+    clip : (lo, hi) with lo < hi, both finite.
+    out : float32 for float32 x, float64 otherwise, x's shape; may be x itself when the
+        dtypes agree.
 
     Reference: :func:`mlsec_kernels.reference.bit_depth`.
     """
     if type(x) is np.ndarray and type(bits) is int:  # the default clip depends on x's dtype
-        o = fast(backend, x, "bit_depth", bits, *_range(clip, x.dtype), out=out)
+        o = fast(backend, x, "bit_depth", bits, *_range(clip, x.dtype), out=out, dtype=float_result(x.dtype))
         if o is not GENERAL:
             return o
     bits = check_int(bits, "bits")
-    if not 1 <= bits <= 16:
-        raise ValueError(f"bits must be an integer in 1..16, got {bits}")
-    c = Call(backend, dtypes=(_F32, _F64, _U8), x=x)
+    if not 1 <= bits <= 64:
+        raise ValueError(f"bits must be an integer in 1..64, got {bits}")
+    c = Call(backend, dtypes=REALS, x=x)
     lo, hi = _range(clip, c.dtype)
-    c.kernel("bit_depth")(c.views[0], bits, lo, hi, c.output(out))
+    c.kernel("bit_depth")(c.views[0], bits, lo, hi, c.output(out, dtype=float_result(c.dtype)))
     return c.result()
 
 

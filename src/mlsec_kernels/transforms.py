@@ -10,8 +10,10 @@ Every draw comes from the project's Philox stream (docs/design.md) with the word
 docs/rng.md, so a seed gives the same bits on every backend and thread count. ``seed``
 is an int (substream 0), None (unpredictable, from :mod:`secrets`) or a
 :class:`mlsec_kernels.rng.Generator` (its next substream). Images are batches in
-``layout="NCHW"`` or ``"NHWC"``, float32 or float64, host or device; the result comes
-back in the caller's array type. References: :mod:`mlsec_kernels.reference.transforms`.
+``layout="NCHW"`` or ``"NHWC"``, host or device; the result comes back in the caller's
+array type. Every op takes float32, float64 and every integer dtype: the noise ops return
+float64 for integers (NumPy's ``x + noise``), the image ops keep the dtype.
+References: :mod:`mlsec_kernels.reference.transforms`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 
 from . import _arrays
 from . import rng as _rng
-from ._arrays import Call, check_clip, check_int
+from ._arrays import REALS, Call, check_clip, check_int, float_result
 from ._backend import GENERAL, fast
 
 _LAYOUTS = ("NCHW", "NHWC")
@@ -30,12 +32,13 @@ _INTERPOLATIONS = ("nearest", "bilinear")
 def _noise(kind, name, x, scale, seed, clip, out, backend):
     seed, substream = _rng.seed_and_substream(seed)
     lo, hi = check_clip(clip)
-    o = fast(backend, x, "noise", scale, kind, seed, substream, 0, lo, hi, out=out)
-    if o is not GENERAL:
-        return o
-    c = Call(backend, x=x)
+    if type(x) is np.ndarray:
+        o = fast(backend, x, "noise", scale, kind, seed, substream, 0, lo, hi, out=out, dtype=float_result(x.dtype))
+        if o is not GENERAL:
+            return o
+    c = Call(backend, dtypes=REALS, x=x)
     scale = c.per_sample(scale, name)
-    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out))
+    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out, dtype=float_result(c.dtype)))
     return c.result()
 
 
@@ -46,8 +49,11 @@ def gaussian_noise(x, sigma, *, seed=None, clip=None, out=None, backend="auto"):
     clips the result (None: no clipping). ``z`` is the stream's standard normal of the
     element's flat index (Box-Muller pairs of docs/design.md, float32, widened for float64
     data), so ``gaussian_noise(x, s, seed=k) == x + s * rng.normal(x.shape, seed=k)``
-    bit for bit. ``out`` may be ``x`` (in place). Gaussian data augmentation (Zantedeschi
-    et al. 2017); the sampling step of randomized smoothing (Cohen et al. 2019).
+    bit for bit. Integer x gives float64: ``float64(x) + float64(z) * sigma``, as NumPy's
+    ``x + noise`` (ART's GaussianAugmentation returns float32 for every input). ``out``
+    has the result's dtype and may be ``x`` (in place) when the dtypes agree. Gaussian
+    data augmentation (Zantedeschi et al. 2017); the sampling step of randomized
+    smoothing (Cohen et al. 2019).
 
     Not to be confused with :func:`mlsec_kernels.output.gaussian_noise`, which noises a
     model's output probabilities. Reference: :func:`reference.transforms.gaussian_noise`.
@@ -58,7 +64,7 @@ def gaussian_noise(x, sigma, *, seed=None, clip=None, out=None, backend="auto"):
 def uniform_noise(x, eps, *, seed=None, clip=None, out=None, backend="auto"):
     """Additive uniform noise: ``clip(x + eps * (2u - 1))``, ``u`` uniform in [0, 1) from
     the element's stream word, i.e. uniform in [-eps, eps). Same draws as
-    ``random_start(x, eps, norm="inf")``; arguments as :func:`gaussian_noise`.
+    ``random_start(x, eps, norm="inf")``; arguments and dtypes as :func:`gaussian_noise`.
     Reference: :func:`reference.transforms.uniform_noise`.
     """
     return _noise("uniform", "eps", x, eps, seed, clip, out, backend)
@@ -121,7 +127,10 @@ def random_resize_pad(
     ``floor(dst * in / size)``, top-left convention, as in the original TensorFlow
     code's nearest neighbour); ``"bilinear"`` is OpenCV's INTER_LINEAR (pixel centres:
     ``src = (dst + 0.5) * in / size - 0.5``, edges clamped); both match ``cv2.resize``
-    within float rounding. ``return_params=True`` also returns the draws, an int32
+    within float rounding. Integer images keep their dtype: nearest copies pixels
+    exactly; bilinear mixes in float64 with weights ``(1 - f, f)`` (summing to 1), then
+    rounds half to even and saturates to the dtype's range (``cv2.resize`` on uint8 and
+    uint16: within one level). ``return_params=True`` also returns the draws, an int32
     (N, 3) array of (size, top, left). ``out`` must not be ``x``. Reference:
     :func:`reference.transforms.random_resize_pad`.
     """
@@ -130,7 +139,7 @@ def random_resize_pad(
     if out is not None and out is x:
         raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
     out_size = check_int(out_size, "out_size")
-    c = Call(backend, x=x)
+    c = Call(backend, dtypes=REALS, x=x)
     n, ch, h, w = _images(c, layout)
     if out_size < max(h, w):
         raise ValueError(f"out_size must be >= the input's sides ({h}, {w}), got {out_size}")
@@ -156,7 +165,8 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
     documented differences from that loop: the neighbour is drawn uniformly from the
     clipped window directly (the distribution their rejection loop samples) and row and
     column 0 may be sources (their ``> 0`` test excluded them). The denoising step (soft
-    wavelet thresholding) is left to the user. ``out`` may be ``x`` (in place).
+    wavelet thresholding) is left to the user. Pixels are copied, so every dtype (floats
+    and integers) comes out exact. ``out`` may be ``x`` (in place).
     Reference: :func:`reference.transforms.pixel_deflection`.
     """
     layout = _choice(layout, _LAYOUTS, "layout")
@@ -166,7 +176,7 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     seed, substream = _rng.seed_and_substream(seed)
-    c = Call(backend, x=x)
+    c = Call(backend, dtypes=REALS, x=x)
     _images(c, layout)
     c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, c.output(out))
     return c.result()

@@ -1,6 +1,8 @@
 """Numba port of cpp/random_resize_pad.hpp / .cpp (OpenCV's resize conventions; see there).
 
-NHWC batches are indexed through an (N, C, H, W) view, so one loop serves both layouts."""
+NHWC batches are indexed through an (N, C, H, W) view, so one loop serves both layouts.
+Integer data mixes in float64 with weights (1 - f, f), then rounds half to even and
+saturates (cpp mix2, resize_store)."""
 
 import numba
 import numpy as np
@@ -28,7 +30,25 @@ def _taps(dst, step, n_in, edge_weight, bilinear):
     return min(max(s, 0), n_in - 1), min(max(s + 1, 0), n_in - 1), f32(1.0) - f, f
 
 
-def _resize(x, out, params, bilinear):
+@numba.njit(inline="always")
+def _store(out, r, ch, y, q, v, rounds, flo, ftop, tmin, tmax):
+    """out[r, ch, y, q] = v; for integer out (rounds), rint(v) saturated to [tmin, tmax] (flo,
+    ftop: tmin and tmax + 1 as float64). Three separate stores: one expression would unify
+    tmax with the float and lose uint64's max."""
+    if not rounds:
+        out[r, ch, y, q] = v
+        return
+    v = np.rint(v)
+    if v >= ftop:
+        out[r, ch, y, q] = tmax
+    elif v >= flo:
+        out[r, ch, y, q] = v
+    else:
+        out[r, ch, y, q] = tmin
+
+
+def _resize(x, out, params, bilinear, calc, rounds, flo, ftop, tmin, tmax):
+    # calc: a zero of the mixing type (x's float type, float64 for integer x)
     n, c, h, w = x.shape
     side = out.shape[2]
     for r in prange(n):
@@ -36,11 +56,13 @@ def _resize(x, out, params, bilinear):
         step_x, step_y = 1.0 / (size / w), 1.0 / (size / h)
         c0 = np.empty(size, np.int64)
         c1 = np.empty(size, np.int64)
-        a0 = np.empty(size, x.dtype)  # float32 weights, as T (cpp lerp2)
-        a1 = np.empty(size, x.dtype)
-        b = np.empty(2, x.dtype)
+        a0 = np.full(size, calc)  # float32 weights, widened to the mixing type (cpp mix2)
+        a1 = np.full(size, calc)
+        b = np.full(2, calc)
         for j in range(size):
             c0[j], c1[j], a0[j], a1[j] = _taps(j, step_x, w, True, bilinear)
+            if rounds:  # integer data: (1 - f, f) in float64, summing to 1
+                a0[j] = 1.0 - a1[j]
         for ch in range(c):
             for y in range(side):
                 iy = y - top
@@ -55,10 +77,12 @@ def _resize(x, out, params, bilinear):
                         out[r, ch, y, left + j] = x[r, ch, s0, c0[j]]
                     continue
                 b[0], b[1] = b0f, b1f
+                if rounds:
+                    b[0] = 1.0 - b[1]
                 for j in range(size):
                     h0 = x[r, ch, s0, c0[j]] * a0[j] + x[r, ch, s0, c1[j]] * a1[j]
                     h1 = x[r, ch, s1, c0[j]] * a0[j] + x[r, ch, s1, c1[j]] * a1[j]
-                    out[r, ch, y, left + j] = h0 * b[0] + h1 * b[1]
+                    _store(out, r, ch, y, left + j, h0 * b[0] + h1 * b[1], rounds, flo, ftop, tmin, tmax)
 
 
 _serial, _parallel = jit_pair(_resize)
@@ -70,4 +94,10 @@ def random_resize_pad(x, params, out_size, layout, interpolation, out):
     if out.size == 0:
         return
     big = out.size >= PARALLEL_MIN
-    (_parallel if big else _serial)(x, out, params, interpolation == "bilinear")
+    t = out.dtype
+    if t.kind == "f":
+        args = (t.type(0), False, 0.0, 0.0, t.type(0), t.type(0))
+    else:
+        info = np.iinfo(t)
+        args = (0.0, True, float(info.min), float(info.max) + 1.0, t.type(info.min), t.type(info.max))
+    (_parallel if big else _serial)(x, out, params, interpolation == "bilinear", *args)

@@ -7,18 +7,23 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 
 def bit_depth(x, bits, *, clip=None):
-    """``lo + (hi-lo) * rint((x-lo)/(hi-lo) * m) / m`` with m = 2^bits - 1, in ART's order.
+    """ART's FeatureSqueezing: ``t = (x - lo) / (hi - lo)``, then
+    ``((rint(t * m) / m) * (hi - lo)) + lo`` with ``m = float(2**bits - 1)``, in float64.
 
-    ``clip`` defaults to (0, 1), or (0, 255) for uint8 data, whose result is then rounded
-    half to even and clamped to [0, 255]. Float data: the op computes in the data's dtype,
-    so float32 results may differ from this float64 formula where x*m rounds onto a half.
+    ``t`` is computed in x's float dtype (float32 data: ``lo`` and ``hi - lo`` rounded to
+    float32 first, as NumPy 2 evaluates ART's expression), in float64 for integer data.
+    ``clip`` defaults to (0, 1), or the dtype's whole range for integers. Returns float64;
+    the op rounds it once to float32 for float32 data.
     """
-    u8 = np.asarray(x).dtype == np.uint8
-    lo, hi = (0.0, 255.0 if u8 else 1.0) if clip is None else (float(clip[0]), float(clip[1]))
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    if clip is None:
+        lo, hi = (float(np.iinfo(x.dtype).min), float(np.iinfo(x.dtype).max)) if x.dtype.kind in "iu" else (0.0, 1.0)
+    else:
+        lo, hi = float(clip[0]), float(clip[1])
+    t_type = x.dtype.type if x.dtype.kind == "f" else np.float64
+    t = ((x.astype(t_type) - t_type(lo)) / t_type(hi - lo)).astype(np.float64)
     m = float(2**bits - 1)
-    y = ((np.rint(((x - lo) / (hi - lo)) * m) / m) * (hi - lo)) + lo
-    return np.clip(np.rint(y), 0, 255) if u8 else y
+    return ((np.rint(t * m) / m) * (hi - lo)) + lo
 
 
 def _planes(x, layout):
