@@ -10,6 +10,7 @@ from mlsec_kernels import reference as ref
 from .helpers import dev, host, skip_unless
 
 SHAPES = [
+    (9, 1),  # a binary model's P(positive)
     (1, 2),
     (3, 7),
     (5, 1000),
@@ -19,6 +20,10 @@ SHAPES = [
 
 
 def probs(rng, shape, dtype):
+    if shape[1] == 1:  # P(positive), with the clip bounds and the threshold among them
+        p = rng.random(shape)
+        p[: min(4, shape[0]), 0] = [0.0, 1.0, 0.5, 1e-12][: min(4, shape[0])]
+        return p.astype(dtype)
     return rng.dirichlet(np.full(shape[1], 0.3), size=shape[0]).astype(dtype)
 
 
@@ -154,6 +159,65 @@ def test_gaussian_noise(backend, rng, dtype, shape):
     assert np.all(forced >= 0)
 
 
+BINARY = [[0.5301345], [0.0], [1.0], [0.5], [1e-12], [0.999999], [0.3], [0.7], [1.5], [-0.2]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_is_art(backend, dtype):
+    """One column, P(positive): ART's own post-processors give the same numbers."""
+    art = pytest.importorskip("art.defences.postprocessor", reason="ART is not installed (pip install '.[art]')")
+    p = np.array(BINARY, dtype)
+    O = _OnBackend(backend)
+    with np.errstate(divide="ignore", invalid="ignore"):  # ART's log(0) at the clip bounds
+        for beta, gamma in [(1.0, 0.1), (0.75, 0.1), (1.0, 0.5), (5.0, 2.0), (0.1, 10.0)]:
+            want = art.ReverseSigmoid(beta=beta, gamma=gamma)(p)
+            got = O.reverse_sigmoid(p, beta=beta, gamma=gamma, backend=backend)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, **rs_tol(dtype))
+    labels = art.ClassLabels()(p)
+    np.testing.assert_array_equal(labels.ravel(), [1, 0, 1, 0, 0, 1, 0, 1, 1, 0])  # p == 1/2 gives 0
+    np.testing.assert_array_equal(O.class_labels(p, backend=backend), labels)
+    np.testing.assert_array_equal(O.top_k(p, 1, one_hot=True, backend=backend), labels)
+    np.testing.assert_array_equal(O.top_k(p, 1, backend=backend), p)  # the column is kept
+    np.testing.assert_array_equal(O.high_confidence(p, cutoff=0.5, backend=backend), art.HighConfidence(0.5)(p))
+    np.testing.assert_array_equal(O.round(p, decimals=2, backend=backend), art.Rounded(2)(p))
+
+
+def test_binary_reverse_sigmoid_is_the_two_class_row(host_backend, rng):
+    """ART's binary form is the two-class computation on [1 - p, p] (inside the clip bounds)."""
+    p = rng.uniform(0.01, 0.99, size=(50, 1))
+    two = np.concatenate([1.0 - p, p], axis=1)
+    np.testing.assert_allclose(
+        O.reverse_sigmoid(p, beta=0.8, gamma=0.3, backend=host_backend)[:, 0],
+        O.reverse_sigmoid(two, beta=0.8, gamma=0.3, backend=host_backend)[:, 1],
+        rtol=1e-13,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_noise_clips_to_probability(backend, rng, dtype):
+    """One column: a probability gets noise and is clipped to [0, 1] (nothing to renormalise);
+    a logit (outside [0, 1]) gets the noise alone under "auto"."""
+    p = probs(rng, (3000, 1), dtype)
+    z = mk.rng.normal(p.shape, seed=5, dtype=np.float32).astype(dtype)
+    noisy = p + dtype(0.3) * z
+    got = host(O.gaussian_noise(dev(p, backend), scale=0.3, seed=5, backend=backend))
+    np.testing.assert_array_equal(got, np.clip(noisy, 0, 1))
+    assert (got == 0).any() and (got == 1).any() and (noisy > 1).any()  # both bounds were reached
+    want = ref.output.gaussian_noise(p, dtype(0.3) * z)  # float64 sums: float32 rounds p + noise once more
+    np.testing.assert_allclose(got, want, rtol=0, atol=6e-8 if dtype == np.float32 else 0)
+    logit = (p - dtype(0.5)) * dtype(8)
+    logit[(logit >= 0) & (logit <= 1)] += dtype(2)
+    logit[0] = dtype(0.5)  # a logit inside [0, 1] counts as a probability, as for any row
+    got = host(O.gaussian_noise(dev(logit, backend), scale=0.3, seed=5, backend=backend))
+    raw = logit + dtype(0.3) * z
+    np.testing.assert_array_equal(got[1:], raw[1:])
+    np.testing.assert_array_equal(got[0], np.clip(raw[0], 0, 1))
+    for mode, want in [(True, np.clip(raw, 0, 1)), (False, raw)]:
+        got = host(O.gaussian_noise(dev(logit, backend), scale=0.3, seed=5, renormalize=mode, backend=backend))
+        np.testing.assert_array_equal(got, want)
+
+
 def test_noise_zero_sum_row_stays_noiseless_and_never_nan(backend):
     p = np.array([[-10.0, -10.0, -10.0], [0.3, 0.3, 0.4]], np.float32)
     got = host(O.gaussian_noise(dev(p, backend), scale=0.1, seed=1, renormalize=True, backend=backend))
@@ -212,14 +276,15 @@ def test_out_in_place_and_layouts(host_backend, rng):
     assert O.top_k(wide[:, ::2], 3, out=out, backend=host_backend) is out
     np.testing.assert_array_equal(out, want)
     assert O.round(np.zeros((0, 4), np.float32), backend=host_backend).shape == (0, 4)
+    no_classes = np.zeros((3, 0), np.float32)  # nothing to label or perturb, and nothing written
+    assert O.Guard([O.ClassLabels(), O.ReverseSigmoid()])(no_classes, backend=host_backend).shape == (3, 0)
 
 
 @pytest.mark.parametrize(
     "call, err, match",
     [
         (lambda p, b: O.round(p[0], backend=b), ValueError, r"p must be 2-D \(N, C\)"),
-        (lambda p, b: O.reverse_sigmoid(p[:, :1], backend=b), ValueError, "reverse_sigmoid needs at least 2 classes"),
-        (lambda p, b: O.class_labels(p[:, :1], backend=b), ValueError, "class_labels needs at least 2 classes"),
+        (lambda p, b: O.top_k(p[:, :1], 2, backend=b), ValueError, r"k must be in \[1, C\] = \[1, 1\]"),
         (lambda p, b: O.top_k(p, 0, backend=b), ValueError, r"k must be in \[1, C\]"),
         (lambda p, b: O.top_k(p, 5, backend=b), ValueError, r"k must be in \[1, C\]"),
         (lambda p, b: O.top_k(p, 1.5, backend=b), TypeError, "k must be an int"),
