@@ -56,6 +56,9 @@ HOT = [
     ("output.hpp", "x[j] = reverse_sigmoid_elem(x[j], beta, gamma)"),
     ("output.hpp", "out[j] = round_elem(out[j], f)"),
     ("output.hpp", "x[i] = noisy(i) * inv"),
+    ("output.hpp", "out[j] = reverse_sigmoid_binary(out[j], a, b)"),  # one column (C = 1)
+    ("output.hpp", "out[j] = round_elem(out[j], a)"),
+    ("output.hpp", "out[j] = binary_label(out[j])"),
     ("random_resize_pad.cpp", "d[i] = lerp2(h0[i], h1[i], b0, b1)"),
     ("non_local_means.cpp", "v[i] += d[i + k * pw]"),
 ]

@@ -67,14 +67,25 @@ template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
 // One column, P(positive), as ART computes it: the terms of the two-class row [p, 1 - p],
 // the second clipped as 1 - pc (not clip(1 - p): they differ at the bounds), then p's share.
 // pc = 1 (float32 p >= 1) makes the second odds ratio 1/0, whose sigmoid is 0; log_f32
-// takes no infinity, so that limit is written out. Scalar code: one element per row.
+// takes no infinity, so that limit is a factor 0 on its finite result (a select there
+// stops GCC vectorising run_column's loop for AVX2 and AVX-512).
 template <class T> MLSEC_HD T reverse_sigmoid_binary(T p, T beta, T gamma) {
   const T pc = clampv(p, T(1e-9), T(1.0 - 1e-9)), pc2 = T(1) - pc;
   const T q1 = clampv(p - beta * (rs_sigmoid(pc, gamma) - T(0.5)), T(0), T(1));
-  const T s2 = pc2 == T(0) ? T(0) : rs_sigmoid(pc2, gamma);
+  const T s2 = (pc2 == T(0) ? T(0) : T(1)) * rs_sigmoid(pc2, gamma);
   const T q2 = clampv((T(1) - p) - beta * (s2 - T(0.5)), T(0), T(1));
-  const double total = double(q1) + double(q2);  // > 0 for any real p: q1 = 0 forces q2 = 1
-  return total != 0.0 ? q1 * T(1.0 / total) : T(0.5);
+  const T total = q1 + q2;  // > 0 for any real p (q1 = 0 forces q2 = 1); in T, as ART sums
+  return total != T(0) ? q1 * (T(1) / total) : T(0.5);
+}
+
+// One column's label: 1 where P(positive) > 1/2 (ART's ClassLabels; 1/2 and NaN give 0).
+template <class T> MLSEC_HD T binary_label(T p) { return p > T(0.5) ? T(1) : T(0); }
+
+// One column's noise: nothing to renormalise; a probability (under "auto", the entry in
+// [0, 1]) is clipped to [0, 1] after its noise, as the renormalised rows stay in [0, 1].
+template <class T> MLSEC_HD T binary_noisy(T p, float z, T scale, i64 mode) {
+  const T v = p + scale * T(z);
+  return mode == kRenormAlways || (mode == kRenormAuto && p >= T(0) && p <= T(1)) ? clampv(v, T(0), T(1)) : v;
 }
 
 // NumPy's np.round for decimals >= 0: multiply by 10**decimals (in T), rint, divide.
@@ -217,7 +228,7 @@ template <class T> MLSEC_HD Cut<Key<T>> top_k_cut(const T* x, i64 c, i64 k) {
 // two-class row [1 - p, p], 1 where p > 1/2 (ART's ClassLabels; 1/2 and NaN give 0).
 template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
   if (c < 2) {
-    if (c == 1 && one_hot) x[0] = x[0] > T(0.5) ? T(1) : T(0);
+    if (c == 1 && one_hot) x[0] = binary_label(x[0]);
     return;
   }
   if (k == 1) {  // class labels and top-1: the first argmax, the rest zeroed
@@ -280,12 +291,10 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
   const u64 e0 = u64(row) * u64(c);
   const T scale = T(st.a);
   bool renorm = st.k == kRenormAlways;
-  if (c == 1) {  // P(positive): nothing to renormalise; a probability is clipped to [0, 1]
-    const T p = x[0];
+  if (c == 1) {  // the GPU's one-column rows; the CPU runs a column as a span (run_column)
     float z[4];
     normals_of(ph.block(e0 / 4), z);
-    const T v = p + scale * T(z[e0 % 4]);
-    x[0] = renorm || (st.k == kRenormAuto && p >= T(0) && p <= T(1)) ? clampv(v, T(0), T(1)) : v;
+    x[0] = binary_noisy(x[0], z[e0 % 4], scale, st.k);
     return;
   }
   if (st.k == kRenormAuto) {
@@ -369,6 +378,46 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
     }
   }
 }
+
+#if !defined(__CUDACC__)
+// One column (C = 1) on the CPU: rows r0 .. r1 are one contiguous run of P(positive) and
+// every step is elementwise on it, so each step runs over a chunk of rows at a time in a
+// loop that vectorises (row by row, the program's dispatch cost more than the math). The
+// functions and stream elements (row r is element r) are run_row's: the same bits.
+template <class T> void run_column(const Program& prog, const T* in, T* out, i64 r0, i64 r1) {
+  for (i64 c0 = r0; c0 < r1; c0 += kChunk) {
+    const i64 c1 = c0 + kChunk < r1 ? c0 + kChunk : r1;
+    if (out != in)
+      for (i64 j = c0; j < c1; ++j) out[j] = in[j];
+    for (int i = 0; i < prog.n; ++i) {
+      const Step& st = prog.s[i];
+      const T a = T(st.a), b = T(st.b);
+      switch (st.kind) {
+        case kReverseSigmoid:
+          for (i64 j = c0; j < c1; ++j) out[j] = reverse_sigmoid_binary(out[j], a, b);
+          break;
+        case kGaussianNoise:
+          normals_span(Philox::make(st.seed, st.substream), u64(c0), c1 - c0,
+                       [&](i64 t, float z) { out[c0 + t] = binary_noisy(out[c0 + t], z, a, st.k); });
+          break;
+        case kRound:
+          for (i64 j = c0; j < c1; ++j) out[j] = round_elem(out[j], a);
+          break;
+        case kHighConfidence:
+          for (i64 j = c0; j < c1; ++j) out[j] = out[j] < a ? T(0) : out[j];
+          break;
+        case kTopK:
+        case kClassLabels:
+          if (st.kind == kClassLabels || st.flag != 0)
+            for (i64 j = c0; j < c1; ++j) out[j] = binary_label(out[j]);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+#endif
 
 template <class T> void output_cpu(const T* p, T* out, i64 n, i64 c, const Program& prog);
 template <class T> void output_cuda(const T* p, T* out, i64 n, i64 c, const Program& prog, void* stream);

@@ -264,6 +264,38 @@ def test_cross_backend_bits(backend, rng):
                 np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("n", [5, 3000, 70001])  # one chunk, several, and threads (>= 2^16 rows)
+def test_binary_cross_backend_bits(backend, rng, n):
+    """One column runs as a span of rows on the CPU (each step a vector loop) and row by
+    row on CUDA and Numba: the same bits, every step and a fused Guard."""
+    skip_unless("cpp")
+    for dtype in (np.float32, np.float64):
+        p = probs(rng, (n, 1), dtype)
+        p[-3:] = np.array([[1.5], [-0.25], [np.nan]], dtype)[-min(3, n) :]
+
+        def guard(x, backend):  # a fresh Guard per call: a seeded noise step moves on per call
+            return O.Guard([O.ReverseSigmoid(), O.GaussianNoise(0.1, seed=2), O.Round(2), O.TopK(1)])(
+                x, backend=backend
+            )
+
+        ops = [
+            lambda x, b: O.gaussian_noise(x, scale=0.2, seed=3, backend=b),
+            lambda x, b: O.gaussian_noise(x, scale=0.2, seed=3, renormalize=False, backend=b),
+            lambda x, b: O.round(x, decimals=3, backend=b),
+            lambda x, b: O.high_confidence(x, cutoff=0.4, backend=b),
+            lambda x, b: O.top_k(x, 1, one_hot=True, backend=b),
+            lambda x, b: O.class_labels(x, backend=b),
+            lambda x, b: O.reverse_sigmoid(x, beta=0.7, gamma=0.4, backend=b),
+            lambda x, b: guard(x, backend=b),
+        ]
+        for i, op in enumerate(ops):
+            got, want = host(op(dev(p, backend), backend)), op(p, "cpp")
+            if backend == "cuda" and dtype == np.float64 and i >= 6:
+                np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-16)
+            else:
+                np.testing.assert_array_equal(got, want)
+
+
 def test_out_in_place_and_layouts(host_backend, rng):
     p = probs(rng, (6, 12), np.float32)
     want = ref.output.top_k(p, 3)

@@ -125,8 +125,8 @@ def reverse_sigmoid_binary(p, beta, gamma, lo, hi, one, half, zero):
     s2 = zero if pc2 == zero else _rs_sigmoid(pc2, gamma, one)
     q2 = (one - p) - beta * (s2 - half)
     q2 = zero if q2 < zero else (one if q2 > one else q2)
-    total = np.float64(q1) + np.float64(q2)
-    return q1 * _as(1.0 / total, zero) if total != 0.0 else half
+    total = q1 + q2  # in the data's dtype, as ART sums the two terms
+    return q1 * (one / total) if total != zero else half
 
 
 @numba.njit(inline="always")
