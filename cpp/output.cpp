@@ -9,14 +9,16 @@ template <class T> __attribute__((flatten)) static void output_rows(const T* p, 
 }
 
 template <class T>
-__attribute__((flatten)) static void output_column(const T* p, T* out, i64 r0, i64 r1, const Program& prog) {
-  run_column(prog, p, out, r0, r1);
+__attribute__((flatten)) static void output_flat(const T* p, T* out, i64 e0, i64 e1, const Program& prog) {
+  run_flat(prog, p, out, e0, e1);
 }
 
 template <class T> void output_cpu(const T* p, T* out, i64 n, i64 c, const Program& prog) {
-  if (c == 1)  // a binary model's column: contiguous pieces of rows, each step a vector loop
+  if (elementwise(prog, c)) {  // contiguous pieces of the flat array, each step a vector loop
+    const i64 m = n * c;
     return run_parallel(
-        n, [&](int part, int nparts) { output_column(p, out, n * part / nparts, n * (part + 1) / nparts, prog); });
+        m, [&](int part, int nparts) { output_flat(p, out, m * part / nparts, m * (part + 1) / nparts, prog); });
+  }
   if (n * c < kParallelMin) return output_rows(p, out, 0, n, 1, c, prog);  // the server's one-row call: no team
   run_parallel(n * c, [&](int part, int nparts) { output_rows(p, out, part, n, nparts, c, prog); });
 }

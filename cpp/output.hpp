@@ -68,7 +68,7 @@ template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
 // the second clipped as 1 - pc (not clip(1 - p): they differ at the bounds), then p's share.
 // pc = 1 (float32 p >= 1) makes the second odds ratio 1/0, whose sigmoid is 0; log_f32
 // takes no infinity, so that limit is a factor 0 on its finite result (a select there
-// stops GCC vectorising run_column's loop for AVX2 and AVX-512).
+// stops GCC vectorising run_flat's loop for AVX2 and AVX-512).
 template <class T> MLSEC_HD T reverse_sigmoid_binary(T p, T beta, T gamma) {
   const T pc = clampv(p, T(1e-9), T(1.0 - 1e-9)), pc2 = T(1) - pc;
   const T q1 = clampv(p - beta * (rs_sigmoid(pc, gamma) - T(0.5)), T(0), T(1));
@@ -291,7 +291,7 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
   const u64 e0 = u64(row) * u64(c);
   const T scale = T(st.a);
   bool renorm = st.k == kRenormAlways;
-  if (c == 1) {  // the GPU's one-column rows; the CPU runs a column as a span (run_column)
+  if (c == 1) {  // the GPU's one-column rows (the CPU runs a column in run_flat)
     float z[4];
     normals_of(ph.block(e0 / 4), z);
     x[0] = binary_noisy(x[0], z[e0 % 4], scale, st.k);
@@ -380,13 +380,25 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
 }
 
 #if !defined(__CUDACC__)
-// One column (C = 1) on the CPU: rows r0 .. r1 are one contiguous run of P(positive) and
-// every step is elementwise on it, so each step runs over a chunk of rows at a time in a
-// loop that vectorises (row by row, the program's dispatch cost more than the math). The
-// functions and stream elements (row r is element r) are run_row's: the same bits.
-template <class T> void run_column(const Program& prog, const T* in, T* out, i64 r0, i64 r1) {
-  for (i64 c0 = r0; c0 < r1; c0 += kChunk) {
-    const i64 c1 = c0 + kChunk < r1 ? c0 + kChunk : r1;
+// A program whose steps are all elementwise (every step on one column, C = 1; round,
+// high_confidence and noise without renormalisation on any row) needs no row structure:
+// the CPU runs each step over 1024 elements of the flat (N, C) array at a time, in loops
+// that vectorise (row by row, short rows paid more for the program's dispatch than for the
+// math). The functions and stream elements (entry (r, j) is element r*C + j) are
+// run_row's: the same bits. Steps that read a whole row only reach here with C = 1.
+inline bool elementwise(const Program& prog, i64 c) {
+  bool flat = true;
+  for (int i = 0; i < prog.n; ++i) {
+    const Step& st = prog.s[i];
+    flat = flat &&
+           (st.kind == kRound || st.kind == kHighConfidence || (st.kind == kGaussianNoise && st.k == kRenormNever));
+  }
+  return c == 1 || flat;
+}
+
+template <class T> void run_flat(const Program& prog, const T* in, T* out, i64 e0, i64 e1) {
+  for (i64 c0 = e0; c0 < e1; c0 += kChunk) {
+    const i64 c1 = c0 + kChunk < e1 ? c0 + kChunk : e1;
     if (out != in)
       for (i64 j = c0; j < c1; ++j) out[j] = in[j];
     for (int i = 0; i < prog.n; ++i) {

@@ -264,6 +264,28 @@ def test_cross_backend_bits(backend, rng):
                 np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("shape", [(9, 333), (3, 1500), (70, 1000)])  # one chunk, several, and threads
+def test_elementwise_programs_cross_backend_bits(backend, rng, shape):
+    """Programs of elementwise steps run over the flat array on the CPU: the row path's bits."""
+    skip_unless("cpp")
+    for dtype in (np.float32, np.float64):
+        p = probs(rng, shape, dtype)
+
+        def guard(x, b):
+            return O.Guard([O.GaussianNoise(0.05, seed=4, renormalize=False), O.HighConfidence(0.01), O.Round(3)])(
+                x, backend=b
+            )
+
+        ops = [
+            lambda x, b: O.gaussian_noise(x, scale=0.2, seed=3, renormalize=False, backend=b),
+            lambda x, b: O.high_confidence(x, cutoff=0.01, backend=b),
+            lambda x, b: O.round(x, decimals=2, backend=b),
+            guard,
+        ]
+        for op in ops:
+            np.testing.assert_array_equal(host(op(dev(p, backend), backend)), op(p, "cpp"))
+
+
 @pytest.mark.parametrize("n", [5, 3000, 70001])  # one chunk, several, and threads (>= 2^16 rows)
 def test_binary_cross_backend_bits(backend, rng, n):
     """One column runs as a span of rows on the CPU (each step a vector loop) and row by
