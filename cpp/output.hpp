@@ -68,7 +68,7 @@ template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
 // the second clipped as 1 - pc (not clip(1 - p): they differ at the bounds), then p's share.
 // pc = 1 (float32 p >= 1) makes the second odds ratio 1/0, whose sigmoid is 0; log_f32
 // takes no infinity, so that limit is a factor 0 on its finite result (a select there
-// stops GCC vectorising run_flat's loop for AVX2 and AVX-512).
+// stops GCC vectorising run_block's loop for AVX2 and AVX-512).
 template <class T> MLSEC_HD T reverse_sigmoid_binary(T p, T beta, T gamma) {
   const T pc = clampv(p, T(1e-9), T(1.0 - 1e-9)), pc2 = T(1) - pc;
   const T q1 = clampv(p - beta * (rs_sigmoid(pc, gamma) - T(0.5)), T(0), T(1));
@@ -291,7 +291,7 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
   const u64 e0 = u64(row) * u64(c);
   const T scale = T(st.a);
   bool renorm = st.k == kRenormAlways;
-  if (c == 1) {  // the GPU's one-column rows (the CPU runs a column in run_flat)
+  if (c == 1) {  // the GPU's one-column rows (the CPU runs a column in run_block)
     float z[4];
     normals_of(ph.block(e0 / 4), z);
     x[0] = binary_noisy(x[0], z[e0 % 4], scale, st.k);
@@ -332,6 +332,13 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
 }
 
 // ReverseSigmoid on the row, renormalised; a row with no mass left comes out uniform.
+// A row of reverse-sigmoid terms (C >= 2) divided by its canonical sum.
+template <class T> MLSEC_HD void reverse_sigmoid_share(T* x, i64 c) {
+  const double total = row_sum<1>(c, [&](i64 j) { return Sums<1>{{double(x[j])}}; }).v[0];
+  const T inv = total != 0.0 ? T(1.0 / total) : T(0);
+  for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? x[j] * inv : T(1.0 / double(c));
+}
+
 template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st) {
   const T beta = T(st.a), gamma = T(st.b);
   if (c == 1) {
@@ -339,9 +346,7 @@ template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st
     return;
   }
   for (i64 j = 0; j < c; ++j) x[j] = reverse_sigmoid_elem(x[j], beta, gamma);
-  const double total = row_sum<1>(c, [&](i64 j) { return Sums<1>{{double(x[j])}}; }).v[0];
-  const T inv = total != 0.0 ? T(1.0 / total) : T(0);
-  for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? x[j] * inv : T(1.0 / double(c));
+  reverse_sigmoid_share(x, c);
 }
 
 // The program on one row: in -> out (which may be the same memory), row index `row`.
@@ -380,52 +385,55 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
 }
 
 #if !defined(__CUDACC__)
-// A program whose steps are all elementwise (every step on one column, C = 1; round,
-// high_confidence and noise without renormalisation on any row) needs no row structure:
-// the CPU runs each step over 1024 elements of the flat (N, C) array at a time, in loops
-// that vectorise (row by row, short rows paid more for the program's dispatch than for the
-// math). The functions and stream elements (entry (r, j) is element r*C + j) are
-// run_row's: the same bits. Steps that read a whole row only reach here with C = 1.
-inline bool elementwise(const Program& prog, i64 c) {
-  bool flat = true;
+// The CPU runs the program on a block of whole rows at a time (about kChunk elements, in
+// cache), step by step: an elementwise step (the reverse-sigmoid terms, rounding, the
+// cut-off, noise without renormalisation, and every step of a one-column batch) as one
+// loop over the block's flat elements, which vectorises whatever C; the steps that need a
+// whole row (the renormalising sums, renormalised noise, top-k, labels) row by row with
+// run_row's functions. Row by row, short rows paid the dispatch and the vector loops'
+// remainders once per row. The same functions and stream elements (entry (r, j) is element
+// r*C + j) as run_row, which CUDA and Numba run: the same bits.
+template <class T> void run_block(const Program& prog, const T* in, T* out, i64 r0, i64 r1, i64 c) {
+  const i64 e0 = r0 * c, e1 = r1 * c;
+  if (out != in)
+    for (i64 j = e0; j < e1; ++j) out[j] = in[j];
   for (int i = 0; i < prog.n; ++i) {
     const Step& st = prog.s[i];
-    flat = flat &&
-           (st.kind == kRound || st.kind == kHighConfidence || (st.kind == kGaussianNoise && st.k == kRenormNever));
-  }
-  return c == 1 || flat;
-}
-
-template <class T> void run_flat(const Program& prog, const T* in, T* out, i64 e0, i64 e1) {
-  for (i64 c0 = e0; c0 < e1; c0 += kChunk) {
-    const i64 c1 = c0 + kChunk < e1 ? c0 + kChunk : e1;
-    if (out != in)
-      for (i64 j = c0; j < c1; ++j) out[j] = in[j];
-    for (int i = 0; i < prog.n; ++i) {
-      const Step& st = prog.s[i];
-      const T a = T(st.a), b = T(st.b);
-      switch (st.kind) {
-        case kReverseSigmoid:
-          for (i64 j = c0; j < c1; ++j) out[j] = reverse_sigmoid_binary(out[j], a, b);
+    const T a = T(st.a), b = T(st.b);
+    const bool hot = st.kind == kClassLabels || st.flag != 0;
+    switch (st.kind) {
+      case kReverseSigmoid:
+        if (c == 1) {
+          for (i64 j = e0; j < e1; ++j) out[j] = reverse_sigmoid_binary(out[j], a, b);
           break;
-        case kGaussianNoise:
-          normals_span(Philox::make(st.seed, st.substream), u64(c0), c1 - c0,
-                       [&](i64 t, float z) { out[c0 + t] = binary_noisy(out[c0 + t], z, a, st.k); });
-          break;
-        case kRound:
-          for (i64 j = c0; j < c1; ++j) out[j] = round_elem(out[j], a);
-          break;
-        case kHighConfidence:
-          for (i64 j = c0; j < c1; ++j) out[j] = out[j] < a ? T(0) : out[j];
-          break;
-        case kTopK:
-        case kClassLabels:
-          if (st.kind == kClassLabels || st.flag != 0)
-            for (i64 j = c0; j < c1; ++j) out[j] = binary_label(out[j]);
-          break;
-        default:
-          break;
-      }
+        }
+        for (i64 j = e0; j < e1; ++j) out[j] = reverse_sigmoid_elem(out[j], a, b);
+        for (i64 r = r0; r < r1; ++r) reverse_sigmoid_share(out + r * c, c);
+        break;
+      case kGaussianNoise:
+        if (c == 1 || st.k == kRenormNever) {
+          const i64 mode = c == 1 ? st.k : i64(kRenormNever);
+          normals_span(Philox::make(st.seed, st.substream), u64(e0), e1 - e0,
+                       [&](i64 t, float z) { out[e0 + t] = binary_noisy(out[e0 + t], z, a, mode); });
+        } else {
+          for (i64 r = r0; r < r1; ++r) gaussian_noise_row(out + r * c, c, r, st);
+        }
+        break;
+      case kRound:
+        for (i64 j = e0; j < e1; ++j) out[j] = round_elem(out[j], a);
+        break;
+      case kHighConfidence:
+        for (i64 j = e0; j < e1; ++j) out[j] = out[j] < a ? T(0) : out[j];
+        break;
+      case kTopK:
+      case kClassLabels:
+        if (c == 1 && hot)
+          for (i64 j = e0; j < e1; ++j) out[j] = binary_label(out[j]);
+        else if (c > 1)
+          for (i64 r = r0; r < r1; ++r) top_k_row(out + r * c, c, st.kind == kTopK ? st.k : 1, hot);
+        break;
+      default:
+        break;
     }
   }
 }

@@ -243,12 +243,13 @@ def test_noise_seeds():
     assert not np.array_equal(a, b)
 
 
-def test_cross_backend_bits(backend, rng):
+@pytest.mark.parametrize("shape", [(9, 333), (7001, 10)])  # the CPU's blocks: 3 rows; 102 rows, threads
+def test_cross_backend_bits(backend, rng, shape):
     """The bits of the C++ backend on every backend (float32 everywhere; float64 too, but
     for reverse_sigmoid on CUDA, whose double exp/log agree to a tolerance only)."""
     skip_unless("cpp")
     for dtype in (np.float32, np.float64):
-        p = probs(rng, (9, 333), dtype)
+        p = probs(rng, shape, dtype)
         ops = [
             lambda x, b: O.gaussian_noise(x, scale=0.05, seed=3, backend=b),
             lambda x, b: O.round(x, decimals=4, backend=b),
