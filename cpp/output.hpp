@@ -56,10 +56,36 @@ MLSEC_HD double exp_t(double x) { return exp(x); }
 
 // ART's ReverseSigmoid term: q = clip(p - beta*(sigmoid(-gamma*log((1-pc)/pc)) - 1/2), 0, 1)
 // with pc = clip(p, 1e-9, 1-1e-9), the clip bounds rounded to T as NumPy rounds them.
+template <class T> MLSEC_HD T rs_sigmoid(T pc, T gamma) {
+  return T(1) / (T(1) + exp_t(gamma * log_t((T(1) - pc) / pc)));
+}
 template <class T> MLSEC_HD T reverse_sigmoid_elem(T p, T beta, T gamma) {
   const T pc = clampv(p, T(1e-9), T(1.0 - 1e-9));
-  const T s = T(1) / (T(1) + exp_t(gamma * log_t((T(1) - pc) / pc)));
-  return clampv(p - beta * (s - T(0.5)), T(0), T(1));
+  return clampv(p - beta * (rs_sigmoid(pc, gamma) - T(0.5)), T(0), T(1));
+}
+
+// One column, P(positive), as ART computes it: the terms of the two-class row [p, 1 - p],
+// the second clipped as 1 - pc (not clip(1 - p): they differ at the bounds), then p's share.
+// pc = 1 (float32 p >= 1) makes the second odds ratio 1/0, whose sigmoid is 0; log_f32
+// takes no infinity, so that limit is a factor 0 on its finite result (a select there
+// stops GCC vectorising run_block's loop for AVX2 and AVX-512).
+template <class T> MLSEC_HD T reverse_sigmoid_binary(T p, T beta, T gamma) {
+  const T pc = clampv(p, T(1e-9), T(1.0 - 1e-9)), pc2 = T(1) - pc;
+  const T q1 = clampv(p - beta * (rs_sigmoid(pc, gamma) - T(0.5)), T(0), T(1));
+  const T s2 = (pc2 == T(0) ? T(0) : T(1)) * rs_sigmoid(pc2, gamma);
+  const T q2 = clampv((T(1) - p) - beta * (s2 - T(0.5)), T(0), T(1));
+  const T total = q1 + q2;  // > 0 for any real p (q1 = 0 forces q2 = 1); in T, as ART sums
+  return total != T(0) ? q1 * (T(1) / total) : T(0.5);
+}
+
+// One column's label: 1 where P(positive) > 1/2 (ART's ClassLabels; 1/2 and NaN give 0).
+template <class T> MLSEC_HD T binary_label(T p) { return p > T(0.5) ? T(1) : T(0); }
+
+// One column's noise: nothing to renormalise; a probability (under "auto", the entry in
+// [0, 1]) is clipped to [0, 1] after its noise, as the renormalised rows stay in [0, 1].
+template <class T> MLSEC_HD T binary_noisy(T p, float z, T scale, i64 mode) {
+  const T v = p + scale * T(z);
+  return mode == kRenormAlways || (mode == kRenormAuto && p >= T(0) && p <= T(1)) ? clampv(v, T(0), T(1)) : v;
 }
 
 // NumPy's np.round for decimals >= 0: multiply by 10**decimals (in T), rint, divide.
@@ -198,7 +224,13 @@ template <class T> MLSEC_HD Cut<Key<T>> top_k_cut(const T* x, i64 c, i64 k) {
 
 // Keeps the k largest entries of the row (ties: lower index first), zeroing the rest;
 // one_hot writes 1 for the kept ones. k = 1 with one_hot is the class label.
+// One column (C = 1) holds P(positive): top-1 keeps it, and its one-hot is the label of the
+// two-class row [1 - p, p], 1 where p > 1/2 (ART's ClassLabels; 1/2 and NaN give 0).
 template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
+  if (c < 2) {
+    if (c == 1 && one_hot) x[0] = binary_label(x[0]);
+    return;
+  }
   if (k == 1) {  // class labels and top-1: the first argmax, the rest zeroed
     const i64 at = argmax_row(x, c);
     const T v = one_hot ? T(1) : x[at];
@@ -219,25 +251,27 @@ template <class T> MLSEC_HD void top_k_row(T* x, i64 c, i64 k, bool one_hot) {
 #if !defined(__CUDACC__)
 constexpr int kNormalBlocks = kGroup;
 
-// The 64 normals of blocks b0 .. b0+15 in element order: one SIMD group of rng.hpp's
-// philox_words, then its 32 Box-Muller pairs in a loop that vectorises.
-inline void normals_batch(const Philox& ph, u64 b0, float* z) {
+// The normals of blocks b0 .. b0+nb-1 (nb <= kNormalBlocks) in element order: rng.hpp's
+// philox_words, then their Box-Muller pairs in a loop that vectorises.
+inline void normals_batch(const Philox& ph, u64 b0, int nb, float* z) {
   alignas(64) u32 w[4 * kNormalBlocks];
-  philox_words(ph, b0, kNormalBlocks, w);
-  normals_span(w, 0, 4 * kNormalBlocks, z);
+  philox_words(ph, b0, nb, w);
+  normals_span(w, 0, 4 * nb, z);
 }
 #endif
 
 // Calls f(j, z) for the standard normals of stream elements e0 .. e0+c-1 (the CPU in
-// batches of 64, the GPU a block at a time: the same numbers).
+// batches of up to kNormalBlocks blocks, only those the row uses: a 10-class row makes 3
+// blocks, not 64; the GPU a block at a time: the same numbers).
 template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F&& f) {
   u64 b = e0 / 4;
   int k = int(e0 % 4);
 #if !defined(__CUDACC__)
   float z[4 * kNormalBlocks];
   for (i64 j = 0; j < c; b += kNormalBlocks, k = 0) {
-    normals_batch(ph, b, z);
-    const i64 take = std::min<i64>(4 * kNormalBlocks - k, c - j);
+    const int nb = int(std::min<i64>(kNormalBlocks, (k + c - j + 3) / 4));
+    normals_batch(ph, b, nb, z);
+    const i64 take = std::min<i64>(4 * nb - k, c - j);
     for (i64 t = 0; t < take; ++t) f(j + t, z[k + t]);
     j += take;
   }
@@ -257,6 +291,12 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
   const u64 e0 = u64(row) * u64(c);
   const T scale = T(st.a);
   bool renorm = st.k == kRenormAlways;
+  if (c == 1) {  // the GPU's one-column rows (the CPU runs a column in run_block)
+    float z[4];
+    normals_of(ph.block(e0 / 4), z);
+    x[0] = binary_noisy(x[0], z[e0 % 4], scale, st.k);
+    return;
+  }
   if (st.k == kRenormAuto) {
     const Sums<2> s = row_sum<2>(c, [&](i64 j) {
       return Sums<2>{{double(x[j]), (x[j] >= T(0) && x[j] <= T(1)) ? 0.0 : 1.0}};
@@ -292,12 +332,21 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
 }
 
 // ReverseSigmoid on the row, renormalised; a row with no mass left comes out uniform.
-template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st) {
-  const T beta = T(st.a), gamma = T(st.b);
-  for (i64 j = 0; j < c; ++j) x[j] = reverse_sigmoid_elem(x[j], beta, gamma);
+// A row of reverse-sigmoid terms (C >= 2) divided by its canonical sum.
+template <class T> MLSEC_HD void reverse_sigmoid_share(T* x, i64 c) {
   const double total = row_sum<1>(c, [&](i64 j) { return Sums<1>{{double(x[j])}}; }).v[0];
   const T inv = total != 0.0 ? T(1.0 / total) : T(0);
   for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? x[j] * inv : T(1.0 / double(c));
+}
+
+template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st) {
+  const T beta = T(st.a), gamma = T(st.b);
+  if (c == 1) {
+    x[0] = reverse_sigmoid_binary(x[0], beta, gamma);
+    return;
+  }
+  for (i64 j = 0; j < c; ++j) x[j] = reverse_sigmoid_elem(x[j], beta, gamma);
+  reverse_sigmoid_share(x, c);
 }
 
 // The program on one row: in -> out (which may be the same memory), row index `row`.
@@ -334,6 +383,61 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
     }
   }
 }
+
+#if !defined(__CUDACC__)
+// The CPU runs the program on a block of whole rows at a time (about kChunk elements, in
+// cache), step by step: an elementwise step (the reverse-sigmoid terms, rounding, the
+// cut-off, noise without renormalisation, and every step of a one-column batch) as one
+// loop over the block's flat elements, which vectorises whatever C; the steps that need a
+// whole row (the renormalising sums, renormalised noise, top-k, labels) row by row with
+// run_row's functions. Row by row, short rows paid the dispatch and the vector loops'
+// remainders once per row. The same functions and stream elements (entry (r, j) is element
+// r*C + j) as run_row, which CUDA and Numba run: the same bits.
+template <class T> void run_block(const Program& prog, const T* in, T* out, i64 r0, i64 r1, i64 c) {
+  const i64 e0 = r0 * c, e1 = r1 * c;
+  if (out != in)
+    for (i64 j = e0; j < e1; ++j) out[j] = in[j];
+  for (int i = 0; i < prog.n; ++i) {
+    const Step& st = prog.s[i];
+    const T a = T(st.a), b = T(st.b);
+    const bool hot = st.kind == kClassLabels || st.flag != 0;
+    switch (st.kind) {
+      case kReverseSigmoid:
+        if (c == 1) {
+          for (i64 j = e0; j < e1; ++j) out[j] = reverse_sigmoid_binary(out[j], a, b);
+          break;
+        }
+        for (i64 j = e0; j < e1; ++j) out[j] = reverse_sigmoid_elem(out[j], a, b);
+        for (i64 r = r0; r < r1; ++r) reverse_sigmoid_share(out + r * c, c);
+        break;
+      case kGaussianNoise:
+        if (c == 1 || st.k == kRenormNever) {
+          const i64 mode = c == 1 ? st.k : i64(kRenormNever);
+          normals_span(Philox::make(st.seed, st.substream), u64(e0), e1 - e0,
+                       [&](i64 t, float z) { out[e0 + t] = binary_noisy(out[e0 + t], z, a, mode); });
+        } else {
+          for (i64 r = r0; r < r1; ++r) gaussian_noise_row(out + r * c, c, r, st);
+        }
+        break;
+      case kRound:
+        for (i64 j = e0; j < e1; ++j) out[j] = round_elem(out[j], a);
+        break;
+      case kHighConfidence:
+        for (i64 j = e0; j < e1; ++j) out[j] = out[j] < a ? T(0) : out[j];
+        break;
+      case kTopK:
+      case kClassLabels:
+        if (c == 1 && hot)
+          for (i64 j = e0; j < e1; ++j) out[j] = binary_label(out[j]);
+        else if (c > 1)
+          for (i64 r = r0; r < r1; ++r) top_k_row(out + r * c, c, st.kind == kTopK ? st.k : 1, hot);
+        break;
+      default:
+        break;
+    }
+  }
+}
+#endif
 
 template <class T> void output_cpu(const T* p, T* out, i64 n, i64 c, const Program& prog);
 template <class T> void output_cuda(const T* p, T* out, i64 n, i64 c, const Program& prog, void* stream);

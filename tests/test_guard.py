@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -46,6 +46,21 @@ def test_guard_equals_steps(backend, rng, dtype, make, shape):
             want = ONE_BY_ONE[type(s)](s, want, backend)
     np.testing.assert_array_equal(fused, host(want))
     assert fused.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_guard_binary(backend, rng, dtype):
+    """One column (P(positive)): every step runs on it, fused as one by one."""
+    p = rng.random((300, 1)).astype(dtype)
+    steps = [O.ReverseSigmoid(beta=0.8, gamma=0.2), O.GaussianNoise(scale=0.05, seed=2), O.HighConfidence(0.1)]
+    steps += [O.Round(2), O.TopK(1), O.ClassLabels()]
+    fused = host(O.Guard(steps)(dev(p, backend), backend=backend))
+    want = O.gaussian_noise(
+        O.reverse_sigmoid(dev(p, backend), beta=0.8, gamma=0.2, backend=backend), scale=0.05, seed=2, backend=backend
+    )
+    want = O.class_labels(O.round(O.high_confidence(want, cutoff=0.1, backend=backend), decimals=2, backend=backend))
+    np.testing.assert_array_equal(fused, host(want))
+    assert set(np.unique(fused)) <= {0.0, 1.0} and 0 < fused.sum() < len(p)
 
 
 def test_noise_step_takes_a_fresh_substream_per_call():
@@ -98,13 +113,14 @@ STEP = st.one_of(
 @given(
     p=hnp.arrays(
         st.sampled_from([np.float32, np.float64]),
-        st.tuples(st.integers(0, 5), st.integers(2, 40)),
+        st.tuples(st.integers(0, 5), st.integers(1, 40)),  # C = 1: a binary model's P(positive)
         elements=st.floats(-2, 2, width=32),
     ),
     steps=st.lists(STEP, max_size=4),
 )
 def test_properties(p, steps):
     """Any batch and program: C++ and Numba give the same bits, and the fused Guard is the steps one by one."""
+    assume(all(not isinstance(s, O.TopK) or s.k <= p.shape[1] for s in steps))
     enc = tuple(s._encode() for s in steps)
     hosts = [b for b in ("cpp", "numba") if _backend.available(b)]
     runs = [_run(p, enc, None, b) for b in hosts]

@@ -10,6 +10,7 @@ from mlsec_kernels import reference as ref
 from .helpers import dev, host, skip_unless
 
 SHAPES = [
+    (9, 1),  # a binary model's P(positive)
     (1, 2),
     (3, 7),
     (5, 1000),
@@ -19,6 +20,10 @@ SHAPES = [
 
 
 def probs(rng, shape, dtype):
+    if shape[1] == 1:  # P(positive), with the clip bounds and the threshold among them
+        p = rng.random(shape)
+        p[: min(4, shape[0]), 0] = [0.0, 1.0, 0.5, 1e-12][: min(4, shape[0])]
+        return p.astype(dtype)
     return rng.dirichlet(np.full(shape[1], 0.3), size=shape[0]).astype(dtype)
 
 
@@ -154,6 +159,65 @@ def test_gaussian_noise(backend, rng, dtype, shape):
     assert np.all(forced >= 0)
 
 
+BINARY = [[0.5301345], [0.0], [1.0], [0.5], [1e-12], [0.999999], [0.3], [0.7], [1.5], [-0.2]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_is_art(backend, dtype):
+    """One column, P(positive): ART's own post-processors give the same numbers."""
+    art = pytest.importorskip("art.defences.postprocessor", reason="ART is not installed (pip install '.[art]')")
+    p = np.array(BINARY, dtype)
+    O = _OnBackend(backend)
+    with np.errstate(divide="ignore", invalid="ignore"):  # ART's log(0) at the clip bounds
+        for beta, gamma in [(1.0, 0.1), (0.75, 0.1), (1.0, 0.5), (5.0, 2.0), (0.1, 10.0)]:
+            want = art.ReverseSigmoid(beta=beta, gamma=gamma)(p)
+            got = O.reverse_sigmoid(p, beta=beta, gamma=gamma, backend=backend)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, **rs_tol(dtype))
+    labels = art.ClassLabels()(p)
+    np.testing.assert_array_equal(labels.ravel(), [1, 0, 1, 0, 0, 1, 0, 1, 1, 0])  # p == 1/2 gives 0
+    np.testing.assert_array_equal(O.class_labels(p, backend=backend), labels)
+    np.testing.assert_array_equal(O.top_k(p, 1, one_hot=True, backend=backend), labels)
+    np.testing.assert_array_equal(O.top_k(p, 1, backend=backend), p)  # the column is kept
+    np.testing.assert_array_equal(O.high_confidence(p, cutoff=0.5, backend=backend), art.HighConfidence(0.5)(p))
+    np.testing.assert_array_equal(O.round(p, decimals=2, backend=backend), art.Rounded(2)(p))
+
+
+def test_binary_reverse_sigmoid_is_the_two_class_row(host_backend, rng):
+    """ART's binary form is the two-class computation on [1 - p, p] (inside the clip bounds)."""
+    p = rng.uniform(0.01, 0.99, size=(50, 1))
+    two = np.concatenate([1.0 - p, p], axis=1)
+    np.testing.assert_allclose(
+        O.reverse_sigmoid(p, beta=0.8, gamma=0.3, backend=host_backend)[:, 0],
+        O.reverse_sigmoid(two, beta=0.8, gamma=0.3, backend=host_backend)[:, 1],
+        rtol=1e-13,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_noise_clips_to_probability(backend, rng, dtype):
+    """One column: a probability gets noise and is clipped to [0, 1] (nothing to renormalise);
+    a logit (outside [0, 1]) gets the noise alone under "auto"."""
+    p = probs(rng, (3000, 1), dtype)
+    z = mk.rng.normal(p.shape, seed=5, dtype=np.float32).astype(dtype)
+    noisy = p + dtype(0.3) * z
+    got = host(O.gaussian_noise(dev(p, backend), scale=0.3, seed=5, backend=backend))
+    np.testing.assert_array_equal(got, np.clip(noisy, 0, 1))
+    assert (got == 0).any() and (got == 1).any() and (noisy > 1).any()  # both bounds were reached
+    want = ref.output.gaussian_noise(p, dtype(0.3) * z)  # float64 sums: float32 rounds p + noise once more
+    np.testing.assert_allclose(got, want, rtol=0, atol=6e-8 if dtype == np.float32 else 0)
+    logit = (p - dtype(0.5)) * dtype(8)
+    logit[(logit >= 0) & (logit <= 1)] += dtype(2)
+    logit[0] = dtype(0.5)  # a logit inside [0, 1] counts as a probability, as for any row
+    got = host(O.gaussian_noise(dev(logit, backend), scale=0.3, seed=5, backend=backend))
+    raw = logit + dtype(0.3) * z
+    np.testing.assert_array_equal(got[1:], raw[1:])
+    np.testing.assert_array_equal(got[0], np.clip(raw[0], 0, 1))
+    for mode, want in [(True, np.clip(raw, 0, 1)), (False, raw)]:
+        got = host(O.gaussian_noise(dev(logit, backend), scale=0.3, seed=5, renormalize=mode, backend=backend))
+        np.testing.assert_array_equal(got, want)
+
+
 def test_noise_zero_sum_row_stays_noiseless_and_never_nan(backend):
     p = np.array([[-10.0, -10.0, -10.0], [0.3, 0.3, 0.4]], np.float32)
     got = host(O.gaussian_noise(dev(p, backend), scale=0.1, seed=1, renormalize=True, backend=backend))
@@ -179,12 +243,13 @@ def test_noise_seeds():
     assert not np.array_equal(a, b)
 
 
-def test_cross_backend_bits(backend, rng):
+@pytest.mark.parametrize("shape", [(9, 333), (7001, 10)])  # the CPU's blocks: 3 rows; 102 rows, threads
+def test_cross_backend_bits(backend, rng, shape):
     """The bits of the C++ backend on every backend (float32 everywhere; float64 too, but
     for reverse_sigmoid on CUDA, whose double exp/log agree to a tolerance only)."""
     skip_unless("cpp")
     for dtype in (np.float32, np.float64):
-        p = probs(rng, (9, 333), dtype)
+        p = probs(rng, shape, dtype)
         ops = [
             lambda x, b: O.gaussian_noise(x, scale=0.05, seed=3, backend=b),
             lambda x, b: O.round(x, decimals=4, backend=b),
@@ -195,6 +260,60 @@ def test_cross_backend_bits(backend, rng):
         for i, op in enumerate(ops):
             got, want = host(op(dev(p, backend), backend)), op(p, "cpp")
             if backend == "cuda" and dtype == np.float64 and i == 4:
+                np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-16)
+            else:
+                np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape", [(9, 333), (3, 1500), (70, 1000)])  # one chunk, several, and threads
+def test_elementwise_programs_cross_backend_bits(backend, rng, shape):
+    """Programs of elementwise steps run over the flat array on the CPU: the row path's bits."""
+    skip_unless("cpp")
+    for dtype in (np.float32, np.float64):
+        p = probs(rng, shape, dtype)
+
+        def guard(x, b):
+            return O.Guard([O.GaussianNoise(0.05, seed=4, renormalize=False), O.HighConfidence(0.01), O.Round(3)])(
+                x, backend=b
+            )
+
+        ops = [
+            lambda x, b: O.gaussian_noise(x, scale=0.2, seed=3, renormalize=False, backend=b),
+            lambda x, b: O.high_confidence(x, cutoff=0.01, backend=b),
+            lambda x, b: O.round(x, decimals=2, backend=b),
+            guard,
+        ]
+        for op in ops:
+            np.testing.assert_array_equal(host(op(dev(p, backend), backend)), op(p, "cpp"))
+
+
+@pytest.mark.parametrize("n", [5, 3000, 70001])  # one chunk, several, and threads (>= 2^16 rows)
+def test_binary_cross_backend_bits(backend, rng, n):
+    """One column runs as a span of rows on the CPU (each step a vector loop) and row by
+    row on CUDA and Numba: the same bits, every step and a fused Guard."""
+    skip_unless("cpp")
+    for dtype in (np.float32, np.float64):
+        p = probs(rng, (n, 1), dtype)
+        p[-3:] = np.array([[1.5], [-0.25], [np.nan]], dtype)[-min(3, n) :]
+
+        def guard(x, backend):  # a fresh Guard per call: a seeded noise step moves on per call
+            return O.Guard([O.ReverseSigmoid(), O.GaussianNoise(0.1, seed=2), O.Round(2), O.TopK(1)])(
+                x, backend=backend
+            )
+
+        ops = [
+            lambda x, b: O.gaussian_noise(x, scale=0.2, seed=3, backend=b),
+            lambda x, b: O.gaussian_noise(x, scale=0.2, seed=3, renormalize=False, backend=b),
+            lambda x, b: O.round(x, decimals=3, backend=b),
+            lambda x, b: O.high_confidence(x, cutoff=0.4, backend=b),
+            lambda x, b: O.top_k(x, 1, one_hot=True, backend=b),
+            lambda x, b: O.class_labels(x, backend=b),
+            lambda x, b: O.reverse_sigmoid(x, beta=0.7, gamma=0.4, backend=b),
+            lambda x, b: guard(x, backend=b),
+        ]
+        for i, op in enumerate(ops):
+            got, want = host(op(dev(p, backend), backend)), op(p, "cpp")
+            if backend == "cuda" and dtype == np.float64 and i >= 6:
                 np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-16)
             else:
                 np.testing.assert_array_equal(got, want)
@@ -212,14 +331,15 @@ def test_out_in_place_and_layouts(host_backend, rng):
     assert O.top_k(wide[:, ::2], 3, out=out, backend=host_backend) is out
     np.testing.assert_array_equal(out, want)
     assert O.round(np.zeros((0, 4), np.float32), backend=host_backend).shape == (0, 4)
+    no_classes = np.zeros((3, 0), np.float32)  # nothing to label or perturb, and nothing written
+    assert O.Guard([O.ClassLabels(), O.ReverseSigmoid()])(no_classes, backend=host_backend).shape == (3, 0)
 
 
 @pytest.mark.parametrize(
     "call, err, match",
     [
         (lambda p, b: O.round(p[0], backend=b), ValueError, r"p must be 2-D \(N, C\)"),
-        (lambda p, b: O.reverse_sigmoid(p[:, :1], backend=b), ValueError, "reverse_sigmoid needs at least 2 classes"),
-        (lambda p, b: O.class_labels(p[:, :1], backend=b), ValueError, "class_labels needs at least 2 classes"),
+        (lambda p, b: O.top_k(p[:, :1], 2, backend=b), ValueError, r"k must be in \[1, C\] = \[1, 1\]"),
         (lambda p, b: O.top_k(p, 0, backend=b), ValueError, r"k must be in \[1, C\]"),
         (lambda p, b: O.top_k(p, 5, backend=b), ValueError, r"k must be in \[1, C\]"),
         (lambda p, b: O.top_k(p, 1.5, backend=b), TypeError, "k must be an int"),

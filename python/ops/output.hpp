@@ -15,10 +15,6 @@ inline double power_of_ten(i64 n) {
   return r;
 }
 
-inline void need_classes(i64 c, const char* op) {
-  if (c < 2) value_error(std::string(op) + " needs at least 2 classes, p has " + std::to_string(c) + " column(s)");
-}
-
 inline Program program_arg(const py::handle& h, i64 c) {
   if (!PyTuple_Check(h.ptr())) type_error("steps must be a tuple of encoded steps");
   auto steps = py::reinterpret_borrow<py::tuple>(h);
@@ -34,7 +30,6 @@ inline Program program_arg(const py::handle& h, i64 c) {
       value_error("malformed step " + std::string(py::str(t)));
     switch (s.kind) {
       case kReverseSigmoid:
-        need_classes(c, "reverse_sigmoid");
         s.a = real_arg(t[1], "beta", true);
         s.b = real_arg(t[2], "gamma", true);
         break;
@@ -60,8 +55,8 @@ inline Program program_arg(const py::handle& h, i64 c) {
           value_error("k must be in [1, C] = [1, " + std::to_string(c) + "], got " + std::to_string(s.k));
         s.flag = py::cast<bool>(t[2]);
         break;
-      default:
-        need_classes(c, "class_labels");
+      default:  // class labels: no parameters
+        break;
     }
   }
   return prog;

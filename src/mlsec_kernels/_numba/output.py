@@ -91,6 +91,10 @@ def kth_key(x, k):
 
 @numba.njit(inline="always")
 def top_k_row(x, k, one_hot, one, zero):
+    if x.shape[0] < 2:  # P(positive): kept; its one-hot is the label, 1 where p > 1/2
+        if x.shape[0] == 1 and one_hot:
+            x[0] = one if x[0] > one / (one + one) else zero
+        return
     t = kth_key(x, k)
     greater = 0
     for j in range(x.shape[0]):
@@ -107,12 +111,30 @@ def top_k_row(x, k, one_hot, one, zero):
 
 
 @numba.njit(inline="always")
+def _rs_sigmoid(pc, gamma, one):
+    return one / (one + exp_t(gamma * log_t((one - pc) / pc)))
+
+
+@numba.njit(inline="always")
+def reverse_sigmoid_binary(p, beta, gamma, lo, hi, one, half, zero):
+    """C++'s reverse_sigmoid_binary: the terms of [p, 1 - p], the second clipped as 1 - pc."""
+    pc = lo if p < lo else (hi if p > hi else p)
+    pc2 = one - pc
+    q1 = p - beta * (_rs_sigmoid(pc, gamma, one) - half)
+    q1 = zero if q1 < zero else (one if q1 > one else q1)
+    s2 = zero if pc2 == zero else _rs_sigmoid(pc2, gamma, one)
+    q2 = (one - p) - beta * (s2 - half)
+    q2 = zero if q2 < zero else (one if q2 > one else q2)
+    total = q1 + q2  # in the data's dtype, as ART sums the two terms
+    return q1 * (one / total) if total != zero else half
+
+
+@numba.njit(inline="always")
 def _rs_term(ctx, j):
     x, beta, gamma, lo, hi, one, half, zero = ctx
     p = x[j]
     pc = lo if p < lo else (hi if p > hi else p)
-    s = one / (one + exp_t(gamma * log_t((one - pc) / pc)))
-    q = p - beta * (s - half)
+    q = p - beta * (_rs_sigmoid(pc, gamma, one) - half)
     q = zero if q < zero else (one if q > one else q)
     x[j] = q  # written as it is summed: each element is visited once, as in the C++ term
     return (np.float64(q),)
@@ -171,6 +193,13 @@ def gaussian_noise_row(x, row, scale, mode, key4, consts):
     one, zero = consts[2], consts[4]
     e0 = row * c
     renorm = mode == RENORM_ALWAYS
+    if c == 1:  # P(positive): nothing to renormalise; a probability is clipped to [0, 1]
+        p = x[0]
+        v = _noisy(x, 0, e0, scale, zero, key4, False)
+        if renorm or (mode == RENORM_AUTO and p >= zero and p <= one):
+            v = zero if v < zero else (one if v > one else v)
+        x[0] = v
+        return
     if mode == RENORM_AUTO:
         s = row_sum(_value, x, c)
         renorm = row_sum(_outside, (x, zero, one), c) == 0.0 and abs(s - 1.0) <= 1e-3
@@ -195,7 +224,9 @@ def _row(x, r, kinds, ints, reals, keys, consts):
     lo, hi, one, half, zero = consts[0], consts[1], consts[2], consts[3], consts[4]
     for i in range(kinds.shape[0]):
         kind = kinds[i]
-        if kind == REVERSE_SIGMOID:
+        if kind == REVERSE_SIGMOID and c == 1:
+            x[0] = reverse_sigmoid_binary(x[0], reals[i, 0], reals[i, 1], lo, hi, one, half, zero)
+        elif kind == REVERSE_SIGMOID:
             total = row_sum(_rs_term, (x, reals[i, 0], reals[i, 1], lo, hi, one, half, zero), c)
             inv = _as(1.0 / total, zero) if total != 0.0 else zero
             u = _as(1.0 / c, zero)

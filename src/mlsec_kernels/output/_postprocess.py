@@ -62,10 +62,6 @@ def _check(prog, c):
     parameters validated and made Python floats and ints (NumPy scalars included)."""
     out = []
     for s in prog:
-        if s[0] in (_RS, _CL) and c < 2:
-            raise ValueError(
-                f"{'reverse_sigmoid' if s[0] == _RS else 'class_labels'} needs at least 2 classes, p has {c} column(s)"
-            )
         if s[0] == _GN:
             s = (_GN, _real(s[1], "scale")) + tuple(s[2:])
         elif s[0] in _DECODE:
@@ -255,8 +251,10 @@ def reverse_sigmoid(p, *, beta=1.0, gamma=0.1, out=None, backend="auto"):
 
     ``pc = clip(p, 1e-9, 1-1e-9)``, ``r = beta*(sigmoid(gamma*logit(pc)) - 1/2)``,
     ``q = clip(p - r, 0, 1)`` renormalised per row (a row with no mass left comes out
-    uniform rather than NaN). Needs C >= 2. The clip bounds, beta and gamma are rounded
-    to the dtype of p, as NumPy does (1 - 1e-9 is 1 in float32).
+    uniform rather than NaN). One column (a binary model's P(positive)) is ART's binary
+    form: the terms of ``[p, 1 - p]``, the second clipped as ``1 - pc``, and p's share
+    ``q1 / (q1 + q2)``. The clip bounds, beta and gamma are rounded to the dtype of p, as
+    NumPy does (1 - 1e-9 is 1 in float32).
 
     Reference: :func:`mlsec_kernels.reference.output.reverse_sigmoid`.
     """
@@ -268,7 +266,9 @@ def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", out=None, bac
 
     With ``renormalize=True``, or ``"auto"`` on rows that are probabilities (entries in
     [0, 1], sum within 1e-3 of 1; decided per row), negatives are zeroed and the row is
-    divided by its sum; a row that would sum to zero keeps its noiseless values. `seed`:
+    divided by its sum; a row that would sum to zero keeps its noiseless values. One
+    column (P(positive)) has nothing to renormalise: a probability (the entry in [0, 1]
+    under ``"auto"``, always with True) is clipped to [0, 1] after its noise. `seed`:
     an int (substream 0: the same noise each call), a :class:`~mlsec_kernels.rng.Generator`
     (its next substream) or None (unpredictable). Float32 noise is computed in float32; float64 noise is the float32
     normal widened, times scale.
@@ -298,7 +298,8 @@ def high_confidence(p, *, cutoff=0.25, out=None, backend="auto"):
 
 def top_k(p, k, *, one_hot=False, out=None, backend="auto"):
     """The k largest entries of each row kept (set to 1 with ``one_hot``), the rest 0.
-    Ties go to the lower index; NaN ranks above every number (as in np.argmax).
+    Ties go to the lower index; NaN ranks above every number (as in np.argmax). One
+    column (P(positive), k = 1) is kept; with ``one_hot`` it is :func:`class_labels`'s.
 
     Reference: :func:`mlsec_kernels.reference.output.top_k`.
     """
@@ -307,7 +308,8 @@ def top_k(p, k, *, one_hot=False, out=None, backend="auto"):
 
 def class_labels(p, *, out=None, backend="auto"):
     """One-hot of each row's argmax (first index on ties), right for batches (ART's
-    ClassLabels marks every row's argmax column in every row). Needs C >= 2.
+    ClassLabels marks every row's argmax column in every row). One column (P(positive)):
+    1 where p > 1/2, ART's rule (1/2 and NaN give 0).
 
     Reference: :func:`mlsec_kernels.reference.output.class_labels`.
     """
