@@ -9,7 +9,7 @@ ART's earlier test_spatial_smoothing.py) run on ART's class and on ours, paramet
 Beyond ART's cases, ours is compared with ART's output on random data.
 
 Cases marked xfail(strict) wait for median_filter/bit_depth features (integer dtypes,
-windows larger than the image or 15, bits > 16, float32 computed in float64 as ART does).
+windows larger than the image or 15).
 """
 
 import importlib
@@ -36,11 +36,6 @@ XF_WINDOW = pytest.mark.xfail(
 )
 XF_INT_WINDOW = pytest.mark.xfail(
     reason="needs integer dtypes and any window size from the median_filter/bit_depth work", strict=True
-)
-XF_BITS = pytest.mark.xfail(reason="needs bit_depth bits > 16 from the median_filter/bit_depth work", strict=True)
-XF_F32 = pytest.mark.xfail(
-    reason="needs float32 bit_depth computed in float64 as ART does, from the median_filter/bit_depth work",
-    strict=True,
 )
 
 # The scores of ART's test classifiers on MNIST's first test image, the input of ART's
@@ -233,9 +228,7 @@ def test_spatial_smoothing_is_arts(rng, dtype, shape, channels_first, window):
 # ---------------------------------------------------------------- FeatureSqueezing
 
 
-@pytest.mark.parametrize(
-    "impl, depth", cases(list(range(1, 50)), lambda d: [XF_BITS] if d > 16 else []), indirect=["impl"]
-)
+@pytest.mark.parametrize("impl, depth", cases(list(range(1, 50)), lambda d: ()), indirect=["impl"])
 def test_feature_squeezing_ones(impl, depth):
     x = np.ones((10, 2))
     assert (impl.FeatureSqueezing(clip_values=(0, 1), bit_depth=depth)(x)[0] == 1).all()
@@ -287,7 +280,6 @@ def test_feature_squeezing_is_arts(rng, dtype, clip, depth):
 
 
 @pytest.mark.skipif(art is None, reason=NO_ART)
-@XF_F32
 def test_feature_squeezing_float32_is_arts_rounded():
     """Float32: ART (NumPy 2) finishes in float64; ours keeps float32, ART's value rounded.
     Inputs at and next to the halves of 255 levels, where float32 arithmetic rounds apart."""
