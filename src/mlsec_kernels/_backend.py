@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,20 +101,59 @@ def fast(backend, x, op, *args, out=None):
     its messages, so a small call pays for no Python checks; it raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
     scalars). GENERAL also for other backends and array types."""
-    if backend in FAST and type(x) is np.ndarray:
-        o = np.empty_like(x) if out is None else out
-        try:
-            getattr(_cpu, op)(x, *args, o)
-        except _Fallback:
+    if backend not in FAST:
+        return GENERAL
+    if type(x) is not np.ndarray:
+        return _fast_torch(x, op, args, out)
+    o = np.empty_like(x) if out is None else out
+    try:
+        getattr(_cpu, op)(x, *args, o)
+    except _Fallback:
+        return GENERAL
+    except (TypeError, RuntimeError) as e:
+        # pybind11's own refusals (an argument of a type the signature does not take)
+        # print the whole call: the general path's checks say which argument is wrong
+        if not str(e).startswith((f"{op}(): incompatible function arguments", "Unable to cast")):
+            raise
+        return GENERAL
+    return o
+
+
+def _np_view(t, torch):
+    """A NumPy view of a float CPU tensor's memory (zero-copy), or None."""
+    if type(t) is not torch.Tensor or not t.is_cpu or t.dtype not in (torch.float32, torch.float64):
+        return None
+    return (t.detach() if t.requires_grad else t).numpy()
+
+
+def _fast_torch(x, op, args, out):
+    """The fast path for contiguous float CPU tensors: NumPy views of their memory
+    (``Tensor.numpy``, zero-copy) for the binding, the result made by ``torch.empty_like``.
+    What the views cannot express (a gradient-tracking ``out``, tensor arguments that are
+    not plain float CPU tensors) takes the general path."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(x, torch.Tensor) or not x.is_contiguous():
+        return GENERAL
+    if out is not None and (not isinstance(out, torch.Tensor) or out.requires_grad):
+        return GENERAL
+    try:  # numpy() refuses a tensor with its negative bit set: the general path copes
+        xv = _np_view(x, torch)
+        if xv is None:
             return GENERAL
-        except (TypeError, RuntimeError) as e:
-            # pybind11's own refusals (an argument of a type the signature does not take)
-            # print the whole call: the general path's checks say which argument is wrong
-            if not str(e).startswith((f"{op}(): incompatible function arguments", "Unable to cast")):
-                raise
-            return GENERAL
-        return o
-    return GENERAL
+        views = []
+        for a in args:
+            if isinstance(a, torch.Tensor):
+                a = _np_view(a, torch)
+                if a is None:
+                    return GENERAL
+            views.append(a)
+        o = torch.empty_like(x) if out is None else out
+        ov = _np_view(o, torch)
+    except RuntimeError:
+        return GENERAL
+    if ov is None:
+        return GENERAL
+    return GENERAL if fast("cpp", xv, op, *views, out=ov) is GENERAL else o
 
 
 def available(name: str) -> bool:
