@@ -101,22 +101,22 @@ def fast(backend, x, op, *args, out=None):
     its messages, so a small call pays for no Python checks; it raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
     scalars). GENERAL also for other backends and array types."""
-    if backend not in FAST:
-        return GENERAL
-    if type(x) is not np.ndarray:
+    if backend in FAST and type(x) is not np.ndarray and sys.modules.get("torch") is not None:
         return _fast_torch(x, op, args, out)
-    o = np.empty_like(x) if out is None else out
-    try:
-        getattr(_cpu, op)(x, *args, o)
-    except _Fallback:
-        return GENERAL
-    except (TypeError, RuntimeError) as e:
-        # pybind11's own refusals (an argument of a type the signature does not take)
-        # print the whole call: the general path's checks say which argument is wrong
-        if not str(e).startswith((f"{op}(): incompatible function arguments", "Unable to cast")):
-            raise
-        return GENERAL
-    return o
+    if backend in FAST and type(x) is np.ndarray:
+        o = np.empty_like(x) if out is None else out
+        try:
+            getattr(_cpu, op)(x, *args, o)
+        except _Fallback:
+            return GENERAL
+        except (TypeError, RuntimeError) as e:
+            # pybind11's own refusals (an argument of a type the signature does not take)
+            # print the whole call: the general path's checks say which argument is wrong
+            if not str(e).startswith((f"{op}(): incompatible function arguments", "Unable to cast")):
+                raise
+            return GENERAL
+        return o
+    return GENERAL
 
 
 def _np_view(t, torch):
@@ -126,13 +126,13 @@ def _np_view(t, torch):
     return (t.detach() if t.requires_grad else t).numpy()
 
 
-def _fast_torch(x, op, args, out):
+def _fast_torch(x, op, args, out, dtype=None):
     """The fast path for contiguous float CPU tensors: NumPy views of their memory
-    (``Tensor.numpy``, zero-copy) for the binding, the result made by ``torch.empty_like``.
-    What the views cannot express (a gradient-tracking ``out``, tensor arguments that are
-    not plain float CPU tensors) takes the general path."""
-    torch = sys.modules.get("torch")
-    if torch is None or not isinstance(x, torch.Tensor) or not x.is_contiguous():
+    (``Tensor.numpy``, zero-copy) for the binding, the result made by ``torch.empty_like``
+    (or of ``dtype``). What the views cannot express (a gradient-tracking ``out``, tensor
+    arguments or results that are not plain float CPU tensors) takes the general path."""
+    torch = sys.modules["torch"]
+    if not isinstance(x, torch.Tensor) or not x.is_contiguous():
         return GENERAL
     if out is not None and (not isinstance(out, torch.Tensor) or out.requires_grad):
         return GENERAL
@@ -147,7 +147,12 @@ def _fast_torch(x, op, args, out):
                 if a is None:
                     return GENERAL
             views.append(a)
-        o = torch.empty_like(x) if out is None else out
+        if out is not None:
+            o = out
+        elif dtype is None:
+            o = torch.empty_like(x)
+        else:
+            o = torch.empty(x.shape, dtype=getattr(torch, np.dtype(dtype).name))
         ov = _np_view(o, torch)
     except RuntimeError:
         return GENERAL
