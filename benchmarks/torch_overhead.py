@@ -6,8 +6,9 @@
 2. a small CNN (32x32 inputs, batch 64) compiled with ``torch.compile``, with and without a
    MedianFilter(3) front.
 
-Median of repeated timings after a warm-up, on whatever threads this machine has:
-    PYTHONPATH=src python benchmarks/torch_overhead.py [--rounds 15]
+Median (or, with --stat min, the minimum: the least disturbed by a loaded machine) of
+repeated timings after a warm-up, on whatever threads this machine has:
+    PYTHONPATH=src python benchmarks/torch_overhead.py [--rounds 15] [--stat min] [--skip-cnn]
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import torch
 import mlsec_kernels as mk
 import mlsec_kernels.torch as mt
 
+STAT = statistics.median
+
 
 def timeit(fn, rounds, min_time=0.05):
-    """Median seconds per call: each round repeats fn for at least min_time."""
+    """STAT (median or min) of seconds per call: each round repeats fn for at least min_time."""
     fn()
     reps = 1
     while True:
@@ -40,7 +43,7 @@ def timeit(fn, rounds, min_time=0.05):
         for _ in range(reps):
             fn()
         times.append((time.perf_counter() - t) / reps)
-    return statistics.median(times)
+    return STAT(times)
 
 
 def overhead(rounds):
@@ -91,13 +94,19 @@ def compiled(rounds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--stat", choices=("median", "min"), default="median")
+    ap.add_argument("--skip-cnn", action="store_true", help="only the per-call table")
     a = ap.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, {mk.backends()}")
+    global STAT
+    STAT = min if a.stat == "min" else statistics.median
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, {a.stat} of {a.rounds} rounds")
     print("\n| shape | mk.fgsm(numpy) | mk.fgsm(tensor) | torch.ops.mlsec.fgsm | op - numpy |")
     print("|---|---|---|---|---|")
     for shape, t in overhead(a.rounds):
         v = list(t.values())
         print(f"| {shape} | " + " | ".join(f"{s * 1e6:.1f} us" for s in v) + f" | {(v[2] - v[0]) * 1e6:+.1f} us |")
+    if a.skip_cnn:
+        return
     print("\n| CNN, batch (64, 3, 32, 32) | eager | torch.compile | max abs(compiled - eager) |")
     print("|---|---|---|---|")
     for front, (e, c, d) in compiled(a.rounds).items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,8 @@ def fast(backend, x, op, *args, out=None, dtype=None):
     its messages, so a small call pays for no Python checks; it raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
     scalars). GENERAL also for other backends and array types."""
+    if backend in FAST and type(x) is not np.ndarray and sys.modules.get("torch") is not None:
+        return _fast_torch(x, op, args, out)
     if backend in FAST and type(x) is np.ndarray:
         o = out if out is not None else (np.empty_like(x) if dtype is None else np.empty(x.shape, dtype))
         try:
@@ -114,6 +117,48 @@ def fast(backend, x, op, *args, out=None, dtype=None):
             return GENERAL
         return o
     return GENERAL
+
+
+def _np_view(t, torch):
+    """A NumPy view of a float CPU tensor's memory (zero-copy), or None."""
+    if type(t) is not torch.Tensor or not t.is_cpu or t.dtype not in (torch.float32, torch.float64):
+        return None
+    return (t.detach() if t.requires_grad else t).numpy()
+
+
+def _fast_torch(x, op, args, out, dtype=None):
+    """The fast path for contiguous float CPU tensors: NumPy views of their memory
+    (``Tensor.numpy``, zero-copy) for the binding, the result made by ``torch.empty_like``
+    (or of ``dtype``). What the views cannot express (a gradient-tracking ``out``, tensor
+    arguments or results that are not plain float CPU tensors) takes the general path."""
+    torch = sys.modules["torch"]
+    if not isinstance(x, torch.Tensor) or not x.is_contiguous():
+        return GENERAL
+    if out is not None and (not isinstance(out, torch.Tensor) or out.requires_grad):
+        return GENERAL
+    try:  # numpy() refuses a tensor with its negative bit set: the general path copes
+        xv = _np_view(x, torch)
+        if xv is None:
+            return GENERAL
+        views = []
+        for a in args:
+            if isinstance(a, torch.Tensor):
+                a = _np_view(a, torch)
+                if a is None:
+                    return GENERAL
+            views.append(a)
+        if out is not None:
+            o = out
+        elif dtype is None:
+            o = torch.empty_like(x)
+        else:
+            o = torch.empty(x.shape, dtype=getattr(torch, np.dtype(dtype).name))
+        ov = _np_view(o, torch)
+    except RuntimeError:
+        return GENERAL
+    if ov is None:
+        return GENERAL
+    return GENERAL if fast("cpp", xv, op, *views, out=ov) is GENERAL else o
 
 
 def available(name: str) -> bool:

@@ -13,7 +13,9 @@ a one-hidden-layer NumPy MLP and measures, on the held-out images:
    agreement with the model with and without an output Guard, the watermark's
    verification of a copy, the extraction monitor's verdict on the attacker and on a
    normal client;
-5. the backends used and the time of each part.
+5. adaptive evaluation (with PyTorch): each input defence's robust accuracy under PGD on
+   the undefended model and under BPDA+EOT PGD on the defended one, side by side;
+6. the backends used and the time of each part.
 
 Every number in the report is measured by the run; a section whose module is missing from
 this installation says so instead of reporting anything.
@@ -28,7 +30,7 @@ import numpy as np
 from .. import attacks as A
 from ._demo_model import MLP
 
-SECTIONS = ("attacks", "squeeze", "smoothing", "extraction")
+SECTIONS = ("attacks", "squeeze", "smoothing", "extraction", "adaptive")
 EPS_INF = (0.05, 0.1, 0.2)
 EPS_L2 = (0.25, 0.5, 1.0)
 
@@ -135,7 +137,7 @@ def _run(quick, seed, progress):
     from .. import backends
     from .._progress import Progress
 
-    bar = Progress(16) if progress is None else progress
+    bar = Progress(23) if progress is None else progress
     times = {}
     t0 = time.perf_counter()
     data = load(seed)
@@ -149,6 +151,7 @@ def _run(quick, seed, progress):
         "seed": seed,
         "sizes": {k[2:]: int(len(v)) for k, v in data.items() if k.startswith("x_")},
     }
+    from . import _demo_adaptive as AD
     from . import _demo_defences as D
 
     parts = {
@@ -156,6 +159,7 @@ def _run(quick, seed, progress):
         "squeeze": section_squeeze,
         "smoothing": D.section_smoothing,
         "extraction": D.section_extraction,
+        "adaptive": AD.section_adaptive,
     }
     for name in SECTIONS:
         t = time.perf_counter()
