@@ -96,13 +96,14 @@ GENERAL = object()  # what fast() returns when the call must take the general pa
 
 
 def fast(backend, x, op, *args, out=None, dtype=None):
-    """``op(x, *args, out)`` on the C++ binding, straight from NumPy data (``out`` made
-    like x, of ``dtype`` when given, when None), or GENERAL. The binding makes the general path's checks itself, with
-    its messages, so a small call pays for no Python checks; it raises Fallback where Python
+    """``op(x, *args, out)`` on the C++ binding, straight from NumPy data (``out``, when
+    None, made like x, of ``dtype`` when given), or GENERAL. The binding makes the general
+    path's checks itself, with its messages, so a small call pays for no Python checks; it
+    raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
     scalars). GENERAL also for other backends and array types."""
     if backend in FAST and type(x) is not np.ndarray and sys.modules.get("torch") is not None:
-        return _fast_torch(x, op, args, out)
+        return _fast_torch(x, op, args, out, dtype)
     if backend in FAST and type(x) is np.ndarray:
         o = out if out is not None else (np.empty_like(x) if dtype is None else np.empty(x.shape, dtype))
         try:
