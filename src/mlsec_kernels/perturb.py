@@ -126,8 +126,8 @@ def project(delta, eps, *, norm="inf", lo=None, hi=None, out=None, backend="auto
     ``lam >= 0`` (``tau >= 0``) the smallest that brings ``||p||`` within ``eps``;
     ``norm="inf"`` is ``clip(d, max(lo, -eps), min(hi, eps))``. A box that excludes 0 so far
     that no point of it lies in the ball gives the limit ``clip(0, lo, hi)``; a sample
-    whose norm is not finite is only clipped. AutoAttack's L1 projection (Croce & Hein,
-    ICML 2020) solves the same problem with the box [0, 1] around x. docs/projections.md
+    whose norm is not finite is only clipped. AutoAttack's L1 projection (Croce & Hein, "Mind
+    the box", ICML 2021) solves the same problem with the box [0, 1] around x. docs/projections.md
     gives the derivation and the search. ``norm`` accepts ``"inf"``, ``np.inf``, ``1``,
     ``2``, ``"1"``, ``"2"``.
 
