@@ -118,8 +118,9 @@ def project(delta, eps, *, norm="inf", lo=None, hi=None, out=None, backend="auto
     Program. 2016), not a rescaling. Samples already inside their ball are unchanged, as
     are samples whose norm is not finite (NaN or inf in them) under ``norm=1`` and ``2``.
 
-    ``lo`` and ``hi`` (None, a number, or an array of delta's shape and dtype) make it the
-    projection onto the ball intersected with the box, ``argmin ||p - d||_2`` subject to
+    ``lo`` and ``hi`` (None, a number taken in delta's dtype, or an array of delta's shape
+    and dtype; ``out`` may be one of them) make it the projection onto the ball intersected
+    with the box, ``argmin ||p - d||_2`` subject to
     ``||p||_p <= eps`` and ``lo <= p <= hi``. By the KKT conditions the box separates per
     element once the ball's multiplier is known: ``p = clip(d / (1 + lam), lo, hi)`` for
     ``norm=2`` and ``p = clip(sign(d) * max(|d| - tau, 0), lo, hi)`` for ``norm=1``, with
