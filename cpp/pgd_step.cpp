@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "project_box.hpp"
 #include "samples.hpp"
 
 namespace mlsec {
@@ -15,13 +16,18 @@ template <class T> MLSEC_FLATTEN static Sums<3> l2_chunk(const T* x, const T* x0
 template <class T> static void l2_span(const T* x, const T* x0, const T* g, T* o, i64 len, T a, T sc, T lo, T hi) {
   for (i64 j = 0; j < len; ++j) o[j] = pgd_l2_elem(x[j], x0[j], g[j], a, sc, lo, hi);
 }
-// |delta| into a, and its sum.
+// delta into v (the L1 threshold reads its magnitudes, the box search its signs), and
+// ||delta||_1.
 template <class T>
-MLSEC_FLATTEN static Sums<1> l1_chunk(const T* x, const T* x0, const T* g, T* a, i64 j0, i64 j1, T c, T thr) {
+MLSEC_FLATTEN static Sums<1> l1_chunk(const T* x, const T* x0, const T* g, T* v, i64 j0, i64 j1, T c, T thr) {
   return chunk_sum<1>(j0, j1, [&](i64 j) {
-    a[j] = absv(pgd_l1_delta(x[j], x0[j], g[j], c, thr));
-    return Sums<1>{{double(a[j])}};
+    v[j] = pgd_l1_delta(x[j], x0[j], g[j], c, thr);
+    return Sums<1>{{double(absv(v[j]))}};
   });
+}
+template <class T>
+MLSEC_FLATTEN static Sums<3> l1_box_chunk(const T* v, const T* x0, T lo, T hi, double t, i64 j0, i64 j1) {
+  return chunk_sum<3>(j0, j1, [&](i64 j) { return pgd_l1_box_term(v[j], x0[j], lo, hi, t); });
 }
 template <class T>
 static void l1_span(const T* x, const T* x0, const T* g, T* o, i64 len, T c, T thr, T th, T lo, T hi) {
@@ -132,7 +138,9 @@ template <class T> static void l1_direction(const T* g, T* a, i64 d, double q, d
 }
 
 template <class T> void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out, i64 n, i64 d, PerSample step,
-                                     PerSample eps, Norm norm, bool targeted, double l1_sparsity, T lo, T hi) {
+                                     PerSample eps, Norm norm, bool targeted, double l1_sparsity, T lo, T hi,
+                                     Projection proj) {
+  const bool boxed = pgd_boxed(proj, lo, hi);
   const double sign = targeted ? -1.0 : 1.0;
   if (n * d == 0) return;
   if (norm == Norm::inf) {
@@ -149,7 +157,13 @@ template <class T> void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out
     if (norm == Norm::l2) {
       const Sums<3> s = in.sum<3>(d, [&](i64 j0, i64 j1) { return l2_chunk(xr, x0r, gr, j0, j1); });
       const L2Step<T> f = pgd_l2_factors<T>(s, sign * step[r], eps[r]);
-      in.spans(d, [&](i64 j0, i64 j1) { l2_span(xr + j0, x0r + j0, gr + j0, outr + j0, j1 - j0, f.a, f.sc, lo, hi); });
+      const T a = f.a;
+      if (boxed && finite(f.ss) && f.sc > 0.0)
+        return l2_box_sample([=](i64 j) { return pgd_l2_delta(xr[j], x0r[j], gr[j], a); }, scratch<T, 2>(d),
+                             ArrayBound<T>{x0r}, OneBound<T>{lo}, OneBound<T>{hi}, outr, d, f.sc, eps[r], outr == x0r,
+                             in);
+      in.spans(d,
+               [&](i64 j0, i64 j1) { l2_span(xr + j0, x0r + j0, gr + j0, outr + j0, j1 - j0, f.a, T(f.sc), lo, hi); });
       return;
     }
     T* a = scratch<T, 0>(d);
@@ -157,14 +171,19 @@ template <class T> void pgd_step_cpu(const T* x, const T* x0, const T* g, T* out
     l1_direction(gr, a, d, l1_sparsity, sign * step[r], &c, &thr);
     const double l1 = in.sum<1>(d, [&](i64 j0, i64 j1) { return l1_chunk(xr, x0r, gr, a, j0, j1, c, thr); }).v[0];
     // Not finite (NaN in the step or the data): no projection, the NaN flows through.
-    const T th = finite(l1) && l1 > eps[r] ? T(l1_theta_cpu(a, d, eps[r], l1, in)) : T(0);
-    in.spans(d, [&](i64 j0, i64 j1) { l1_span(xr + j0, x0r + j0, gr + j0, outr + j0, j1 - j0, c, thr, th, lo, hi); });
+    double th = finite(l1) && l1 > eps[r] ? l1_theta_cpu(a, d, eps[r], l1, in) : 0.0;
+    if (boxed && finite(l1))
+      th = l1_box_threshold(th, l1, eps[r], [&](double t) {
+        return in.sum<3>(d, [&](i64 j0, i64 j1) { return l1_box_chunk(a, x0r, lo, hi, t, j0, j1); });
+      });
+    in.spans(d,
+             [&](i64 j0, i64 j1) { l1_span(xr + j0, x0r + j0, gr + j0, outr + j0, j1 - j0, c, thr, T(th), lo, hi); });
   });
 }
 
 #define MLSEC_INSTANTIATE(T)                                                                                          \
   template void pgd_step_cpu<T>(const T*, const T*, const T*, T*, i64, i64, PerSample, PerSample, Norm, bool, double, \
-                                T, T);
+                                T, T, Projection);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)
 #undef MLSEC_INSTANTIATE

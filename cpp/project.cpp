@@ -1,5 +1,6 @@
 #include "project.hpp"
 
+#include "project_box.hpp"
 #include "samples.hpp"
 
 namespace mlsec {
@@ -167,13 +168,63 @@ template <class T> static void soft_span(const T* s, T* o, i64 len, T th) {
   for (i64 j = 0; j < len; ++j) o[j] = soft_elem(s[j], th);
 }
 
-template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm) {
-  if (n * d == 0) return;
-  if (norm == Norm::inf) {
-    for_each_span(n, d,
-                  [&](i64 r, i64 j0, i64 j1) { inf_span(delta + r * d + j0, out + r * d + j0, j1 - j0, T(eps[r])); });
+template <class T, class L, class H>
+MLSEC_FLATTEN static Sums<3> l1_box_chunk(const T* s, L lo, H hi, double t, i64 j0, i64 j1) {
+  return chunk_sum<3>(j0, j1, [&](i64 j) { return l1_box_term(double(s[j]), double(lo[j]), double(hi[j]), t); });
+}
+template <class T, class L, class H> static void box_inf_span(const T* s, T* o, L lo, H hi, i64 j0, i64 j1, T e) {
+  for (i64 j = j0; j < j1; ++j) o[j] = clampv(project_inf_elem(s[j], e), lo[j], hi[j]);
+}
+template <class T, class L, class H> static void box_soft_span(const T* s, T* o, L lo, H hi, i64 j0, i64 j1, T th) {
+  for (i64 j = j0; j < j1; ++j) o[j] = clampv(soft_elem(s[j], th), lo[j], hi[j]);
+}
+
+// One sample onto its ball intersected with the box (project.hpp). A norm that is not
+// finite leaves the sample unscaled (s = 1, tau = 0): only the box clips it.
+template <class T, class L, class H> static void project_box(const T* s, T* o, i64 d, double e, Norm norm, L lo, H hi,
+                                                             bool out_is_operand, const Inner& in) {
+  if (norm == Norm::l2) {
+    const double ss = in.sum<1>(d, [&](i64 j0, i64 j1) { return sq_chunk(s, j0, j1); }).v[0];
+    const double sc = l2_scale(ss, e);
+    const OneBound<T> base{T(-0.0)};  // -0.0 + y == y: the output is clip(s * sc) to the bit
+    if (finite(ss) && sc > 0.0)
+      return l2_box_sample([&](i64 j) { return s[j]; }, scratch<T, 2>(d), base, lo, hi, o, d, sc, e, out_is_operand,
+                           in);
+    in.spans(d, [&](i64 j0, i64 j1) { l2_box_span(s, base, lo, hi, T(sc), o, j0, j1); });
     return;
   }
+  const double l1 = in.sum<1>(d, [&](i64 j0, i64 j1) { return abs_chunk(s, j0, j1); }).v[0];
+  double th = 0.0;
+  if (finite(l1)) {
+    const double th0 = l1 > e ? l1_theta_cpu(s, d, e, l1, in) : 0.0;
+    th = l1_box_threshold(th0, l1, e, [&](double t) {
+      return in.sum<3>(d, [&](i64 j0, i64 j1) { return l1_box_chunk(s, lo, hi, t, j0, j1); });
+    });
+  }
+  in.spans(d, [&](i64 j0, i64 j1) { box_soft_span(s, o, lo, hi, j0, j1, T(th)); });
+}
+
+template <class T>
+void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSample eps, Norm norm, Bound<T> lo, Bound<T> hi) {
+  if (n * d == 0) return;
+  const bool box = !unbounded(lo, hi);
+  const bool aliased = out == lo.p || out == hi.p;  // the search reads them after the output pass
+  if (norm == Norm::inf) {
+    if (!box)
+      return for_each_span(
+          n, d, [&](i64 r, i64 j0, i64 j1) { inf_span(delta + r * d + j0, out + r * d + j0, j1 - j0, T(eps[r])); });
+    return with_bounds(lo, hi, [&](auto L, auto H) {
+      for_each_span(n, d, [&](i64 r, i64 j0, i64 j1) {
+        box_inf_span(delta + r * d, out + r * d, L.at(r * d), H.at(r * d), j0, j1, T(eps[r]));
+      });
+    });
+  }
+  if (box)
+    return with_bounds(lo, hi, [&](auto L, auto H) {
+      for_each_sample(n, d, [&](i64 r, const Inner& in) {
+        project_box(delta + r * d, out + r * d, d, eps[r], norm, L.at(r * d), H.at(r * d), aliased, in);
+      });
+    });
   for_each_sample(n, d, [&](i64 r, const Inner& in) {
     const T* s = delta + r * d;
     T* o = out + r * d;
@@ -193,7 +244,7 @@ template <class T> void project_cpu(const T* delta, T* out, i64 n, i64 d, PerSam
 
 #define MLSEC_INSTANTIATE(T)                                                    \
   template double l1_theta_cpu<T>(const T*, i64, double, double, const Inner&); \
-  template void project_cpu<T>(const T*, T*, i64, i64, PerSample, Norm);
+  template void project_cpu<T>(const T*, T*, i64, i64, PerSample, Norm, Bound<T>, Bound<T>);
 MLSEC_INSTANTIATE(float)
 MLSEC_INSTANTIATE(double)
 #undef MLSEC_INSTANTIATE

@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "median_filter.hpp"
 #include "output.hpp"
+#include "project.hpp"
 
 namespace mlsec {
 inline pybind11::dict constants() {
@@ -19,6 +20,9 @@ inline pybind11::dict constants() {
   c["NORM_INF"] = int(Norm::inf);
   c["NORM_L1"] = int(Norm::l1);
   c["NORM_L2"] = int(Norm::l2);
+  // pgd_step's projection codes
+  c["PROJECTION_EXACT"] = int(Projection::exact);
+  c["PROJECTION_BALL_THEN_CLIP"] = int(Projection::ball_then_clip);
   // output's step kinds and renormalisation modes, as the Python layer encodes steps
   c["REVERSE_SIGMOID"] = int(kReverseSigmoid);
   c["GAUSSIAN_NOISE"] = int(kGaussianNoise);

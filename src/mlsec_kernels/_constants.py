@@ -14,6 +14,8 @@ _COPIES = {
     "NORM_INF": 0,  # cpp/common.hpp Norm
     "NORM_L1": 1,
     "NORM_L2": 2,
+    "PROJECTION_EXACT": 0,  # cpp/project.hpp Projection
+    "PROJECTION_BALL_THEN_CLIP": 1,
     # cpp/output.hpp StepKind and Renorm: the codes of the Python layer's encoded steps
     "REVERSE_SIGMOID": 0,
     "GAUSSIAN_NOISE": 1,

@@ -10,6 +10,8 @@ partial overlaps are refused. Non-contiguous inputs are copied to contiguous one
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _constants as C
@@ -90,53 +92,128 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
     return c.result()
 
 
-def project(delta, eps, *, norm="inf", out=None, backend="auto"):
-    """Euclidean projection of each sample onto its Lp ball ``{d : ||d||_p <= eps}``.
+_BOX_ORDER = "lo must be <= hi everywhere, and neither may be NaN"
 
-    Per sample (all axes but the first): ``norm="inf"`` clips to ``[-eps, eps]``;
-    ``norm=2`` scales by ``eps / ||d||_2`` when ``||d||_2 > eps``; ``norm=1`` is the exact
-    projection ``sign(d) * max(|d| - theta, 0)`` with ``theta`` such that the result's L1
-    norm is ``eps`` (Duchi et al., ICML 2008; Condat, Math. Program. 2016), not a rescaling.
-    Samples already inside their ball are unchanged, as are samples whose norm is not
-    finite (NaN or inf in them) under ``norm=1`` and ``2``. ``norm`` accepts ``"inf"``,
-    ``np.inf``, ``1``, ``2``, ``"1"``, ``"2"``.
+
+def _bound(v, name):
+    """A box bound of project: None (unbounded) and numbers as floats; arrays as they are
+    (Call checks them against delta)."""
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be None, a number or an array like delta, got bool")
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    return v
+
+
+def project(delta, eps, *, norm="inf", lo=None, hi=None, out=None, backend="auto"):
+    """Euclidean projection of each sample onto its Lp ball ``{d : ||d||_p <= eps}``,
+    intersected with the box ``lo <= d <= hi`` when bounds are given.
+
+    Per sample (all axes but the first), without bounds: ``norm="inf"`` clips to
+    ``[-eps, eps]``; ``norm=2`` scales by ``eps / ||d||_2`` when ``||d||_2 > eps``;
+    ``norm=1`` is the exact projection ``sign(d) * max(|d| - theta, 0)`` with ``theta``
+    such that the result's L1 norm is ``eps`` (Duchi et al., ICML 2008; Condat, Math.
+    Program. 2016), not a rescaling. Samples already inside their ball are unchanged, as
+    are samples whose norm is not finite (NaN or inf in them) under ``norm=1`` and ``2``.
+
+    ``lo`` and ``hi`` (None, a number taken in delta's dtype, or an array of delta's shape
+    and dtype; ``out`` may be one of them) make it the projection onto the ball intersected
+    with the box, ``argmin ||p - d||_2`` subject to
+    ``||p||_p <= eps`` and ``lo <= p <= hi``. By the KKT conditions the box separates per
+    element once the ball's multiplier is known: ``p = clip(d / (1 + lam), lo, hi)`` for
+    ``norm=2`` and ``p = clip(sign(d) * max(|d| - tau, 0), lo, hi)`` for ``norm=1``, with
+    ``lam >= 0`` (``tau >= 0``) the smallest that brings ``||p||`` within ``eps``;
+    ``norm="inf"`` is ``clip(d, max(lo, -eps), min(hi, eps))``. A box that excludes 0 so far
+    that no point of it lies in the ball gives the limit ``clip(0, lo, hi)``; a sample
+    whose norm is not finite is only clipped. AutoAttack's L1 projection (Croce & Hein, "Mind
+    the box", ICML 2021) solves the same problem with the box [0, 1] around x. docs/projections.md
+    gives the derivation and the search. ``norm`` accepts ``"inf"``, ``np.inf``, ``1``,
+    ``2``, ``"1"``, ``"2"``.
 
     Reference: :func:`mlsec_kernels.reference.project`.
     """
     code = _fast_norm(norm)
     if code is not None:
-        o = fast(backend, delta, "project", eps, code, out=out)
+        o = fast(backend, delta, "project", eps, code, lo, hi, out=out)
         if o is not GENERAL:
             return o
     code = check_norm(norm)
-    c = Call(backend, delta=delta)
+    lo, hi = _bound(lo, "lo"), _bound(hi, "hi")
+    arrays = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None and not isinstance(v, float)}
+    c = Call(backend, delta=delta, **arrays)
     eps = c.per_sample(eps, "eps")
-    c.kernel("project")(*c.views, eps, code, c.output(out))
+    views = dict(zip(c.names, c.views))
+    lo_v = views.get("lo", -math.inf if lo is None else lo)
+    hi_v = views.get("hi", math.inf if hi is None else hi)
+    if not bool((lo_v <= hi_v).all() if arrays else lo_v <= hi_v):
+        raise ValueError(_BOX_ORDER)
+    c.kernel("project")(views["delta"], eps, code, lo_v, hi_v, c.output(out))
     return c.result()
 
 
+_PROJECTIONS = {"exact": C.PROJECTION_EXACT, "ball_then_clip": C.PROJECTION_BALL_THEN_CLIP}
+
+
+def _projection(p):
+    code = _PROJECTIONS.get(p) if type(p) is str else None
+    if code is None:
+        raise ValueError(f"projection must be 'exact' or 'ball_then_clip', got {p!r}")
+    return code
+
+
 def pgd_step(
-    x, x0, grad, step, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), l1_sparsity=0.99, out=None, backend="auto"
+    x,
+    x0,
+    grad,
+    step,
+    eps,
+    *,
+    norm="inf",
+    targeted=False,
+    clip=(0.0, 1.0),
+    l1_sparsity=0.99,
+    projection="exact",
+    out=None,
+    backend="auto",
 ):
     """One projected gradient descent step (Madry et al., ICLR 2018), fused per sample.
 
-    ``out = clip(x0 + P(x + step * dir(grad) - x0))`` with ``P`` the projection onto the
-    ``eps`` ball of ``norm`` (:func:`project`) and ``dir`` the steepest-ascent direction of
-    that norm: ``sign(g)`` (inf), ``g / ||g||_2`` (2), or for ``norm=1`` the sparse direction
-    of Tramer & Boneh (NeurIPS 2019): ``sign(g)`` on the coordinates whose ``|g|`` is at or
-    above the ``l1_sparsity`` quantile of the sample's ``|g|``, divided by their number of
-    nonzero ``g`` (unit L1 norm). The quantile is NumPy's linear one at position
+    ``out = x0 + P(x + step * dir(grad) - x0)`` with ``dir`` the steepest-ascent direction
+    of the norm: ``sign(g)`` (inf), ``g / ||g||_2`` (2), or for ``norm=1`` the sparse
+    direction of Tramer & Boneh (NeurIPS 2019): ``sign(g)`` on the coordinates whose ``|g|``
+    is at or above the ``l1_sparsity`` quantile of the sample's ``|g|``, divided by their
+    number of nonzero ``g`` (unit L1 norm). The quantile is NumPy's linear one at position
     ``q * (D - 1)``: with ``k = floor``, ``frac`` its fraction and ``a`` the ascending
     ``|g|``, the selection is ``|g| >= a[k]`` when ``frac == 0`` or ``a[k+1] == a[k]``, else
     ``|g| > a[k]`` (exact, so ties move together). A zero gradient gives a zero step.
+
+    ``P`` projects onto the set of feasible perturbations, the ``eps`` ball intersected
+    with the box ``[clip[0] - x0, clip[1] - x0]``:
+
+    - ``projection="exact"`` (default): the Euclidean projection onto that intersection
+      (:func:`project` with ``lo``/``hi``): ``delta = clip(v / (1 + lam))`` (2) or
+      ``clip(sign(v) * max(|v| - tau, 0))`` (1), with the smallest multiplier ``lam``
+      (``tau``) >= 0 that keeps ``||delta|| <= eps`` after the clip. The iterate ends on
+      the sphere whenever the step reaches it, also where pixels saturate.
+    - ``projection="ball_then_clip"``: ``clip(x0 + P_ball(v))``, the order of earlier
+      releases: where the clip moves pixels the iterate ends strictly inside the ball.
+      (ART 1.20 clips first and then rescales; neither is the projection.)
+
+    For ``norm="inf"`` both are ``clip(x0 + clip(v, -eps, eps))``, already exact.
     ``targeted=True`` subtracts the step. ``step`` and ``eps`` are scalars or one value per
-    sample; ``clip=None`` leaves the result unclipped; ``out`` may alias ``x``.
+    sample; ``clip=None`` leaves the result unclipped (no box: both projections agree);
+    ``out`` may alias ``x``. docs/projections.md derives the projection.
 
     Reference: :func:`mlsec_kernels.reference.pgd_step`.
     """
     code = _fast_norm(norm)
-    if code is not None and _pair(clip) and type(targeted) is bool:
-        o = fast(backend, x, "pgd_step", x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], out=out)
+    pcode = _PROJECTIONS.get(projection) if type(projection) is str else None
+    if code is not None and pcode is not None and _pair(clip) and type(targeted) is bool:
+        o = fast(
+            backend, x, "pgd_step", x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], pcode, out=out
+        )
         if o is not GENERAL:
             return o
     code = check_norm(norm)
@@ -144,7 +221,8 @@ def pgd_step(
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"l1_sparsity must be in [0, 1], got {q}")
     lo, hi = check_clip(clip)
+    pcode = _projection(projection)
     c = Call(backend, x=x, x0=x0, grad=grad)
     step, eps = c.per_sample(step, "step"), c.per_sample(eps, "eps")
-    c.kernel("pgd_step")(*c.views, step, eps, code, _bool(targeted, "targeted"), q, lo, hi, c.output(out))
+    c.kernel("pgd_step")(*c.views, step, eps, code, _bool(targeted, "targeted"), q, lo, hi, pcode, c.output(out))
     return c.result()

@@ -3,8 +3,9 @@
 import numpy as np
 from numba import njit, prange
 
+from .._constants import PROJECTION_EXACT
 from ._util import flat2, jit_pair, parts, per_row
-from .project import l1_theta, soft
+from .project import l1_box_term, l1_box_threshold, l1_theta, l2_box_scale, l2_box_term, soft
 from .reduce import chunk_sums, row_sum
 
 
@@ -45,16 +46,29 @@ def _delta(x, x0, g, c, thr):
 
 
 @njit(inline="always")
+def _l2_box(ctx, j):
+    x, x0, g, a, lo, hi, t = ctx
+    return l2_box_term((x[j] + a * g[j]) - x0[j], x0[j], lo, hi, x.dtype.type(t))
+
+
+@njit(inline="always")
 def _l1_term(ctx, j):
     x, x0, g, c, thr, a = ctx
-    a[j] = abs(_delta(x[j], x0[j], g[j], c, thr))
-    return (np.float64(a[j]),)
+    a[j] = _delta(x[j], x0[j], g[j], c, thr)
+    return (np.float64(abs(a[j])),)
 
 
 @njit(cache=True, nogil=True)
 def _l1_sums_into(x, x0, g, c, thr, a):
-    """|delta| into a, and its canonical sum."""
+    """delta into a, and its canonical L1 norm."""
     return row_sum(_l1_term, (x, x0, g, c, thr, a), x.shape[0])
+
+
+@njit(inline="always")
+def _l1_box(ctx, j):
+    v, x0, lo, hi, t = ctx
+    x0d = np.float64(x0[j])
+    return l1_box_term(np.float64(v[j]), np.float64(lo) - x0d, np.float64(hi) - x0d, t)
 
 
 @njit(cache=True, nogil=True)
@@ -116,7 +130,7 @@ def _l1_direction(g, gb, kbits, kinf, q, s, idx):
     return g.dtype.type(s / m if m > 0 else 0.0), t
 
 
-def _samples(x, x0, g, gb, kbits, kinf, s, eps, norm, q, lo, hi, out, nparts):
+def _samples(x, x0, g, gb, kbits, kinf, s, eps, norm, q, lo, hi, boxed, out, nparts):
     n, d = x.shape
     for p in prange(nparts):
         a = np.empty(d, x.dtype)
@@ -132,13 +146,19 @@ def _samples(x, x0, g, gb, kbits, kinf, s, eps, norm, q, lo, hi, out, nparts):
                 ag = ad * gn  # a^2 gg as (a ||g||)^2, as in C++: a^2 overflows for a tiny g
                 ss = sums[0] + 2.0 * ad * sums[1] + ag * ag
                 nrm = np.sqrt(ss)
-                sc = x.dtype.type(e / nrm if np.isfinite(nrm) and nrm > e else 1.0)
+                scd = e / nrm if np.isfinite(nrm) and nrm > e else 1.0
+                if boxed and np.isfinite(ss) and scd > 0.0:
+                    scd = l2_box_scale(scd, e, _l2_box, (x[r], x0[r], g[r], av, lo, hi), d)
+                sc = x.dtype.type(scd)
                 for j in range(d):
                     out[r, j] = _clip(x0[r, j] + ((x[r, j] + av * g[r, j]) - x0[r, j]) * sc, lo, hi)
             else:
                 c, thr = _l1_direction(g[r], gb[r], kbits, kinf, q, s[r], idx)
                 l1 = _l1_sums_into(x[r], x0[r], g[r], c, thr, a)
-                th = x.dtype.type(l1_theta(a, e, l1, buf) if np.isfinite(l1) and l1 > e else 0.0)
+                thd = l1_theta(a, e, l1, buf) if np.isfinite(l1) and l1 > e else 0.0
+                if boxed and np.isfinite(l1):
+                    thd = l1_box_threshold(thd, l1, e, _l1_box, (a, x0[r], lo, hi), d)
+                th = x.dtype.type(thd)
                 for j in range(d):
                     out[r, j] = _clip(x0[r, j] + soft(_delta(x[r, j], x0[r, j], g[r, j], c, thr), th), lo, hi)
 
@@ -147,7 +167,7 @@ _inf_serial, _inf_parallel = jit_pair(_inf)
 _serial, _parallel = jit_pair(_samples)
 
 
-def pgd_step(x, x0, grad, step, eps, norm, targeted, l1_sparsity, lo, hi, out):
+def pgd_step(x, x0, grad, step, eps, norm, targeted, l1_sparsity, lo, hi, projection, out):
     x2, x02, g2, o2 = flat2(x), flat2(x0), flat2(grad), flat2(out)
     n, d = x2.shape
     if n * d == 0:
@@ -163,6 +183,8 @@ def pgd_step(x, x0, grad, step, eps, norm, targeted, l1_sparsity, lo, hi, out):
     single = x.dtype == np.float32
     gb = g2.view(np.int32 if single else np.int64)
     kbits, kinf = (31, 0x7F800000) if single else (63, 0x7FF0000000000000)
+    # cpp/pgd_step.hpp's pgd_boxed: the exact projection, with a box to search
+    boxed = projection == PROJECTION_EXACT and not (t(lo) == -np.inf and t(hi) == np.inf)
     (_serial if k == 1 else _parallel)(
-        x2, x02, g2, gb, kbits, kinf, s, e, norm, float(l1_sparsity), t(lo), t(hi), o2, min(k, n)
+        x2, x02, g2, gb, kbits, kinf, s, e, norm, float(l1_sparsity), t(lo), t(hi), boxed, o2, min(k, n)
     )

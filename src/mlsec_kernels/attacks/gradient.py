@@ -28,10 +28,12 @@ def _per_sample(xp, v, n, name):
     return v
 
 
-def fgsm(loss_grad, x, y, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), predict=None):
+def fgsm(loss_grad, x, y, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), predict=None, projection="exact"):
     """Fast gradient method: one step of size ``eps`` from ``x`` (Goodfellow et al., ICLR
     2015): ``sign(grad)`` for ``norm="inf"`` (:func:`mlsec_kernels.fgsm`), the normalised
-    (2) or sparse (1) steepest-ascent direction of :func:`mlsec_kernels.pgd_step` otherwise.
+    (2) or sparse (1) steepest-ascent direction of :func:`mlsec_kernels.pgd_step` otherwise,
+    projected onto the eps-ball intersected with ``clip`` (``projection``: "exact", the
+    default, or "ball_then_clip"; see :func:`mlsec_kernels.pgd_step`).
 
     ``loss_grad(x, y) -> (loss, grad[, scores])``; ``predict(x) -> scores`` (optional)
     gives ``success``. Returns an :class:`AttackResult` (queries: 1 per sample, 2 with
@@ -42,12 +44,15 @@ def fgsm(loss_grad, x, y, eps, *, norm="inf", targeted=False, clip=(0.0, 1.0), p
     lg, predict = b.wrap(loss_grad, 2), b.wrap(predict)
     y = labels(xp, y, x0.shape[0])
     code = check_norm(norm)
+    perturb._projection(projection)
     _, grad, _ = _evaluate(lg, x0, y)
     eps = _per_sample(xp, eps, x0.shape[0], "eps")
     if code == 0:
         x_adv = perturb.fgsm(x0, grad, eps, targeted=targeted, clip=clip)
     else:
-        x_adv = perturb.pgd_step(x0, x0, grad, eps, eps, norm=_NORM_NAMES[code], targeted=targeted, clip=clip)
+        x_adv = perturb.pgd_step(
+            x0, x0, grad, eps, eps, norm=_NORM_NAMES[code], targeted=targeted, clip=clip, projection=projection
+        )
     queries = np.ones(x0.shape[0], np.int64)
     success = None
     if predict is not None:
@@ -74,6 +79,7 @@ def pgd(
     l1_sparsity=0.99,
     seed=None,
     out=None,
+    projection="exact",
 ):
     """Projected gradient descent (Madry et al., ICLR 2018) with restarts and per-sample
     early stopping.
@@ -81,8 +87,11 @@ def pgd(
     Each restart starts from :func:`mlsec_kernels.random_start` (or from ``x`` when
     ``random_start=False``) and takes ``n_steps`` fused :func:`mlsec_kernels.pgd_step`
     steps of size ``step`` (default ``2.5 * eps / n_steps``) in the ``norm`` ball
-    (``"inf"``, 2 or 1; 1 uses the sparse direction, ``l1_sparsity``). Restarts after the
-    first rerun only the samples not yet successful.
+    (``"inf"``, 2 or 1; 1 uses the sparse direction, ``l1_sparsity``). Each step projects
+    onto the eps-ball intersected with ``clip`` exactly (``projection="exact"``, the default:
+    an iterate whose pixels saturate still uses the whole budget), or onto the ball and then
+    clips (``"ball_then_clip"``, earlier releases); :func:`mlsec_kernels.pgd_step` has the
+    formulas. Restarts after the first rerun only the samples not yet successful.
 
     Early stopping needs to know success: ``loss_grad(x, y)`` may return
     ``(loss, grad, scores)`` (scores at the evaluated point, free), or ``predict`` is
@@ -107,6 +116,7 @@ def pgd(
     y = labels(xp, y, n)
     code = check_norm(norm)
     nm = _NORM_NAMES[code]
+    perturb._projection(projection)
     n_steps, restarts = int(n_steps), int(restarts)
     if n_steps < 1 or restarts < 1:
         raise ValueError("n_steps and restarts must be >= 1")
@@ -163,7 +173,17 @@ def pgd(
                     cur, org, yc, grad = cur_buf[:k], org_buf[:k], yc[kd], grad[kd]
                     ec, sc = _rows(ec, kd), _rows(sc, kd)
             perturb.pgd_step(
-                cur, org, grad, sc, ec, norm=nm, targeted=targeted, clip=clip, l1_sparsity=l1_sparsity, out=cur
+                cur,
+                org,
+                grad,
+                sc,
+                ec,
+                norm=nm,
+                targeted=targeted,
+                clip=clip,
+                l1_sparsity=l1_sparsity,
+                projection=projection,
+                out=cur,
             )
         else:
             loss, scores = None, None
