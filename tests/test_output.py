@@ -43,6 +43,20 @@ def test_reverse_sigmoid(backend, rng, dtype, shape, beta, gamma):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reverse_sigmoid_nan_rows(backend, rng, dtype):
+    """A NaN probability makes its row NaN, as in the reference, and leaves the other rows
+    alone. In float32 the NaN reaches exp_f32, which must not convert it to an int
+    (undefined behaviour that benchmarks/sanitize.sh catches)."""
+    p = probs(rng, (4, 37), dtype)
+    p[1, 5] = np.nan
+    p[3] = np.nan
+    got = host(O.reverse_sigmoid(dev(p, backend), backend=backend))
+    want = ref.output.reverse_sigmoid(p)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, **rs_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_deterministic_ops_exact(backend, rng, dtype, shape):
     p = probs(rng, shape, dtype)
