@@ -25,7 +25,7 @@ struct Fallback : std::exception {
 [[noreturn]] inline void value_error(const std::string& m) { throw py::value_error(m); }
 [[noreturn]] inline void type_error(const std::string& m) { throw py::type_error(m); }
 
-enum class Dt { f32, f64, u8, u32, i32, i64, other };
+enum class Dt { f32, f64, u8, u32, i32, i64, i8, i16, u16, u64, other };
 
 // The C++ type of each Dt, for the ops' dtype dispatch (Go::run).
 template <class T> constexpr Dt dt_of = Dt::other;
@@ -35,6 +35,10 @@ template <> inline constexpr Dt dt_of<std::uint8_t> = Dt::u8;
 template <> inline constexpr Dt dt_of<std::uint32_t> = Dt::u32;
 template <> inline constexpr Dt dt_of<std::int32_t> = Dt::i32;
 template <> inline constexpr Dt dt_of<std::int64_t> = Dt::i64;
+template <> inline constexpr Dt dt_of<std::int8_t> = Dt::i8;
+template <> inline constexpr Dt dt_of<std::int16_t> = Dt::i16;
+template <> inline constexpr Dt dt_of<std::uint16_t> = Dt::u16;
+template <> inline constexpr Dt dt_of<std::uint64_t> = Dt::u64;
 
 inline Dt dt_from(char kind, i64 itemsize) {
   if (kind == 'f' && itemsize == 4) return Dt::f32;
@@ -43,6 +47,10 @@ inline Dt dt_from(char kind, i64 itemsize) {
   if (kind == 'u' && itemsize == 4) return Dt::u32;
   if (kind == 'i' && itemsize == 4) return Dt::i32;
   if (kind == 'i' && itemsize == 8) return Dt::i64;
+  if (kind == 'i' && itemsize == 1) return Dt::i8;
+  if (kind == 'i' && itemsize == 2) return Dt::i16;
+  if (kind == 'u' && itemsize == 2) return Dt::u16;
+  if (kind == 'u' && itemsize == 8) return Dt::u64;
   return Dt::other;
 }
 
@@ -60,6 +68,14 @@ inline const char* dt_name(Dt dt) {
       return "int32";
     case Dt::i64:
       return "int64";
+    case Dt::i8:
+      return "int8";
+    case Dt::i16:
+      return "int16";
+    case Dt::u16:
+      return "uint16";
+    case Dt::u64:
+      return "uint64";
     default:
       return "an unsupported dtype";
   }
@@ -111,6 +127,13 @@ template <class A> struct Go;
 template <class... T> struct Types {};
 inline constexpr Types<float, double> kFloats{};
 inline constexpr Types<float, double, std::uint8_t> kFloatsAndBytes{};
+// Every real dtype (floats and integers of every width), as types and as the dtype list
+// checks.hpp's require_dtype takes, in the same order (its message lists them so).
+inline constexpr Types<float, double, std::int8_t, std::int16_t, std::int32_t, std::int64_t, std::uint8_t,
+                       std::uint16_t, std::uint32_t, std::uint64_t>
+    kReals{};
+inline const std::initializer_list<Dt> kRealDts = {Dt::f32, Dt::f64, Dt::i8,  Dt::i16, Dt::i32,
+                                                   Dt::i64, Dt::u8,  Dt::u16, Dt::u32, Dt::u64};
 
 // Calls body(T{}) for the T of `types` whose dtype is dt (callers check the dtype first).
 template <class B, class T, class... More> void dtype_switch(Dt dt, Types<T, More...>, B&& body) {

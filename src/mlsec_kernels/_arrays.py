@@ -20,6 +20,12 @@ from . import _backend
 from . import _constants as C
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# Every real dtype: the floats, then the integers of every width, in the order the C++
+# checks list them (python/array.hpp, kRealDts), so that both say the same.
+INTEGERS = tuple(
+    np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
+)
+REALS = FLOATS + INTEGERS
 
 
 def _torch(a):
