@@ -52,6 +52,14 @@ template <class T> MLSEC_HD T quiet_nan() {
   return v;
 }
 
+// quiet_nan for floats; for integers (which hold no NaN, so never asked) zero.
+template <class T> MLSEC_HD T quiet_nan_if() {
+  if constexpr (std::is_floating_point<T>::value)
+    return quiet_nan<T>();
+  else
+    return T(0);
+}
+
 // Keys: an unsigned integer of T's width in T's order, so that one radix sort or radix
 // selection serves every dtype. Signed integers flip the sign bit; floats flip the sign bit
 // of positives and every bit of negatives (so -0.0 sorts just below +0.0), and every NaN
@@ -154,26 +162,39 @@ template <class T> MLSEC_HD T median_at(const T* x, const Planes& g, Window win,
   const int h = win.h, w = win.w, n = h * w;
   auto row = [&](int r) { return edge_index(i - h / 2 + r, g.H, win.edge); };
   auto at = [&](i64 ii, int c) { return x[g.offset(p, ii, edge_index(j - w / 2 + c, g.W, win.edge))]; };
+  // Loads the window into v (NaN: false, or the NaN to return). With H and W known at
+  // compile time every index is, and v stays in registers.
+  auto load = [&](T* v, int H, int W) {
+    bool nan = false;
+    for (int r = 0; r < H; ++r) {
+      const i64 ii = row(r);
+      for (int c = 0; c < W; ++c) {
+        v[r * W + c] = at(ii, c);
+        nan = nan || is_nan(v[r * W + c]);
+      }
+    }
+    return nan;
+  };
+  if (h == 3 && w == 3) {  // the columns sorted in registers, then the closed form
+    T v[9];
+    if (load(v, 3, 3)) return quiet_nan_if<T>();
+    for (int c = 0; c < 3; ++c) {
+      sort2(v[c], v[3 + c]);
+      sort2(v[3 + c], v[6 + c]);
+      sort2(v[c], v[3 + c]);
+    }
+    return median3x3_sorted(v, v + 3, v + 6);
+  }
+  if (h == 2 && w == 2) {  // rank 2 of two sorted columns (lo, hi): max(lo) vs min(hi)
+    T v[4];
+    if (load(v, 2, 2)) return quiet_nan_if<T>();
+    sort2(v[0], v[2]);
+    sort2(v[1], v[3]);
+    return maxv(maxv(v[0], v[1]), minv(v[2], v[3]));
+  }
   if (n <= kLocalWindow) {
     T v[kLocalWindow];
-    bool nan = false;
-    for (int r = 0; r < h; ++r) {
-      const i64 ii = row(r);
-      for (int c = 0; c < w; ++c) {
-        v[r * w + c] = at(ii, c);
-        nan = nan || is_nan(v[r * w + c]);
-      }
-    }
-    if constexpr (std::is_floating_point<T>::value)
-      if (nan) return quiet_nan<T>();
-    if (h == 3 && w == 3) {  // the columns sorted in registers, then the closed form
-      for (int c = 0; c < 3; ++c) {
-        sort2(v[c], v[3 + c]);
-        sort2(v[3 + c], v[6 + c]);
-        sort2(v[c], v[3 + c]);
-      }
-      return median3x3_sorted(v, v + 3, v + 6);
-    }
+    if (load(v, h, w)) return quiet_nan_if<T>();
     return select_kth(v, n, n / 2);
   }
   auto visit = [&](auto f) {

@@ -3,8 +3,9 @@ checked against SciPy too) on every real dtype, window, layout and mode, on ever
 
 Where SciPy is not exact the tests say so and compare with the reference alone: SciPy's
 rank filter selects in float64, so int64/uint64 values beyond 2**53 come back rounded; its
-reflect mode reads outside the image for a window reaching 4n or more past an edge of an
-axis of length n (an exact multiple of 2n, not folded back: ni_support.c); and it returns
+reflect mode reads outside the image for a window reaching 4n or more before the start of
+an axis of length n (an offset at an exact multiple of 2n, not folded back: ni_support.c,
+NI_InitFilterOffsets); and it returns
 an arbitrary window element where the window holds a NaN, which this op makes NaN."""
 
 import pathlib

@@ -108,8 +108,8 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
     anchors them (origin 0). ``mode="reflect"`` extends the image by repeating the edge
     sample (d c b a | a b c d), ``mode="mirror"`` without it (d c b | a b c d, PyTorch's
     reflect padding); a window larger than the image folds the extension again as often as
-    it needs (where SciPy's reflect mode reads outside the image instead, for windows eight
-    or more times the image, this op keeps folding).
+    it needs (SciPy's reflect mode reads outside the image instead once a window reaches 4n
+    or more before the start of an axis of length n; this op keeps folding).
 
     NaN: a window holding a NaN gives NaN (``np.median``'s rule; SciPy returns an element of
     the window that depends on its selection order). -0.0 and 0.0 are equal to the median,
