@@ -198,15 +198,6 @@ template <class T> void median_filter_cpu(const T* x, T* out, Planes g, Window w
 }
 
 #define MLSEC_MEDIAN_CPU(T) template void median_filter_cpu<T>(const T*, T*, Planes, Window);
-MLSEC_MEDIAN_CPU(float)
-MLSEC_MEDIAN_CPU(double)
-MLSEC_MEDIAN_CPU(std::int8_t)
-MLSEC_MEDIAN_CPU(std::int16_t)
-MLSEC_MEDIAN_CPU(std::int32_t)
-MLSEC_MEDIAN_CPU(std::int64_t)
-MLSEC_MEDIAN_CPU(std::uint8_t)
-MLSEC_MEDIAN_CPU(std::uint16_t)
-MLSEC_MEDIAN_CPU(std::uint32_t)
-MLSEC_MEDIAN_CPU(std::uint64_t)
+MLSEC_REAL_TYPES(MLSEC_MEDIAN_CPU)
 #undef MLSEC_MEDIAN_CPU
 }  // namespace mlsec

@@ -21,15 +21,6 @@ template <class T> void median_filter_cuda(const T* x, T* out, Planes g, Window 
 }
 
 #define MLSEC_MEDIAN_CUDA(T) template void median_filter_cuda<T>(const T*, T*, Planes, Window, void*);
-MLSEC_MEDIAN_CUDA(float)
-MLSEC_MEDIAN_CUDA(double)
-MLSEC_MEDIAN_CUDA(std::int8_t)
-MLSEC_MEDIAN_CUDA(std::int16_t)
-MLSEC_MEDIAN_CUDA(std::int32_t)
-MLSEC_MEDIAN_CUDA(std::int64_t)
-MLSEC_MEDIAN_CUDA(std::uint8_t)
-MLSEC_MEDIAN_CUDA(std::uint16_t)
-MLSEC_MEDIAN_CUDA(std::uint32_t)
-MLSEC_MEDIAN_CUDA(std::uint64_t)
+MLSEC_REAL_TYPES(MLSEC_MEDIAN_CUDA)
 #undef MLSEC_MEDIAN_CUDA
 }  // namespace mlsec

@@ -10,14 +10,15 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 
 #include "common.hpp"
 
 namespace py = pybind11;
 
 namespace mlsec {
-// Raised by host bindings for layouts the kernels do not take (non-contiguous or byte-swapped
-// arrays, lists): the Python layer normalises them and calls again.
+// Raised by host bindings for layouts the kernels do not take (non-contiguous, unaligned or
+// byte-swapped arrays, lists): the Python layer normalises them and calls again.
 struct Fallback : std::exception {
   const char* what() const noexcept override { return "needs normalisation in Python"; }
 };
@@ -25,61 +26,40 @@ struct Fallback : std::exception {
 [[noreturn]] inline void value_error(const std::string& m) { throw py::value_error(m); }
 [[noreturn]] inline void type_error(const std::string& m) { throw py::type_error(m); }
 
-enum class Dt { f32, f64, u8, u32, i32, i64, i8, i16, u16, u64, other };
+// The dtypes the kernels take: float32, float64 and every real integer type (bool,
+// float16, complex and the rest are `other`).
+enum class Dt { f32, f64, i8, i16, i32, i64, u8, u16, u32, u64, other };
 
-// The C++ type of each Dt, for the ops' dtype dispatch (Go::run).
-template <class T> constexpr Dt dt_of = Dt::other;
-template <> inline constexpr Dt dt_of<float> = Dt::f32;
-template <> inline constexpr Dt dt_of<double> = Dt::f64;
-template <> inline constexpr Dt dt_of<std::uint8_t> = Dt::u8;
-template <> inline constexpr Dt dt_of<std::uint32_t> = Dt::u32;
-template <> inline constexpr Dt dt_of<std::int32_t> = Dt::i32;
-template <> inline constexpr Dt dt_of<std::int64_t> = Dt::i64;
-template <> inline constexpr Dt dt_of<std::int8_t> = Dt::i8;
-template <> inline constexpr Dt dt_of<std::int16_t> = Dt::i16;
-template <> inline constexpr Dt dt_of<std::uint16_t> = Dt::u16;
-template <> inline constexpr Dt dt_of<std::uint64_t> = Dt::u64;
+// The Dt of a C++ type, for the ops' dtype dispatch (Go::run): floats by size, integers by
+// signedness and size, so that long and long long are both int64 where both are 8 bytes.
+template <class T> constexpr Dt dt_of_type() {
+  constexpr int k = sizeof(T) == 1 ? 0 : sizeof(T) == 2 ? 1 : sizeof(T) == 4 ? 2 : 3;
+  if constexpr (std::is_same_v<T, float>) return Dt::f32;
+  if constexpr (std::is_same_v<T, double>) return Dt::f64;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    return Dt(int(std::is_signed_v<T> ? Dt::i8 : Dt::u8) + k);
+  return Dt::other;
+}
+template <class T> inline constexpr Dt dt_of = dt_of_type<T>();
 
+// NumPy's (kind, itemsize) of an array to its Dt.
 inline Dt dt_from(char kind, i64 itemsize) {
-  if (kind == 'f' && itemsize == 4) return Dt::f32;
-  if (kind == 'f' && itemsize == 8) return Dt::f64;
-  if (kind == 'u' && itemsize == 1) return Dt::u8;
-  if (kind == 'u' && itemsize == 4) return Dt::u32;
-  if (kind == 'i' && itemsize == 4) return Dt::i32;
-  if (kind == 'i' && itemsize == 8) return Dt::i64;
-  if (kind == 'i' && itemsize == 1) return Dt::i8;
-  if (kind == 'i' && itemsize == 2) return Dt::i16;
-  if (kind == 'u' && itemsize == 2) return Dt::u16;
-  if (kind == 'u' && itemsize == 8) return Dt::u64;
+  const int k = itemsize == 1 ? 0 : itemsize == 2 ? 1 : itemsize == 4 ? 2 : itemsize == 8 ? 3 : -1;
+  if (k < 0) return Dt::other;
+  if (kind == 'i') return Dt(int(Dt::i8) + k);
+  if (kind == 'u') return Dt(int(Dt::u8) + k);
+  if (kind == 'f' && k >= 2) return k == 2 ? Dt::f32 : Dt::f64;
   return Dt::other;
 }
 
 inline const char* dt_name(Dt dt) {
-  switch (dt) {
-    case Dt::f32:
-      return "float32";
-    case Dt::f64:
-      return "float64";
-    case Dt::u8:
-      return "uint8";
-    case Dt::u32:
-      return "uint32";
-    case Dt::i32:
-      return "int32";
-    case Dt::i64:
-      return "int64";
-    case Dt::i8:
-      return "int8";
-    case Dt::i16:
-      return "int16";
-    case Dt::u16:
-      return "uint16";
-    case Dt::u64:
-      return "uint64";
-    default:
-      return "an unsupported dtype";
-  }
+  static const char* const names[] = {"float32", "float64", "int8",   "int16",  "int32",
+                                      "int64",   "uint8",   "uint16", "uint32", "uint64"};
+  return dt == Dt::other ? "an unsupported dtype" : names[int(dt)];
 }
+inline bool is_integer(Dt dt) { return dt != Dt::f32 && dt != Dt::f64 && dt != Dt::other; }
+// The dtype an op computing in floating point returns (cpp/common.hpp float_result).
+inline Dt float_result_dt(Dt dt) { return is_integer(dt) ? Dt::f64 : dt; }
 
 // A view of an array's dimensions (NumPy's for host arrays: no copy on the fast path).
 struct Shape {
@@ -111,6 +91,14 @@ inline void require_axes(int nd, const char* name) {
 inline void require_writable(bool writable, const char* name) {
   if (!writable) value_error(std::string(name) + " is read-only");
 }
+// The kernels load and store whole elements through typed pointers, which must be aligned
+// to the dtype (an array NumPy made at an odd byte offset of a buffer is not). An input is
+// then copied, like a strided one (Fallback on the host); an out is refused, the Python
+// layer's words.
+inline void require_aligned_out(bool aligned, const char* name) {
+  if (!aligned)
+    value_error(std::string(name) + " must be aligned for its dtype (flags.aligned), got an unaligned buffer");
+}
 // n = shape[0], d = the product of the others.
 inline void flatten(const Shape& s, i64& n, i64& d) {
   n = s[0];
@@ -125,15 +113,16 @@ inline void flatten(const Shape& s, i64& n, i64& d) {
 template <class A> struct Go;
 
 template <class... T> struct Types {};
+template <class... T, class... U> constexpr Types<T..., U...> operator+(Types<T...>, Types<U...>) { return {}; }
 inline constexpr Types<float, double> kFloats{};
 inline constexpr Types<float, double, std::uint8_t> kFloatsAndBytes{};
-// Every real dtype (floats and integers of every width), as types and as the dtype list
-// checks.hpp's require_dtype takes, in the same order (its message lists them so).
-inline constexpr Types<float, double, std::int8_t, std::int16_t, std::int32_t, std::int64_t, std::uint8_t,
-                       std::uint16_t, std::uint32_t, std::uint64_t>
-    kReals{};
-inline const std::initializer_list<Dt> kRealDts = {Dt::f32, Dt::f64, Dt::i8,  Dt::i16, Dt::i32,
-                                                   Dt::i64, Dt::u8,  Dt::u16, Dt::u32, Dt::u64};
+// Every real integer type (cpp/common.hpp's MLSEC_INTEGER_TYPES, the one list), and the reals.
+// clang-format off
+#define MLSEC_PLUS_TYPES(T) + Types<T>{}
+inline constexpr auto kIntegers = Types<>{} MLSEC_INTEGER_TYPES(MLSEC_PLUS_TYPES);
+// clang-format on
+#undef MLSEC_PLUS_TYPES
+inline constexpr auto kReals = kFloats + kIntegers;
 
 // Calls body(T{}) for the T of `types` whose dtype is dt (callers check the dtype first).
 template <class B, class T, class... More> void dtype_switch(Dt dt, Types<T, More...>, B&& body) {

@@ -23,6 +23,11 @@ template <class A> void require_dtype(const A& a, const char* name, std::initial
   type_error(m + ", got " + a.dtype_str());
 }
 template <class A> void require_float(const A& a, const char* name) { require_dtype(a, name, {Dt::f32, Dt::f64}); }
+// float32, float64 or any real integer dtype (the Python layer's REALS, same words).
+template <class A> void require_real(const A& a, const char* name) {
+  if (a.dt == Dt::other)
+    type_error(std::string(name) + " must be float32, float64 or an integer dtype, got " + a.dtype_str());
+}
 
 template <class A> void require_same_device(const A& a, const char* an, const A& b, const char* bn) {
   if (a.device >= 0 && b.device >= 0 && a.device != b.device)

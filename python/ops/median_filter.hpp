@@ -20,7 +20,10 @@ inline Edge edge_of(const std::string& mode) {
 template <class A> void median_filter(const Go<A>& go, py::handle x_, int h, int w, const std::string& layout,
                                       const std::string& mode, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
-  const Planes g = image_args(x, out, layout, kRealDts);
+  const Planes g = planes_of(x.shape(), layout);  // image_args' checks, with any real dtype
+  require_real(x, "x");
+  require_like(x, "x", out, "out");
+  require_disjoint(out, x);
   require_window(h, w);
   const Window win{h, w, edge_of(mode)};
   go.run(x, kReals, [&](auto t) {

@@ -20,12 +20,23 @@ from . import _backend
 from . import _constants as C
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-# Every real dtype: the floats, then the integers of every width, in the order the C++
-# checks list them (python/array.hpp, kRealDts), so that both say the same.
 INTEGERS = tuple(
     np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)
 )
-REALS = FLOATS + INTEGERS
+REALS = FLOATS + INTEGERS  # what python/checks.hpp's require_real takes, in its words
+
+
+def dtype_words(dtypes):
+    """The dtypes an argument must have, as the messages say them."""
+    if dtypes == REALS:
+        return "float32, float64 or an integer dtype"
+    return " or ".join(d.name for d in dtypes)
+
+
+def float_result(dtype):
+    """The dtype of an op's result computed in floating point (cpp/common.hpp float_result):
+    x's own for float data, float64 for integers (as NumPy's true division gives)."""
+    return dtype if dtype.kind == "f" else FLOATS[1]
 
 
 def _torch(a):
@@ -140,7 +151,7 @@ class Call:
         self.backend = _backend.resolve(backend, first.device, first_name)
         dt = first.dtype
         if dtypes is not None and dt not in dtypes:
-            raise TypeError(f"{first_name} must be {' or '.join(d.name for d in dtypes)}, got {dt}")
+            raise TypeError(f"{first_name} must be {dtype_words(dtypes)}, got {dt}")
         for k, a in items[1:]:
             if same_shape and a.shape != first.shape:
                 raise ValueError(f"{k} must have the shape of {first_name}: {a.shape} vs {first.shape}")

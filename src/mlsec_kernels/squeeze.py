@@ -144,8 +144,9 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
         raise ValueError(
             f"size must be at least 1 along each axis and at most {MAX_WINDOW_PIXELS} pixels in all, got ({h}, {w})"
         )
-    if mode not in ("reflect", "mirror"):
-        raise ValueError(f"mode must be 'reflect' or 'mirror', got {mode!r}")
+    if not isinstance(mode, str) or mode not in ("reflect", "mirror"):
+        got = repr(mode) if isinstance(mode, str) else type(mode).__name__
+        raise ValueError(f"mode must be 'reflect' or 'mirror', got {got}")
     c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))
     return c.result()
 
