@@ -60,6 +60,9 @@ HOT = [
     ("output.hpp", "out[j] = binary_label(out[j])"),
     ("random_resize_pad.cpp", "d[i] = resize_store<T>(mix2<T>(h0[i], h1[i], b0, b1))"),
     ("non_local_means.cpp", "v[i] += d[i + k * pw]"),
+    ("median_filter_networks.hpp", "for (i64 j = 0; j < len; ++j) {  // a lane per column"),  # sorted columns
+    ("median_filter_networks.hpp", "for (i64 j = 0; j < Wout; ++j) {"),  # the selection network
+    ("median_filter_histogram.hpp", "for (int b = 0; b < 256; ++b) hist[b] += C(a[b] - d[b]);"),
 ]
 # The driver whose report shows a header's loops (the header's instantiations live there).
 HEADER_USER = {
@@ -67,6 +70,8 @@ HEADER_USER = {
     "philox.hpp": "rng.cpp",
     "random_start.hpp": "random_start.cpp",
     "output.hpp": "output.cpp",
+    "median_filter_networks.hpp": "median_filter.cpp",
+    "median_filter_histogram.hpp": "median_filter.cpp",
 }
 
 

@@ -1,197 +1,51 @@
-// CPU median filter: rows of sorted columns, then a selection network applied across a
-// row of output pixels at once, so every step is a vector min/max.
-//
-// For output row i, each column of its windows' h input rows is sorted by Batcher's
-// network and stored: a sorted column then serves the w outputs that share it. A pixel's
-// window is then a grid sorted along its columns; sorting its rows too leaves only a few
-// cells able to hold rank k (cell (r, c) has (r+1)(c+1) cells at or below it and (h-r)(w-c)
-// at or above), and a small network selects among them. The network is pruned backwards to
-// the steps the result depends on (for 3x3 it is the classic closed form of the header).
-// Square windows up to kFixed are compiled with the network unrolled, so the whole
-// selection runs in vector registers; other sizes run the same network from a table.
+// CPU median filter: sorting networks across rows of pixels for small windows
+// (median_filter_networks.hpp); past them, histograms for one-byte dtypes
+// (median_filter_histogram.hpp) and ranks within tiles for every other dtype
+// (median_filter_ranks.hpp), the choice per window and dtype measured (method_for).
+// Networks select with min/max, which NaN would throw off: rows whose windows hold a NaN
+// are filtered by ranks, which give them NaN.
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <utility>
+#include <optional>
 #include <vector>
 
-#include "median_filter.hpp"
+#include "median_filter_histogram.hpp"
+#include "median_filter_networks.hpp"
+#include "median_filter_ranks.hpp"
 
 namespace mlsec {
+const Net* table_for(int h, int w) {
+  static std::once_flag built[kNetMax + 1][kNetMax + 1];
+  static std::unique_ptr<Net[]> nets[kNetMax + 1][kNetMax + 1];
+  std::call_once(built[h][w], [&] { nets[h][w].reset(new Net[2]{column_sort(h), selection(h, w)}); });
+  return nets[h][w].get();
+}
+
 namespace {
-struct Step {
-  int a, b;     // a takes min(a, b), b takes max(a, b)
-  bool lo, hi;  // which of the two results later steps read
-};
-struct Net {
-  static constexpr int kCap = 4096;  // 15x15 needs 2879 steps before pruning
-  Step s[kCap] = {};
-  int len = 0, target = 0;
-};
-
-// Appends Batcher's odd-even merge sort of idx[0..n) (ascending) to net.
-constexpr void batcher(const int* idx, int n, Net& net) {
-  for (int p = 1; p < n; p <<= 1)
-    for (int k = p; k >= 1; k >>= 1)
-      for (int j = k % p; j + k < n; j += 2 * k)
-        for (int i = 0; i < (k < n - j - k ? k : n - j - k); ++i)
-          if ((i + j) / (2 * p) == (i + j + k) / (2 * p))
-            net.s[net.len++] = Step{idx[i + j], idx[i + j + k], true, true};
-}
-
-constexpr Net column_sort(int h) {
-  Net net;
-  int idx[kMaxWindow] = {};
-  for (int r = 0; r < h; ++r) idx[r] = r;
-  batcher(idx, h, net);
-  return net;
-}
-
-// Cell r * w + c of a window whose columns are sorted: row sorts, then a selection among
-// the cells that can hold rank k, pruned to the steps the result (at .target) depends on.
-constexpr Net selection(int h, int w) {
-  const int n = h * w, k = n / 2;
-  Net net;
-  int idx[kMaxWindow * kMaxWindow] = {};
-  for (int r = 0; r < h; ++r) {
-    for (int c = 0; c < w; ++c) idx[c] = r * w + c;
-    batcher(idx, w, net);
-  }
-  int m = 0, below = 0;
-  for (int r = 0; r < h; ++r)
-    for (int c = 0; c < w; ++c) {
-      if (n - (h - r) * (w - c) < k)
-        ++below;
-      else if ((r + 1) * (c + 1) - 1 <= k)
-        idx[m++] = r * w + c;
-    }
-  batcher(idx, m, net);
-  Net kept;
-  kept.target = idx[k - below];
-  bool need[kMaxWindow * kMaxWindow] = {};
-  need[kept.target] = true;
-  for (int s = net.len - 1; s >= 0; --s) {
-    const Step t = net.s[s];
-    if (!need[t.a] && !need[t.b]) continue;
-    kept.s[kept.len++] = Step{t.a, t.b, need[t.a], need[t.b]};
-    need[t.a] = need[t.b] = true;
-  }
-  for (int i = 0; i < kept.len / 2; ++i) {
-    const Step t = kept.s[i];
-    kept.s[i] = kept.s[kept.len - 1 - i];
-    kept.s[kept.len - 1 - i] = t;
-  }
-  return kept;
-}
-
-// Evaluated at compile time: an overflowing network would not compile.
-static_assert(selection(kMaxWindow, kMaxWindow).len > 0 && selection(kMaxWindow, kMaxWindow - 1).len > 0);
-
-template <int H, int W> struct Fixed { static constexpr Net columns = column_sort(H), select = selection(H, W); };
-template <int A, int B, bool LO, bool HI, class T> __attribute__((always_inline)) inline void fixed_step(T* v) {
-  if constexpr (LO && HI)
-    sort2(v[A], v[B]);
-  else if constexpr (LO)
-    v[A] = minv(v[A], v[B]);
-  else
-    v[B] = maxv(v[A], v[B]);
-}
-template <const Net& N, class T, size_t... I>
-__attribute__((always_inline)) inline void unrolled(T* v, std::index_sequence<I...>) {
-  (void)v;  // an empty network uses nothing
-  (fixed_step<N.s[I].a, N.s[I].b, N.s[I].lo, N.s[I].hi>(v), ...);
-}
-
-// Fixed window: sorted columns col[r * stride + j], outputs dst[0..Wout).
-template <class T, int H, int W> void fixed_select(const T* __restrict col, i64 stride, T* __restrict dst, i64 Wout) {
-  using F = Fixed<H, W>;
-  for (i64 j = 0; j < Wout; ++j) {
-    T v[H * W];
-    for (int r = 0; r < H; ++r)
-      for (int c = 0; c < W; ++c) v[r * W + c] = col[r * stride + j + c];
-    unrolled<F::select>(v, std::make_index_sequence<F::select.len>{});
-    dst[j] = v[F::select.target];
-  }
-}
-// Fixed window: column j of rows[0..H) sorted into col[r * stride + j], j < len.
-template <class T, int H> void fixed_columns(const T* const* rows, T* __restrict col, i64 stride, i64 len) {
-  using F = Fixed<H, H>;
-  const T* in[H];
-  for (int r = 0; r < H; ++r) in[r] = rows[r];
-  for (i64 j = 0; j < len; ++j) {
-    T v[H];
-    for (int r = 0; r < H; ++r) v[r] = in[r][j];
-    unrolled<F::columns>(v, std::make_index_sequence<F::columns.len>{});
-    for (int r = 0; r < H; ++r) col[r * stride + j] = v[r];
-  }
-}
-
-// Fixed window, two output rows at once: rows[1..H-1] are shared, so their columns are
-// sorted once and rows[0] and rows[H] are inserted into copies (into a and b).
-template <class T, int H> void fixed_pair(const T* const* rows, T* __restrict a, T* __restrict b, i64 stride, i64 len) {
-  using F = Fixed<H - 1, H - 1>;
-  const T* in[H + 1];
-  for (int r = 0; r <= H; ++r) in[r] = rows[r];
-// Outputs never alias inputs (too many pointers for the compilers' runtime alias check).
-#if defined(__clang__)
-#pragma clang loop vectorize(assume_safety)
-#else
-#pragma GCC ivdep
-#endif
-  for (i64 j = 0; j < len; ++j) {
-    T u[H], v[H];
-    for (int r = 0; r < H - 1; ++r) u[r] = in[r + 1][j];
-    unrolled<F::columns>(u, std::make_index_sequence<F::columns.len>{});
-    for (int r = 0; r < H - 1; ++r) v[r] = u[r];
-    u[H - 1] = in[0][j];
-    v[H - 1] = in[H][j];
-#pragma GCC unroll 16
-    for (int k = H - 2; k >= 0; --k) {
-      sort2(u[k], u[k + 1]);
-      sort2(v[k], v[k + 1]);
-    }
-    for (int r = 0; r < H; ++r) {
-      a[r * stride + j] = u[r];
-      b[r * stride + j] = v[r];
-    }
-  }
-}
-
-// Table-driven: the network over `count` lanes of arrays v[index * stride + t].
-template <class T> void table_net(T* v, i64 stride, i64 count, const Net& net) {
-  for (int s = 0; s < net.len; ++s) {
-    T* __restrict a = v + net.s[s].a * stride;
-    T* __restrict b = v + net.s[s].b * stride;
-    if (net.s[s].lo && net.s[s].hi) {
-      for (i64 t = 0; t < count; ++t) {
-        const T x = a[t], y = b[t];
-        a[t] = minv(x, y);
-        b[t] = maxv(x, y);
-      }
-    } else if (net.s[s].lo) {
-      for (i64 t = 0; t < count; ++t) a[t] = minv(a[t], b[t]);
-    } else {
-      for (i64 t = 0; t < count; ++t) b[t] = maxv(a[t], b[t]);
-    }
-  }
-}
-
-constexpr int kFixed = 7;   // beyond, unrolled networks cost more to compile than they gain
 constexpr i64 kBlock = 64;  // output pixels per pass of a table-driven network
 
-template <class T> struct Kernels {
-  void (*columns)(const T* const*, T*, i64, i64);
-  void (*select)(const T*, i64, T*, i64);
-  void (*pair)(const T* const*, T*, T*, i64, i64);
-};
-template <class T, int S> constexpr Kernels<T> fixed_kernels() {
-  return {fixed_columns<T, S>, fixed_select<T, S, S>, fixed_pair<T, S>};
+enum class Method { networks, histogram, ranks };
+
+// The fastest method for the window and dtype (one thread, (1, 3, 224, 224),
+// benchmarks/squeeze_notes.md): networks for square windows up to kFixed (unrolled), and
+// from the table up to 64 pixels for one-byte dtypes (64 lanes of AVX-512), 50 for two-
+// and four-byte ones, 32 for eight-byte ones; beyond, histograms (one-byte, about 25 ns a
+// pixel whatever the window) or ranks (O(h + w) a pixel).
+template <class T> Method method_for(int h, int w) {
+  if ((h == w && h <= kFixed) || (h <= kNetMax && w <= kNetMax &&
+                                  h * w <= (sizeof(T) == 1   ? 64
+                                            : sizeof(T) == 8 ? 32
+                                                             : 50)))
+    return Method::networks;
+  return sizeof(T) == 1 && i64(h) * w <= kHistogramMaxWindow ? Method::histogram : Method::ranks;
 }
-template <class T> Kernels<T> kernels_for(int h, int w) {
-  if (h != w || h < 2 || h > kFixed) return {nullptr, nullptr, nullptr};
-  constexpr Kernels<T> k[] = {fixed_kernels<T, 2>(), fixed_kernels<T, 3>(), fixed_kernels<T, 4>(),
-                              fixed_kernels<T, 5>(), fixed_kernels<T, 6>(), fixed_kernels<T, 7>()};
-  return k[h - 2];
+
+template <class T> bool has_nan(const T* r, i64 n, i64 step) {
+  int any = 0;
+  for (i64 j = 0; j < n; ++j) any |= r[j * step] != r[j * step];
+  return any;
 }
 
 // c[0..Wp) = row s extended by `left` samples on the left and the rest on the right.
@@ -204,97 +58,146 @@ template <class T> void fill_row(T* __restrict c, const T* s, i64 W, i64 left, i
   for (i64 j = left + W; j < Wp; ++j) c[j] = s[edge_index(j - left, W, e) * step];
 }
 
-// One thread's share: output rows [begin, end) of the flattened (plane, row) space; with a
-// compiled network, two rows of a plane at a time.
-template <class T>
-void filter_rows(const T* x, T* out, const Planes& g, Window win, const Net* table, i64 begin, i64 end) {
-  const int h = win.h, w = win.w, n = h * w;
-  const i64 W = g.W, Wp = W + w - 1, stride = (Wp + kBlock + 63) / 64 * 64, step = g.step();
-  const Kernels<T> fixed = kernels_for<T>(h, w);
-  std::vector<T> rows(static_cast<size_t>((h + 1) * stride)), col(2 * h * stride), row(2 * (W + kBlock));
-  std::vector<T> work(fixed.select ? 0 : static_cast<size_t>(n * kBlock));
-  const T* rp[kMaxWindow + 1];
-  const i64 left = w / 2, right = Wp - left - W;
-  i64 edge_at[2 * kMaxWindow];  // input offsets of the edge columns, in the row
-  for (i64 j = 0; j < left + right; ++j)
-    edge_at[j] = edge_index(j < left ? j - left : W + j - left, W, win.edge) * step;
-  for (i64 q = begin; q < end;) {
-    const i64 p = q / g.H, i = q - p * g.H;
-    const int k = fixed.select && h > 2 && q + 1 < end && i + 1 < g.H ? 2 : 1;  // output rows this pass
-    const T* src = x + g.base(p);
-    for (int r = 0; r < h + k - 1; ++r) rp[r] = src + edge_index(i - h / 2 + r, g.H, win.edge) * W * step;
-    // Each output row brings in one new input row, first read at its edges: fetch it a few
-    // rows ahead, or every row starts with a wait on memory.
-    for (i64 ahead = i - h / 2 + h + 2; ahead < i - h / 2 + h + 2 + k && ahead < g.H; ++ahead) {
-      const char* a = reinterpret_cast<const char*>(src + ahead * W * step);
-      for (i64 b = 0; b < W * step * i64(sizeof(T)); b += 64) __builtin_prefetch(a + b);
+// One thread's network filter and its buffers; with a compiled network, two output rows at a time.
+template <class T> class NetworkRows {
+ public:
+  NetworkRows(const Planes& g, Window win, const Net* table)
+      : g_(g), win_(win), table_(table), fixed_(kernels_for<T>(win.h, win.w)) {
+    const i64 W = g.W, Wp = W + win.w - 1;
+    stride_ = (Wp + kBlock + 63) / 64 * 64;
+    left_ = win.w / 2, right_ = Wp - left_ - W;
+    rows_.resize((win.h + 1) * stride_), col_.resize(2 * win.h * stride_), row_.resize(2 * (W + kBlock));
+    if (!fixed_.select) work_.resize(win.h * win.w * kBlock);
+    for (i64 j = 0; j < left_ + right_; ++j)  // input offsets of the edge columns
+      edge_at_.push_back(edge_index(j < left_ ? j - left_ : W + j - left_, W, win.edge) * g.step());
+    nan_row_.resize(std::is_floating_point<T>::value ? g.H : 0);
+  }
+
+  // Output rows [i0, i1) of plane p; those whose windows hold a NaN go to nan_rows(p, a, b).
+  template <class F> void rows(const T* x, T* out, i64 p, i64 i0, i64 i1, F&& nan_rows) {
+    const int h = win_.h;
+    const i64 W = g_.W, step = g_.step();
+    const T* src = x + g_.base(p);
+    std::fill(nan_row_.begin(), nan_row_.end(), -1);
+    const T* rp[kNetMax + 1];
+    for (i64 i = i0; i < i1;) {
+      const int k = fixed_.select && h > 2 && i + 1 < i1 ? 2 : 1;  // output rows this pass
+      bool nan = false;
+      for (int r = 0; r < h + k - 1; ++r) {
+        const i64 at = edge_index(i - h / 2 + r, g_.H, win_.edge);
+        rp[r] = src + at * W * step;
+        if constexpr (std::is_floating_point<T>::value) {
+          if (nan_row_[at] < 0) nan_row_[at] = has_nan(rp[r], W, step);
+          nan = nan || nan_row_[at];
+        }
+      }
+      if (nan) {
+        nan_rows(p, i, i + k);
+      } else {
+        // Each output row brings in one new input row, first read at its edges: fetch it a
+        // few rows ahead, or every row starts with a wait on memory.
+        for (i64 ahead = i - h / 2 + h + 2; ahead < i - h / 2 + h + 2 + k && ahead < g_.H; ++ahead) {
+          const char* a = reinterpret_cast<const char*>(src + ahead * W * step);
+          for (i64 b = 0; b < W * step * i64(sizeof(T)); b += 64) __builtin_prefetch(a + b);
+        }
+        pass(rp, out, p, i, k);
+      }
+      i += k;
     }
+  }
+
+ private:
+  void pass(const T** rp, T* out, i64 p, i64 i, int k) {
+    const int h = win_.h, w = win_.w;
+    const i64 W = g_.W, Wp = W + w - 1, step = g_.step(), stride = stride_, left = left_, right = right_;
     T* dst[2];
-    for (int o = 0; o < k; ++o) dst[o] = step == 1 ? out + g.base(p) + (i + o) * W : row.data() + o * (W + kBlock);
-    if (fixed.select) {
-      // Interior columns straight from the input rows; the few edge columns through `rows`.
-      T* edge = rows.data();
+    for (int o = 0; o < k; ++o) dst[o] = step == 1 ? out + g_.base(p) + (i + o) * W : row_.data() + o * (W + kBlock);
+    if (fixed_.select) {
+      // Interior columns straight from the input rows; the few edge columns through rows_.
+      T* edge = rows_.data();
       for (int r = 0; r < h + k - 1; ++r) {
         T* e = edge + r * stride;
-        for (i64 j = 0; j < left + right; ++j) e[j] = rp[r][edge_at[j]];
+        for (i64 j = 0; j < left + right; ++j) e[j] = rp[r][edge_at_[j]];
         if (step != 1) {
-          fill_row(e + kBlock, rp[r], W, 0, W, step, win.edge);
+          fill_row(e + kBlock, rp[r], W, 0, W, step, win_.edge);
           rp[r] = e + kBlock;
         }
       }
-      T *ca = col.data(), *cb = ca + h * stride;
+      T *ca = col_.data(), *cb = ca + h * stride;
       auto columns = [&](i64 at, i64 len) {
         if (k == 2)
-          fixed.pair(rp, ca + at, cb + at, stride, len);
+          fixed_.pair(rp, ca + at, cb + at, stride, len);
         else
-          fixed.columns(rp, ca + at, stride, len);
+          fixed_.columns(rp, ca + at, stride, len);
       };
       columns(left, W);
       for (int r = 0; r < h + k - 1; ++r) rp[r] = edge + r * stride;
       columns(0, left);
       for (int r = 0; r < h + k - 1; ++r) rp[r] += left;
       columns(left + W, right);
-      fixed.select(ca, stride, dst[0], W);
-      if (k == 2) fixed.select(cb, stride, dst[1], W);
+      fixed_.select(ca, stride, dst[0], W);
+      if (k == 2) fixed_.select(cb, stride, dst[1], W);
     } else {
-      for (int r = 0; r < h; ++r) fill_row(rows.data() + r * stride, rp[r], W, left, Wp, step, win.edge);
-      const Net &cols = table[0], &sel = table[1];
-      table_net(rows.data(), stride, Wp, cols);
+      for (int r = 0; r < h; ++r) fill_row(rows_.data() + r * stride, rp[r], W, left, Wp, step, win_.edge);
+      const Net &cols = table_[0], &sel = table_[1];
+      table_net(rows_.data(), stride, Wp, cols);
       for (i64 j0 = 0; j0 < W; j0 += kBlock) {
         for (int r = 0; r < h; ++r)
           for (int c = 0; c < w; ++c)
-            std::memcpy(work.data() + (r * w + c) * kBlock, rows.data() + r * stride + j0 + c, kBlock * sizeof(T));
-        table_net(work.data(), kBlock, kBlock, sel);
-        std::memcpy(dst[0] + j0, work.data() + sel.target * kBlock, std::min(kBlock, W - j0) * sizeof(T));
+            std::memcpy(work_.data() + (r * w + c) * kBlock, rows_.data() + r * stride + j0 + c, kBlock * sizeof(T));
+        table_net(work_.data(), kBlock, kBlock, sel);
+        std::memcpy(dst[0] + j0, work_.data() + sel.target * kBlock, std::min(kBlock, W - j0) * sizeof(T));
       }
     }
     for (int o = 0; step != 1 && o < k; ++o) {
-      T* to = out + g.base(p) + (i + o) * W * step;
+      T* to = out + g_.base(p) + (i + o) * W * step;
       for (i64 j = 0; j < W; ++j) to[j * step] = dst[o][j];
     }
-    q += k;
   }
-}
 
-// The table-driven networks of an h x w window (column sort, selection), built on first use
-// (about 100 KB each, and slower to build than to run on a small image).
-const Net* table_for(int h, int w) {
-  static std::once_flag built[kMaxWindow + 1][kMaxWindow + 1];
-  static std::unique_ptr<Net[]> nets[kMaxWindow + 1][kMaxWindow + 1];
-  std::call_once(built[h][w], [&] { nets[h][w].reset(new Net[2]{column_sort(h), selection(h, w)}); });
-  return nets[h][w].get();
-}
+  Planes g_;
+  Window win_;
+  const Net* table_;
+  Kernels<T> fixed_;
+  i64 stride_, left_, right_;
+  std::vector<T> rows_, col_, row_, work_;
+  std::vector<i64> edge_at_;
+  std::vector<signed char> nan_row_;  // per input row of the plane: -1 not looked at yet
+};
 }  // namespace
 
 template <class T> void median_filter_cpu(const T* x, T* out, Planes g, Window win) {
-  const Net* table = kernels_for<T>(win.h, win.w).select ? nullptr : table_for(win.h, win.w);
   const i64 rows = g.count() * g.H;
-  run_parallel(rows * g.W * win.h, [&](int part, int nparts) {
-    filter_rows(x, out, g, win, table, rows * part / nparts, rows * (part + 1) / nparts);
+  if (rows == 0 || g.W == 0) return;
+  const Method method = method_for<T>(win.h, win.w);
+  const bool nets = method == Method::networks;
+  const Net* table = nets && !kernels_for<T>(win.h, win.w).select ? table_for(win.h, win.w) : nullptr;
+  run_parallel(rows * g.W * std::min(win.h, 16), [&](int part, int nparts) {
+    std::optional<RankTiles<T>> ranks;  // made on first use: networks need it only for NaN
+    auto by_ranks = [&](i64 p, i64 i0, i64 i1) {
+      if (!ranks) ranks.emplace(g, win);
+      ranks->rows(x, out, p, i0, i1);
+    };
+    std::optional<NetworkRows<T>> net;
+    if (nets) net.emplace(g, win, table);
+    auto by_histograms = [&](i64 p, i64 i0, i64 i1) {
+      if constexpr (sizeof(T) == 1) HistogramRows<T>(g, win).rows(x, out, p, i0, i1);
+    };
+    const i64 begin = rows * part / nparts, end = rows * (part + 1) / nparts;
+    for (i64 q = begin; q < end;) {
+      const i64 p = q / g.H, i = q - p * g.H, i1 = std::min(g.H, i + (end - q));
+      if (nets)
+        net->rows(x, out, p, i, i1, by_ranks);
+      else if (method == Method::histogram)
+        by_histograms(p, i, i1);
+      else
+        by_ranks(p, i, i1);
+      q += i1 - i;
+    }
   });
 }
 
-template void median_filter_cpu<float>(const float*, float*, Planes, Window);
-template void median_filter_cpu<double>(const double*, double*, Planes, Window);
-template void median_filter_cpu<std::uint8_t>(const std::uint8_t*, std::uint8_t*, Planes, Window);
+#define MLSEC_MEDIAN_CPU(T) template void median_filter_cpu<T>(const T*, T*, Planes, Window);
+MLSEC_REAL_TYPES(MLSEC_MEDIAN_CPU)
+#undef MLSEC_MEDIAN_CPU
 }  // namespace mlsec

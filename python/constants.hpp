@@ -13,9 +13,9 @@
 namespace mlsec {
 inline pybind11::dict constants() {
   pybind11::dict c;
-  c["MAX_WINDOW"] = kMaxWindow;      // median_filter's largest window side
-  c["PARALLEL_MIN"] = kParallelMin;  // elements below which a host kernel stays on the calling thread
-  c["MAX_STEPS"] = kMaxSteps;        // steps in one output program (a Guard)
+  c["MAX_WINDOW_PIXELS"] = kMaxWindowPixels;  // median_filter's largest window, in pixels
+  c["PARALLEL_MIN"] = kParallelMin;           // elements below which a host kernel stays on the calling thread
+  c["MAX_STEPS"] = kMaxSteps;                 // steps in one output program (a Guard)
   // the norm codes of project, pgd_step and random_start
   c["NORM_INF"] = int(Norm::inf);
   c["NORM_L1"] = int(Norm::l1);

@@ -36,7 +36,7 @@ def test_every_module_exports_the_same(built):
 
 
 def test_median_filter_window_limit(built):
-    assert sys.modules[mk.median_filter.__module__].MAX_WINDOW == built["MAX_WINDOW"]
+    assert sys.modules[mk.median_filter.__module__].MAX_WINDOW_PIXELS == built["MAX_WINDOW_PIXELS"]
 
 
 def test_output_step_codes(built):

@@ -41,8 +41,12 @@ def outputs() -> dict:
         )
         out[f"normal_short/{key}"] = mk.rng.normal(7, seed=6, offset=1, dtype=dt, backend="cpp")
         img = rs.random((3, 3, 29, 35)).astype(dt)
-        for size in (2, 3, 5):
+        for size in (2, 3, 5, (3, 5), 9, 17):  # unrolled networks, a table network, ranks
             out[f"median_filter/{size}/{key}"] = mk.median_filter(img, size, backend="cpp")
+        holed = img.copy()
+        holed[0, 0, 3, 4] = np.nan
+        for size in (3, 9):
+            out[f"median_filter/nan/{size}/{key}"] = mk.median_filter(holed, size, backend="cpp")
         out[f"random_resize_pad/{key}"] = mk.random_resize_pad(img, 41, seed=8, interpolation="bilinear", backend="cpp")
         out[f"pixel_deflection/{key}"] = mk.pixel_deflection(img, 50, 5, seed=9, backend="cpp")
         p = rs.dirichlet(np.ones(1001), size=3).astype(dt)
@@ -60,6 +64,10 @@ def outputs() -> dict:
         out[f"gaussian_noise/{key}"] = mk.gaussian_noise(xi, 3.0, seed=3, backend="cpp")
         out[f"random_resize_pad/{key}"] = mk.random_resize_pad(xi, 41, seed=8, interpolation="bilinear", backend="cpp")
     out["median_filter/u8"] = mk.median_filter(u8, 3, backend="cpp")
+    for dt in (np.int16, np.uint64):
+        ints = rs.integers(np.iinfo(dt).min, np.iinfo(dt).max, (2, 3, 31, 33), dtype=dt, endpoint=True)
+        for size in (3, 7, 9):
+            out[f"median_filter/{np.dtype(dt).name}/{size}"] = mk.median_filter(ints, size, backend="cpp")
     out["non_local_means/u8"] = mk.non_local_means(u8, h=10.0, template_size=3, search_size=5, backend="cpp")
     out["random_raw"] = mk.rng.random_raw(70001, seed=5, substream=2**40 + 3, offset=2**34 - 5, backend="cpp")
     return out

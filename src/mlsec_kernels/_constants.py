@@ -8,7 +8,7 @@ into its kernels (and caches them on disk), so a changed constant wants the cach
 """
 
 _COPIES = {
-    "MAX_WINDOW": 15,  # cpp/median_filter.hpp kMaxWindow
+    "MAX_WINDOW_PIXELS": 1 << 20,  # cpp/median_filter.hpp kMaxWindowPixels
     "PARALLEL_MIN": 1 << 16,  # cpp/common.hpp kParallelMin
     "MAX_STEPS": 8,  # cpp/output.hpp kMaxSteps
     "NORM_INF": 0,  # cpp/common.hpp Norm
@@ -36,6 +36,6 @@ except ImportError:  # not built, or built before it exported them
 FROM_EXTENSION = _built is not None
 VALUES = dict(_built if FROM_EXTENSION else _COPIES)
 
-# Each as a module attribute (MAX_WINDOW, PARALLEL_MIN, ...), named as in _COPIES.
+# Each as a module attribute (MAX_WINDOW_PIXELS, PARALLEL_MIN, ...), named as in _COPIES.
 globals().update(VALUES)
 __all__ = sorted(VALUES)

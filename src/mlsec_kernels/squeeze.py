@@ -18,7 +18,7 @@ import numpy as np
 
 from ._arrays import REALS, Arr, Call, _to_host_values, check_int, describe, float_result
 from ._backend import GENERAL, fast
-from ._constants import MAX_WINDOW
+from ._constants import MAX_WINDOW_PIXELS
 
 _U8 = np.dtype(np.uint8)
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -118,19 +118,36 @@ def _image_call(backend, x, out, layout, dtypes):
 def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="auto"):
     """Median smoothing per channel over a ``size`` window (Xu et al. 2018; ART's SpatialSmoothing).
 
-    Equals ``scipy.ndimage.median_filter(x, size=(1, 1, h, w), mode=mode)`` (NCHW) bit for
-    bit: output (i, j) is the element of rank ``h*w // 2`` of the window over rows
-    ``i - h//2 .. i - h//2 + h - 1`` and columns likewise, so even windows take the upper
-    median and are anchored as SciPy anchors them. ``mode="reflect"`` extends the image by
-    repeating the edge sample (d c b a | a b c d), ``mode="mirror"`` without it
-    (d c b | a b c d, PyTorch's reflect padding). Windows holding NaN give an unspecified
-    element of the window.
+    Equals ``scipy.ndimage.median_filter(x, size=(1, 1, h, w), mode=mode)`` (NCHW; for NHWC
+    ``size=(1, h, w, 1)``) exactly, for any dtype and window: output (i, j) is the element of
+    rank ``h*w // 2`` (0-based) of the window over rows ``i - h//2 .. i - h//2 + h - 1`` and
+    columns likewise, so even windows take the upper median and are anchored as SciPy
+    anchors them (origin 0). ``mode="reflect"`` extends the image by repeating the edge
+    sample (d c b a | a b c d), ``mode="mirror"`` without it (d c b | a b c d, PyTorch's
+    reflect padding); a window larger than the image folds the extension again as often as
+    it needs (SciPy's reflect mode reads outside the image instead once a window reaches 4n
+    or more before the start of an axis of length n; this op keeps folding).
+
+    NaN: a window holding a NaN gives NaN (``np.median``'s rule; SciPy returns an element of
+    the window that depends on its selection order). -0.0 and 0.0 are equal to the median,
+    as to SciPy: where they meet, either may be returned.
+
+    How (C++; the choice measured per window and dtype): small windows (up to 7x7, others
+    up to 32 to 64 pixels) by sorting networks across rows of pixels in vector registers;
+    larger ones on uint8/int8 by histograms in constant time per pixel (Perreault & Hebert,
+    "Median filtering in constant time", 2007), on other dtypes by sorting each tile of the
+    image once and sliding the window over the ranks (Suomela, "Median filtering is
+    equivalent to sorting", 2014), O(h + w) per pixel. The Numba port has the networks and
+    the ranks; the GPU selects per pixel.
 
     Parameters
     ----------
-    x : 4-D or 5-D array of float32, float64 or uint8.
-    size : int or (h, w), each in 1..15 and no larger than the image.
+    x : 4-D or 5-D array of float32, float64, or any integer dtype (int8 .. int64,
+        uint8 .. uint64); the result keeps it. bool, float16 and complex are refused.
+    size : int or (h, w), each at least 1, with h * w at most 2**20; larger than the image
+        is allowed.
     layout : "NCHW" (also (N, T, C, H, W)) or "NHWC" (also (N, T, H, W, C)).
+    mode : "reflect" (SciPy's default) or "mirror".
 
     Reference: :func:`mlsec_kernels.reference.median_filter`.
     """
@@ -139,11 +156,11 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
         o = fast(backend, x, "median_filter", h, w, layout, mode, out=out)
         if o is not GENERAL:
             return o
-    c, (H, W) = _image_call(backend, x, out, layout, (_F32, _F64, _U8))
-    if not (1 <= h <= MAX_WINDOW and 1 <= w <= MAX_WINDOW):
-        raise ValueError(f"size must be in 1..{MAX_WINDOW} along each axis, got ({h}, {w})")
-    if h > H or w > W:
-        raise ValueError(f"size ({h}, {w}) is larger than the image ({H}, {W})")
+    c, _ = _image_call(backend, x, out, layout, REALS)
+    if not (h >= 1 and w >= 1 and h * w <= MAX_WINDOW_PIXELS):
+        raise ValueError(
+            f"size must be at least 1 along each axis and at most {MAX_WINDOW_PIXELS} pixels in all, got ({h}, {w})"
+        )
     if not isinstance(mode, str) or mode not in ("reflect", "mirror"):
         raise ValueError(f"mode must be 'reflect' or 'mirror', got {describe(mode)}")
     c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))

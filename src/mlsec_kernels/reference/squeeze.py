@@ -35,15 +35,32 @@ def _planes(x, layout):
     return x.reshape((-1,) + x.shape[-2:]), lambda p: p.reshape(x.shape)
 
 
+def _extend(n, lo, hi, mode):
+    """Indices of positions lo .. hi-1 of an axis of length n extended by SciPy's mode:
+    "reflect" has period 2n (d c b a | a b c d), "mirror" period 2n - 2 (d c b | a b c d)."""
+    i = np.arange(lo, hi)
+    if n == 1:
+        return np.zeros_like(i)
+    period = 2 * n if mode == "reflect" else 2 * n - 2
+    i = i % period
+    return np.where(i < n, i, period - 1 - i if mode == "reflect" else period - i)
+
+
 def median_filter(x, size, *, layout="NCHW", mode="reflect"):
-    """Per-plane element of rank h*w//2 over the window rows i-h//2 .. i-h//2+h-1 (and
-    columns likewise), as scipy.ndimage.median_filter(x, size=(1, 1, h, w), mode=mode)."""
+    """Per plane, the element of rank h*w//2 of the window over rows i-h//2 .. i-h//2+h-1
+    (and columns likewise) of the image extended by `mode`, as
+    scipy.ndimage.median_filter(x, size=(1, 1, h, w), mode=mode). Exact in x's own dtype (a
+    median selects, it does not compute); a window holding a NaN gives NaN."""
     h, w = (size, size) if np.isscalar(size) else size
     planes, back = _planes(x, layout)
-    pad = ((0, 0), (h // 2, h - h // 2 - 1), (w // 2, w - w // 2 - 1))
-    p = np.pad(planes.astype(np.float64), pad, mode={"reflect": "symmetric", "mirror": "reflect"}[mode])
+    _, H, W = planes.shape
+    rows, cols = _extend(H, -(h // 2), H + h - 1 - h // 2, mode), _extend(W, -(w // 2), W + w - 1 - w // 2, mode)
+    p = planes[:, rows][:, :, cols]
     win = sliding_window_view(p, (h, w), axis=(1, 2)).reshape(planes.shape + (h * w,))
-    return back(np.sort(win, axis=-1)[..., (h * w) // 2])
+    med = np.sort(win, axis=-1)[..., (h * w) // 2]
+    if med.dtype.kind == "f":
+        med = np.where(np.isnan(win).any(axis=-1), np.nan, med).astype(med.dtype)
+    return back(med)
 
 
 def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW"):
