@@ -7,9 +7,6 @@ ART's earlier test_spatial_smoothing.py) run on ART's class and on ours, paramet
 ``impl``. Values ART draws from NumPy's global random state are the one known difference
 (ours draw from the Philox stream): those tests check reproducibility and distributions.
 Beyond ART's cases, ours is compared with ART's output on random data.
-
-Cases marked xfail(strict) wait for median_filter/bit_depth features (integer dtypes,
-windows larger than the image or 15).
 """
 
 import importlib
@@ -30,14 +27,6 @@ except ImportError:
     art = None
 
 NO_ART = "ART is not installed (pip install '.[test]' or '.[art]')"
-XF_INT = pytest.mark.xfail(reason="needs integer dtypes from the median_filter/bit_depth work", strict=True)
-XF_WINDOW = pytest.mark.xfail(
-    reason="needs any window size (beyond 15 or the image) from the median_filter/bit_depth work", strict=True
-)
-XF_INT_WINDOW = pytest.mark.xfail(
-    reason="needs integer dtypes and any window size from the median_filter/bit_depth work", strict=True
-)
-
 # The scores of ART's test classifiers on MNIST's first test image, the input of ART's
 # post-processor tests (10 classes; the binary model's P(positive)).
 PREDS = np.array(
@@ -80,14 +69,9 @@ def both(*ours_marks):
     return pytest.mark.parametrize("impl", ["art", pytest.param("ours", marks=ours_marks)], indirect=True)
 
 
-def cases(params, ours_marks):
-    """impl x params, ours marked where ours_marks(*param) gives marks."""
-    out = []
-    for p in params:
-        p = p if isinstance(p, tuple) else (p,)
-        out.append(pytest.param("art", *p))
-        out.append(pytest.param("ours", *p, marks=ours_marks(*p)))
-    return out
+def cases(params):
+    """impl x params: each case on ART's class and on ours."""
+    return [(impl, *(p if isinstance(p, tuple) else (p,))) for p in params for impl in ("art", "ours")]
 
 
 # ---------------------------------------------------------------- the module itself
@@ -137,9 +121,7 @@ def _video_batch(channels_first, dtype):
     return x if channels_first else np.transpose(x, (0, 2, 3, 4, 1))
 
 
-@pytest.mark.parametrize(
-    "impl, dtype", cases([np.int64, np.float32], lambda d: [XF_INT] if d == np.int64 else []), indirect=["impl"]
-)
+@pytest.mark.parametrize("impl, dtype", cases([np.int64, np.float32]), indirect=["impl"])
 def test_spatial_smoothing_median_filter_call(impl, dtype):
     x = np.array([[[[1, 2], [3, 4]]]], dtype)
     got = impl.SpatialSmoothing(channels_first=True, window_size=2)(x)[0]
@@ -147,14 +129,9 @@ def test_spatial_smoothing_median_filter_call(impl, dtype):
     assert got.dtype == dtype
 
 
-def _image_marks(channels_first, window, dtype):
-    big, whole = window > 4, dtype == np.int64  # the images are 4 x 6
-    return [XF_INT_WINDOW] if big and whole else [XF_WINDOW] if big else [XF_INT] if whole else []
-
-
 @pytest.mark.parametrize(
     "impl, channels_first, window, dtype",
-    cases([(c, w, d) for c in (True, False) for w in (1, 2, 10) for d in (np.int64, np.float32)], _image_marks),
+    cases([(c, w, d) for c in (True, False) for w in (1, 2, 10) for d in (np.int64, np.float32)]),
     indirect=["impl"],
 )
 def test_spatial_smoothing_image_data(impl, channels_first, window, dtype):
@@ -166,9 +143,7 @@ def test_spatial_smoothing_image_data(impl, channels_first, window, dtype):
 
 @pytest.mark.parametrize(
     "impl, channels_first, dtype",
-    cases(
-        [(c, d) for c in (True, False) for d in (np.int64, np.float32)], lambda c, d: [XF_INT] if d == np.int64 else []
-    ),
+    cases([(c, d) for c in (True, False) for d in (np.int64, np.float32)]),
     indirect=["impl"],
 )
 def test_spatial_smoothing_video_data(impl, channels_first, dtype):
@@ -188,9 +163,7 @@ def test_spatial_smoothing_errors(impl):
         impl.SpatialSmoothing(clip_values=(1, 0))
 
 
-@pytest.mark.parametrize(
-    "impl, window", cases([1, 2, 3, 5, 10, 15, 16, 19], lambda w: [XF_WINDOW] if w > 2 else []), indirect=["impl"]
-)
+@pytest.mark.parametrize("impl, window", cases([1, 2, 3, 5, 10, 15, 16, 19]), indirect=["impl"])
 def test_spatial_smoothing_ones(impl, window):
     """ART's earlier test_ones: constant (10, 2) images stay constant, any window."""
     x = np.ones((1, 10, 2, 3))
@@ -228,7 +201,7 @@ def test_spatial_smoothing_is_arts(rng, dtype, shape, channels_first, window):
 # ---------------------------------------------------------------- FeatureSqueezing
 
 
-@pytest.mark.parametrize("impl, depth", cases(list(range(1, 50)), lambda d: ()), indirect=["impl"])
+@pytest.mark.parametrize("impl, depth", cases(list(range(1, 50))), indirect=["impl"])
 def test_feature_squeezing_ones(impl, depth):
     x = np.ones((10, 2))
     assert (impl.FeatureSqueezing(clip_values=(0, 1), bit_depth=depth)(x)[0] == 1).all()
