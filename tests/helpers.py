@@ -62,3 +62,15 @@ def norms(a, p):
 def tol(dtype):
     """Float32 kernels compute in float32: a few ulp from the float64 reference."""
     return dict(rtol=2e-6, atol=2e-6) if np.dtype(dtype) == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+def run_without_torch(code: str):
+    """`code` run in a fresh interpreter where ``import torch`` fails, as on a machine
+    without PyTorch; the CompletedProcess (stdout as text)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    prog = "import sys; sys.modules['torch'] = None\n" + code
+    return subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, env=env, timeout=120)

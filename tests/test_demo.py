@@ -1,9 +1,6 @@
 """The demo end to end in its reduced mode: every section present, numbers in range."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -11,6 +8,8 @@ pytest.importorskip("sklearn", reason="scikit-learn is not installed here")
 
 from mlsec_kernels.__main__ import main
 from mlsec_kernels.cli import demo
+
+from .helpers import run_without_torch
 
 
 def test_demo_quick_json(tmp_path, capsys):
@@ -72,13 +71,10 @@ def _check_adaptive(r):
 
 def test_demo_adaptive_says_it_needs_torch():
     """Without PyTorch the section reports why it did not run (before touching any data)."""
-    code = (
-        "import sys; sys.modules['torch'] = None\n"
+    out = run_without_torch(
         "from mlsec_kernels.cli import demo, _demo_adaptive, _demo_defences as D\n"
         "try:\n    _demo_adaptive.section_adaptive(None, None, True, 0, None)\n"
         "except D.Missing as e:\n    print(demo._missing(*e.args)['reason'])\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "mlsec_kernels.torch is not in this installation" in out.stdout and "PyTorch" in out.stdout

@@ -5,15 +5,13 @@ gradients by gradcheck, BPDA, seeding, and the attacks on an nn.Module against t
 attacks through explicit callables."""
 
 import copy
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import mlsec_kernels as mk
 
+from .helpers import run_without_torch
 from .test_layers import PUBLIC
 
 try:
@@ -32,13 +30,9 @@ INF = float("inf")
 
 def test_import_error_without_torch():
     """Without torch, mlsec_kernels imports and mlsec_kernels.torch says what is missing."""
-    code = (
-        "import sys; sys.modules['torch'] = None\n"
-        "import mlsec_kernels\n"
-        "try:\n    import mlsec_kernels.torch\nexcept ImportError as e:\n    print('ERR', e)\n"
+    r = run_without_torch(
+        "import mlsec_kernels\ntry:\n    import mlsec_kernels.torch\nexcept ImportError as e:\n    print('ERR', e)\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("ERR mlsec_kernels.torch needs PyTorch"), r.stdout
 
