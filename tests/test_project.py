@@ -79,8 +79,13 @@ def test_l1_is_not_a_rescaling(host_backend):
     np.testing.assert_allclose(got, [[2.0, 0.0, 0.0]])  # theta = 1
 
 
+# Values whose squares are subnormal (|v| < ~1e-154) lose relative precision in the L2 sums
+# (docs/projections.md, "Limits"): the properties are asserted above that range.
+_NOT_TINY = 1e-150
 samples = hnp.arrays(
-    np.float64, st.tuples(st.integers(1, 4), st.integers(1, 40)), elements=st.floats(-10, 10, allow_subnormal=False)
+    np.float64,
+    st.tuples(st.integers(1, 4), st.integers(1, 40)),
+    elements=st.floats(-10, 10, allow_subnormal=False).filter(lambda v: v == 0 or abs(v) > _NOT_TINY),
 )
 
 
@@ -303,7 +308,7 @@ def test_box_zero_eps_and_non_finite(host_backend):
 @settings(max_examples=60, deadline=None)
 @given(
     d=samples,
-    eps=st.floats(0.0, 30.0),
+    eps=st.floats(0.0, 30.0).filter(lambda e: e == 0 or e > _NOT_TINY),
     box=st.tuples(st.floats(-5, 0), st.floats(0, 5)),
     norm=st.sampled_from(NORMS),
     backend=st.sampled_from(["cpp", "numba"]),
