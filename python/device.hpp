@@ -43,6 +43,12 @@ struct Dev {
         expect *= dims[k];
       }
     }
+    // Typed loads need element alignment (array.hpp); Python copies CuPy inputs to aligned
+    // buffers first, so what arrives unaligned here comes from another producer.
+    if (n * d > 0 && itemsize > 0 && reinterpret_cast<std::uintptr_t>(addr) % itemsize != 0) {
+      if (writable) require_aligned_out(false, name);
+      value_error(std::string(name) + " must be aligned for its dtype, got a device pointer at an unaligned address");
+    }
     device = n * d == 0 ? -2 : cuda_pointer_device(addr);
     if (device == -1) value_error(std::string(name) + " is not in device memory");
   }

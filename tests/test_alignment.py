@@ -222,3 +222,28 @@ def test_the_binding_never_takes_an_unaligned_array():
         cpu.class_counts(x, 4, unaligned(np.zeros(5, np.int64)))
     with pytest.raises(cpu.Fallback):
         cpu.hmac_sha256(b"k", unaligned(x), np.zeros((3, 32), np.uint8))
+
+
+class _DeviceArray:
+    """Just enough of __cuda_array_interface__ for the binding's checks, which run before
+    any CUDA call (so this needs the CUDA module, not a GPU)."""
+
+    def __init__(self, addr, shape=(2, 3), typestr="<f4", readonly=False):
+        self.__cuda_array_interface__ = {
+            "shape": shape,
+            "typestr": typestr,
+            "data": (addr, readonly),
+            "strides": None,
+            "version": 3,
+        }
+
+
+@pytest.mark.skipif(_backend._cuda is None, reason="the CUDA module is not built here (MLSEC_CUDA=OFF or no nvcc)")
+def test_the_cuda_binding_refuses_an_unaligned_device_pointer():
+    # Python copies CuPy inputs to aligned buffers; a pointer at an odd address from any
+    # other producer must be refused by the binding, never loaded through a float pointer.
+    # (Only the first argument can be tested here: the next one's check asks the CUDA
+    # runtime where x lives, which needs a GPU.)
+    bad = _DeviceArray(4096 + 1)
+    with pytest.raises(ValueError, match="^x must be aligned for its dtype"):
+        _backend._cuda.fgsm(bad, bad, 0.1, False, 0.0, 1.0, bad, 0)

@@ -65,3 +65,30 @@ def test_tiny_h_is_no_nan(host_backend):
 def test_square_attack_refuses_a_nan_eps():
     with pytest.raises(ValueError, match="eps must be finite and > 0"):
         mk.attacks.square_attack(lambda z: np.tile([[0.1, 0.9]], (len(z), 1)), X, np.array([1, 1]), eps=float("nan"))
+
+
+@pytest.mark.parametrize("backend", [np.zeros(3), [1], b"cpp", 3])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda b: mk.fgsm(X, G, 0.1, backend=b),
+        lambda b: mk.median_filter(X, 3, backend=b),
+        lambda b: mk.gaussian_noise(X, 0.1, seed=1, backend=b),
+        lambda b: mk.rng.normal((3,), seed=1, backend=b),
+        lambda b: mk.output.top_k(np.full((2, 3), 1 / 3, np.float32), 1, backend=b),
+    ],
+)
+def test_a_backend_that_is_not_a_str_is_a_type_error(call, backend):
+    # an array or list used to escape as "unhashable type" from the fast path's set lookup
+    with pytest.raises(TypeError, match="^backend must be a str"):
+        call(backend)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "complex32"])
+def test_a_torch_dtype_numpy_lacks_is_a_type_error(dtype):
+    torch = pytest.importorskip("torch", reason="torch is an optional extra")
+    if not hasattr(torch, dtype):
+        pytest.skip(f"this torch has no {dtype}")
+    x = torch.zeros(2, 3, dtype=getattr(torch, dtype))
+    with pytest.raises(TypeError, match=f"^x has dtype {dtype}, which NumPy"):
+        mk.gaussian_noise(x, 0.1, seed=1)

@@ -62,6 +62,11 @@ class Arr:
             self.lib, self.device, self.view = "numpy", False, a
         elif _torch(a):
             self.lib, self.device = "torch", a.is_cuda
+            dt = str(a.dtype).removeprefix("torch.")
+            try:
+                np.dtype(dt)
+            except TypeError:  # bfloat16, float8, ...: DLPack would fail with a bare RuntimeError
+                raise TypeError(f"{name} has dtype {dt}, which NumPy and this library do not take") from None
             t = a.detach()
             self.view = t if a.is_cuda else np.from_dlpack(t)
         elif hasattr(a, "__cuda_array_interface__"):
@@ -95,7 +100,9 @@ class Arr:
             return aligned(np.ascontiguousarray(v))
         if self.lib == "torch":
             return v.contiguous()
-        return _cupy().ascontiguousarray(v)
+        c = _cupy().ascontiguousarray(v)
+        # a view at an odd byte offset stays unaligned; a fresh CuPy buffer is aligned
+        return c.copy() if c.data.ptr % max(c.itemsize, 1) else c
 
 
 def empty(like: Arr, shape, dtype):

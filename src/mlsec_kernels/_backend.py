@@ -102,9 +102,11 @@ def fast(backend, x, op, *args, out=None, dtype=None):
     raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
     scalars). GENERAL also for other backends and array types."""
-    if backend in FAST and type(x) is not np.ndarray and sys.modules.get("torch") is not None:
+    if type(backend) is not str or backend not in FAST:  # (an unhashable backend= fails later, clearly)
+        return GENERAL
+    if type(x) is not np.ndarray and sys.modules.get("torch") is not None:
         return _fast_torch(x, op, args, out, dtype)
-    if backend in FAST and type(x) is np.ndarray:
+    if type(x) is np.ndarray:
         o = out if out is not None else (np.empty_like(x) if dtype is None else np.empty(x.shape, dtype))
         try:
             getattr(_cpu, op)(x, *args, o)
@@ -191,6 +193,8 @@ def cpu_capability() -> str | None:
 
 def resolve(backend: str | None, on_device: bool, what: str = "x") -> str:
     """The backend a call runs on, or a ValueError saying why the requested one cannot."""
+    if backend is not None and type(backend) is not str:
+        raise TypeError(f"backend must be a str (or None), got {type(backend).__name__}")
     b = DEFAULT if backend in (None, "auto") else backend
     if b not in NAMES + ("auto",):
         raise ValueError(f"backend must be one of 'auto', 'cpp', 'numba', 'cuda'; got {backend!r}")
