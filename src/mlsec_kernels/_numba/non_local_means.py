@@ -1,6 +1,8 @@
 """Numba port of cpp/non_local_means.hpp (the per-pixel order of cuda/non_local_means.cu,
 on a mirrored copy of each plane)."""
 
+import math
+
 import numpy as np
 from numba import prange
 
@@ -52,7 +54,8 @@ _serial, _parallel = jit_pair(_nlm)
 def non_local_means(x, h, template_size, search_size, layout, out):
     t = float(template_size)
     # 1 / (t^2 h^2) capped at float32's largest: a tiny h must not make 0 * inf (NaN)
-    c = f32(min(1.0 / (t * t * h * h), _F32_MAX))
+    d = t * t * h * h  # 0 when h*h underflows: Python's float division would raise
+    c = f32(min(1.0 / d if d else math.inf, _F32_MAX))
     k = parts(x.size * search_size * search_size)
     (_serial if k == 1 else _parallel)(
         planes4(x, layout), c, template_size // 2, search_size // 2, planes4(out, layout), x.dtype == np.uint8, k
