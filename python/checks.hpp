@@ -163,15 +163,17 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
 }
 
 // sample_start (the global index of a batch's first sample, for ops run on pieces of a
-// batch): a Python int >= 0 with (sample_start + n) * per <= 2^63, the i64 counters of the
-// kernels that take it; other types raise Fallback. The messages of
+// batch): a Python int >= 0 with (sample_start + n) * per * per2 <= 2^63, the i64 counters
+// of the kernels that take it (per * per2 stream units a sample, a product of two that may
+// not fit an i64; 0 counts as 1); other types raise Fallback. The messages of
 // _seeds.check_sample_start.
-inline i64 sample_start_arg(const py::handle& h, i64 n, i64 per) {
+inline i64 sample_start_arg(const py::handle& h, i64 n, i64 per, i64 per2 = 1) {
   if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) throw Fallback();
   int over = 0;
   const long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &over);
   if (over < 0 || (over == 0 && v < 0)) value_error("sample_start must be >= 0, got " + std::string(py::str(h)));
-  const u64 limit = (u64(1) << 63) / u64(per > 1 ? per : 1);
+  // floor(floor(2^63 / a) / b) = floor(2^63 / (a*b)), without the product
+  const u64 limit = per <= 0 || per2 <= 0 ? u64(1) << 63 : (u64(1) << 63) / u64(per) / u64(per2);
   // over > 0: beyond 2^63 - 1, so within the limit only as 2^63 itself with n = 0
   bool fits = over == 0 && u64(n) <= limit && u64(v) <= limit - u64(n);
   if (over > 0) {  // beyond 2^63 - 1: within the limit only as 2^63 itself, with n = 0
