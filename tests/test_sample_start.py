@@ -293,3 +293,40 @@ def test_largest_start_fits_the_counters():
     b = mk.random_start(x, 0.25, norm=2, seed=SEED, sample_start=s, clip=None, backend="cpp")
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(a, ref.random_start(x, 0.25, norm="2", seed=SEED, sample_start=s, clip=None), atol=3e-8)
+
+
+def test_torch_ops_take_sample_start(rng):
+    torch = pytest.importorskip("torch", reason="the torch wrappers need torch")
+    from mlsec_kernels.torch import _ops
+
+    x = rng.random((6, 3, 5, 7))
+    k, ops = _ops.key(SEED), torch.ops.mlsec
+    t = torch.from_numpy(x)
+    cases = [
+        (ops.random_start(t, 0.1, "2", k, 0.0, 1.0, BIG), mk.random_start(x, 0.1, norm=2, seed=SEED, sample_start=BIG)),
+        (ops.gaussian_noise(t, 0.1, k, 0.0, 1.0, 5), mk.gaussian_noise(x, 0.1, seed=SEED, clip=(0, 1), sample_start=5)),
+        (ops.uniform_noise(t, 0.1, k, -np.inf, np.inf, 5), mk.uniform_noise(x, 0.1, seed=SEED, sample_start=5)),
+        (ops.pixel_deflection(t, 4, 1, k, "NCHW", 5), mk.pixel_deflection(x, 4, 1, seed=SEED, sample_start=5)),
+        (
+            ops.random_resize_pad(t, 9, 0, k, "nearest", True, "NCHW", 5),
+            mk.random_resize_pad(x, 9, seed=SEED, sample_start=5),
+        ),
+        (
+            ops.output_gaussian_noise(t[:, 0, 0], 0.1, k, "false", 5),
+            output.gaussian_noise(x[:, 0, 0].copy(), scale=0.1, seed=SEED, renormalize=False, sample_start=5),
+        ),
+    ]
+    for got, want in cases:
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_torch_resize_gradient_with_sample_start(rng):
+    # the backward redraws the forward's placements: the adjoint identity <A x, g> = <x, A^T g>
+    torch = pytest.importorskip("torch", reason="the torch wrappers need torch")
+    from mlsec_kernels.torch import _ops
+
+    x = torch.from_numpy(rng.random((4, 2, 5, 6))).requires_grad_()
+    g = torch.from_numpy(rng.random((4, 2, 11, 11)))
+    y = torch.ops.mlsec.random_resize_pad(x, 11, 2, _ops.key(SEED), "bilinear", True, "NCHW", 9)
+    (dx,) = torch.autograd.grad(y, x, g)
+    np.testing.assert_allclose(float((y * g).sum().detach()), float((x * dx).sum().detach()), rtol=1e-12)
