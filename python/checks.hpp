@@ -174,7 +174,6 @@ inline i64 sample_start_arg(const py::handle& h, i64 n, i64 per, i64 per2 = 1) {
   if (over < 0 || (over == 0 && v < 0)) value_error("sample_start must be >= 0, got " + std::string(py::str(h)));
   // floor(floor(2^63 / a) / b) = floor(2^63 / (a*b)), without the product
   const u64 limit = per <= 0 || per2 <= 0 ? u64(1) << 63 : (u64(1) << 63) / u64(per) / u64(per2);
-  // over > 0: beyond 2^63 - 1, so within the limit only as 2^63 itself with n = 0
   bool fits = over == 0 && u64(n) <= limit && u64(v) <= limit - u64(n);
   if (over > 0) {  // beyond 2^63 - 1: within the limit only as 2^63 itself, with n = 0
     const unsigned long long big = PyLong_AsUnsignedLongLong(h.ptr());
