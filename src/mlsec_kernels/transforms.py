@@ -18,6 +18,8 @@ References: :mod:`mlsec_kernels.reference.transforms`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _arrays
@@ -35,7 +37,7 @@ def _first_element(sample_start, shape):
     (docs/rng.md), with the batch inside the stream's 2**66 elements."""
     if type(sample_start) is int and sample_start == 0:  # the default, on the fast path
         return 0
-    n, d = (shape[0], int(np.prod(shape[1:], dtype=object))) if shape else (1, 1)
+    n, d = (shape[0], math.prod(shape[1:])) if shape else (1, 1)
     return check_sample_start(sample_start, n, d, 66) * d
 
 
