@@ -25,12 +25,14 @@ enum Renorm : int { kRenormNever = 0, kRenormAlways = 1, kRenormAuto = 2 };
 constexpr int kMaxSteps = 8;
 
 // a, b: real parameters (beta and gamma; scale; 10**decimals; cutoff); k: top-k's k or the
-// renormalisation mode; flag: one-hot; seed and substream: the noise's stream.
+// renormalisation mode; flag: one-hot; seed and substream: the noise's stream; row0: the
+// noise's sample_start (row r of the call draws as row row0 + r of a larger batch).
 struct Step {
   int kind, flag;
   i64 k;
   double a, b;
   u64 seed, substream;
+  i64 row0;
 };
 
 struct Program {
@@ -288,7 +290,7 @@ template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F
 // row summing to zero left noiseless (so the sum pass must not overwrite the row).
 template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const Step& st) {
   const Philox ph = Philox::make(st.seed, st.substream);
-  const u64 e0 = u64(row) * u64(c);
+  const u64 e0 = u64(st.row0 + row) * u64(c);
   const T scale = T(st.a);
   bool renorm = st.k == kRenormAlways;
   if (c == 1) {  // the GPU's one-column rows (the CPU runs a column in run_block)
@@ -392,7 +394,7 @@ template <class T> MLSEC_HD void run_row(const Program& prog, const T* in, T* ou
 // whole row (the renormalising sums, renormalised noise, top-k, labels) row by row with
 // run_row's functions. Row by row, short rows paid the dispatch and the vector loops'
 // remainders once per row. The same functions and stream elements (entry (r, j) is element
-// r*C + j) as run_row, which CUDA and Numba run: the same bits.
+// (row0 + r)*C + j) as run_row, which CUDA and Numba run: the same bits.
 template <class T> void run_block(const Program& prog, const T* in, T* out, i64 r0, i64 r1, i64 c) {
   const i64 e0 = r0 * c, e1 = r1 * c;
   if (out != in)
@@ -413,7 +415,7 @@ template <class T> void run_block(const Program& prog, const T* in, T* out, i64 
       case kGaussianNoise:
         if (c == 1 || st.k == kRenormNever) {
           const i64 mode = c == 1 ? st.k : i64(kRenormNever);
-          normals_span(Philox::make(st.seed, st.substream), u64(e0), e1 - e0,
+          normals_span(Philox::make(st.seed, st.substream), u64((st.row0 + r0) * c), e1 - e0,
                        [&](i64 t, float z) { out[e0 + t] = binary_noisy(out[e0 + t], z, a, mode); });
         } else {
           for (i64 r = r0; r < r1; ++r) gaussian_noise_row(out + r * c, c, r, st);

@@ -7,7 +7,9 @@
 // (image, channel) plane runs its own sequence, in any order, with the same result.
 //
 // Word mapping (docs/rng.md): deflection k (0-based) of channel ch of image r uses block
-// e = (r * channels + ch) * deflections + k (a plane's blocks are consecutive):
+// e = (r * channels + ch) * deflections + k (a plane's blocks are consecutive), r the image's
+// index in the whole batch: s0 + its index in this call (s0: sample_start, for a batch run
+// in pieces):
 //   py = below(w0, H), px = below(w1, W),
 //   sy = lo_y + below(w2, hi_y - lo_y + 1), lo_y = max(0, py - window), hi_y = min(H - 1, py + window),
 //   sx likewise from w3.
@@ -39,7 +41,7 @@ template <class T> MLSEC_HD void deflect(T* plane, i64 step, const Block& b, i64
 
 // out receives x (unless it is x) and then the deflections; layout NCHW or NHWC.
 template <class T> void pixel_deflection_cpu(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw, i64 deflections,
-                                             i64 window, Philox p);
+                                             i64 window, Philox p, i64 s0);
 template <class T> void pixel_deflection_cuda(const T* x, T* out, i64 n, i64 c, i64 h, i64 w, bool nchw,
-                                              i64 deflections, i64 window, Philox p, void* stream);
+                                              i64 deflections, i64 window, Philox p, i64 s0, void* stream);
 }  // namespace mlsec

@@ -21,13 +21,15 @@ void write_row(const T* __restrict x, T* out, const float* __restrict draws, i64
   for (i64 j = 0; j < d; ++j) out[j] = start_elem(x[j], draws[j], scale, lo, hi);
 }
 
-template <Norm N, class T> void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, T lo, T hi) {
+// Row `row` is sample s0 + row of the batch: its draws are stream elements (s0 + row)*d + j.
+template <Norm N, class T>
+void run(const T* x, T* out, i64 n, i64 d, PerSample eps, const Philox& p, i64 s0, T lo, T hi) {
   if (N == Norm::inf) {
     for_each_span(n, d, [&](i64 row, i64 j0, i64 j1) {
       float draws[kPiece];
       for (i64 j = j0; j < j1; j += kPiece) {
         const i64 f = row * d + j, len = std::min(kPiece, j1 - j);
-        draw_into<N>(p, f, len, draws);
+        draw_into<N>(p, s0 * d + f, len, draws);
         write_row(x + f, out + f, draws, len, T(eps[row]), lo, hi);
       }
     });
@@ -38,23 +40,23 @@ template <Norm N, class T> void run(const T* x, T* out, i64 n, i64 d, PerSample 
     // read them from there.
     float* draws = scratch<float, 0>(d);
     const i64 f = row * d;
-    draw_into<N>(p, f, d, draws);
+    draw_into<N>(p, s0 * d + f, d, draws);
     const double sum = row_sum<1>(d, [&](i64 j) { return Sums<1>{{start_term<N>(draws[j])}}; }).v[0];
-    write_row(x + f, out + f, draws, d, T(start_scale<N>(p, row, d, sum, eps[row])), lo, hi);
+    write_row(x + f, out + f, draws, d, T(start_scale<N>(p, s0 + row, d, sum, eps[row])), lo, hi);
   });
 }
 }  // namespace
 
 template <class T>
-void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi) {
+void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, i64 s0, T lo, T hi) {
   if (norm == Norm::inf)
-    run<Norm::inf>(x, out, n, d, eps, p, lo, hi);
+    run<Norm::inf>(x, out, n, d, eps, p, s0, lo, hi);
   else if (norm == Norm::l1)
-    run<Norm::l1>(x, out, n, d, eps, p, lo, hi);
+    run<Norm::l1>(x, out, n, d, eps, p, s0, lo, hi);
   else
-    run<Norm::l2>(x, out, n, d, eps, p, lo, hi);
+    run<Norm::l2>(x, out, n, d, eps, p, s0, lo, hi);
 }
 
-template void random_start_cpu<float>(const float*, float*, i64, i64, PerSample, Norm, Philox, float, float);
-template void random_start_cpu<double>(const double*, double*, i64, i64, PerSample, Norm, Philox, double, double);
+template void random_start_cpu<float>(const float*, float*, i64, i64, PerSample, Norm, Philox, i64, float, float);
+template void random_start_cpu<double>(const double*, double*, i64, i64, PerSample, Norm, Philox, i64, double, double);
 }  // namespace mlsec

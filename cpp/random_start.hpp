@@ -1,11 +1,13 @@
 // Random start (Madry et al., ICLR 2018): out = clip(x0 + u, lo, hi), u uniform in volume
 // over the eps-ball of the norm. One call, one substream; the word mapping is in
 // docs/rng.md:
-//   stream element f = row*d + j (word f % 4 of block f / 4) feeds element j of row:
+// Row `row` of the call is sample s0 + row of the batch (s0: sample_start, when a batch is
+// run in pieces; 0 otherwise), and global sample g = s0 + row draws:
+//   stream element f = g*d + j (word f % 4 of block f / 4) feeds element j of the row:
 //     inf: u = eps * (2*U[0,1) - 1)
 //     l2:  z = the stream's standard normal f (spec pairs); u = z * eps * R / ||z||
 //     l1:  E = -log U(0,1] from the top 24 bits, sign from bit 0; u = +-E * eps / S
-//   block kExtra + row, word 0, feeds the row's extra draw:
+//   block kExtra + g, word 0, feeds the row's extra draw:
 //     l2:  R = U(0,1]^(1/d) = exp(log(U) / d)     l1: E_{d+1} = -log U(0,1]
 // with ||z||^2 and S = sum_j E_j + E_{d+1} summed in double in cpp/reduce.hpp's order.
 #pragma once
@@ -46,9 +48,9 @@ template <Norm N> MLSEC_HD double start_term(float v) {
   return N == Norm::l2 ? dv * dv : (dv < 0 ? -dv : dv);
 }
 
-// What the row's draws are multiplied by, from the canonical sum of their terms.
-template <Norm N> MLSEC_HD double start_scale(const Philox& p, i64 row, i64 d, double sum, double eps) {
-  const u32 w = p.block(kExtraBlock + u64(row)).w[0];
+// What global sample g's draws are multiplied by, from the canonical sum of their terms.
+template <Norm N> MLSEC_HD double start_scale(const Philox& p, i64 g, i64 d, double sum, double eps) {
+  const u32 w = p.block(kExtraBlock + u64(g)).w[0];
   const float lu = log_f32(uniform_oc(w));
   if (N == Norm::l2) {
     const float r = exp_f32(lu / float(d));
@@ -63,7 +65,7 @@ template <class T> MLSEC_HD T start_elem(T x, float draw, T scale, T lo, T hi) {
 }
 
 template <class T>
-void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi);
-template <class T>
-void random_start_cuda(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, T lo, T hi, void* stream);
+void random_start_cpu(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, i64 s0, T lo, T hi);
+template <class T> void random_start_cuda(const T* x, T* out, i64 n, i64 d, PerSample eps, Norm norm, Philox p, i64 s0,
+                                          T lo, T hi, void* stream);
 }  // namespace mlsec

@@ -162,6 +162,30 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 
+// sample_start (the global index of a batch's first sample, for ops run on pieces of a
+// batch): a Python int >= 0 with (sample_start + n) * per * per2 <= 2^63, the i64 counters
+// of the kernels that take it (per * per2 stream units a sample, a product of two that may
+// not fit an i64; 0 counts as 1); other types raise Fallback. The messages of
+// _seeds.check_sample_start.
+inline i64 sample_start_arg(const py::handle& h, i64 n, i64 per, i64 per2 = 1) {
+  if (!PyLong_Check(h.ptr()) || PyBool_Check(h.ptr())) throw Fallback();
+  int over = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(h.ptr(), &over);
+  if (over < 0 || (over == 0 && v < 0)) value_error("sample_start must be >= 0, got " + std::string(py::str(h)));
+  // floor(floor(2^63 / a) / b) = floor(2^63 / (a*b)), without the product
+  const u64 limit = per <= 0 || per2 <= 0 ? u64(1) << 63 : (u64(1) << 63) / u64(per) / u64(per2);
+  bool fits = over == 0 && u64(n) <= limit && u64(v) <= limit - u64(n);
+  if (over > 0) {  // beyond 2^63 - 1: within the limit only as 2^63 itself, with n = 0
+    const unsigned long long big = PyLong_AsUnsignedLongLong(h.ptr());
+    if (PyErr_Occurred()) PyErr_Clear();
+    fits = n == 0 && limit == (u64(1) << 63) && big == limit;
+  }
+  if (!fits)
+    value_error("sample_start + N must be <= " + std::to_string(limit) + " for this op and sample size, got " +
+                std::string(py::str(h)) + " + " + std::to_string(n));
+  return over > 0 ? 0 : i64(v);  // over > 0 only with n = 0: nothing is drawn
+}
+
 // A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other
 // types (NumPy scalars) raise Fallback for the Python layer to convert or refuse.
 inline double real_arg(const py::handle& h, const char* name, bool positive) {

@@ -116,9 +116,9 @@ def test_binding_checks():
     cpu = cpu_module()
     x = np.zeros((2, 1, 4, 4), np.float32)
     with pytest.raises(ValueError, match="window must be >= 1"):
-        cpu.pixel_deflection(x, 3, 0, "NCHW", 1, 0, x)
+        cpu.pixel_deflection(x, 3, 0, "NCHW", 1, 0, 0, x)
     with pytest.raises(ValueError, match="layout must be"):
-        cpu.pixel_deflection(x, 3, 1, "CHW", 1, 0, x)
+        cpu.pixel_deflection(x, 3, 1, "CHW", 1, 0, 0, x)
 
 
 @settings(max_examples=40, deadline=None)

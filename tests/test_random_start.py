@@ -155,4 +155,4 @@ def test_binding_checks_norm():
     cpu = cpu_module()
     x = np.zeros((2, 4), np.float32)
     with pytest.raises(ValueError, match="norm must be"):
-        cpu.random_start(x, 0.1, 3, 1, 0, 0.0, 1.0, x)
+        cpu.random_start(x, 0.1, 3, 1, 0, 0, 0.0, 1.0, x)

@@ -15,7 +15,7 @@ inline double power_of_ten(i64 n) {
   return r;
 }
 
-inline Program program_arg(const py::handle& h, i64 c) {
+inline Program program_arg(const py::handle& h, i64 p_n, i64 c) {
   if (!PyTuple_Check(h.ptr())) type_error("steps must be a tuple of encoded steps");
   auto steps = py::reinterpret_borrow<py::tuple>(h);
   if (steps.size() > size_t(kMaxSteps)) value_error("a Guard takes at most " + std::to_string(kMaxSteps) + " steps");
@@ -25,7 +25,7 @@ inline Program program_arg(const py::handle& h, i64 c) {
     auto t = py::reinterpret_borrow<py::tuple>(steps[i]);
     Step& s = prog.s[i];
     s.kind = int(int_arg(t[0], "step kind"));
-    const size_t want[] = {3, 5, 2, 2, 3, 1};
+    const size_t want[] = {3, 6, 2, 2, 3, 1};
     if (s.kind < 0 || s.kind > kClassLabels || t.size() != want[s.kind])
       value_error("malformed step " + std::string(py::str(t)));
     switch (s.kind) {
@@ -39,6 +39,7 @@ inline Program program_arg(const py::handle& h, i64 c) {
         s.substream = u64_arg(t[3], "substream");
         s.k = int_arg(t[4], "renormalize");
         if (s.k < kRenormNever || s.k > kRenormAuto) value_error("malformed renormalize mode");
+        s.row0 = sample_start_arg(t[5], p_n, c);
         break;
       case kRound: {
         const i64 d = int_arg(t[1], "decimals");
@@ -68,7 +69,7 @@ template <class A> void output(const Go<A>& go, py::handle p_, py::handle steps,
   if (p.shape().size() != 2) value_error("p must be 2-D (N, C), got shape " + p.shape().str());
   require_like(p, "p", out, "out");
   require_no_partial_overlap(out, p, "p");
-  const Program prog = program_arg(steps, p.d);
+  const Program prog = program_arg(steps, p.n, p.d);
   // A one-row server call on the host is shorter than handing the GIL over and back.
   go.run(
       p, kFloats,

@@ -1,5 +1,6 @@
-// pixel_deflection(x, deflections, window, layout, seed, substream, out): each image gets
-// `deflections` pixels replaced by a random neighbour within `window` (Prakash et al. 2018).
+// pixel_deflection(x, deflections, window, layout, seed, substream, sample_start, out): each
+// image gets `deflections` pixels replaced by a random neighbour within `window` (Prakash et
+// al. 2018); image r of x draws as image sample_start + r of a larger batch.
 #pragma once
 #include "cpp/pixel_deflection.hpp"
 #include "python/checks.hpp"
@@ -14,7 +15,7 @@ inline void require_deflection_args(const ImageDims& g, i64 deflections, i64 win
 
 template <class A> void pixel_deflection(const Go<A>& go, py::handle x_, i64 deflections, i64 window,
                                          const std::string& layout, py::handle seed, py::handle substream,
-                                         py::handle out_) {
+                                         py::handle sample_start, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_real(x, "x");
   require_like(x, "x", out, "out");
@@ -22,10 +23,11 @@ template <class A> void pixel_deflection(const Go<A>& go, py::handle x_, i64 def
   const ImageDims g = image_dims(x.shape(), layout, "x");
   require_deflection_args(g, deflections, window);
   const Philox p = philox_arg(seed, substream);
+  const i64 s0 = sample_start_arg(sample_start, g.n, g.c, deflections);
   go.run(x, kReals, [&](auto t) {
     using T = decltype(t);
     go(MLSEC_DRIVERS(pixel_deflection), ptr<T>(x), ptr<T>(out), g.n, g.c, g.h, g.w, g.layout == Layout::nchw,
-       deflections, window, p);
+       deflections, window, p, s0);
   });
 }
 }  // namespace mlsec::ops

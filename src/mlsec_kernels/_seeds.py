@@ -83,3 +83,21 @@ def seed_and_substream(seed) -> tuple[int, int]:
     if isinstance(seed, Substreams):
         return seed.seed, seed.next_substream()
     return (new_seed() if seed is None else check_u64(seed, "seed")), 0
+
+
+def check_sample_start(value, n: int, per: int, bits: int) -> int:
+    """A randomised op's ``sample_start=``: the global index of the batch's first sample,
+    an int >= 0 with ``(sample_start + n) * per <= 2**bits`` (``per`` stream units, elements
+    or blocks, per sample; ``2**bits`` the op's counter space). The same messages as
+    python/checks.hpp's sample_start_arg."""
+    if type(value) is int and value == 0 and n * per <= 1 << bits:
+        return 0
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"sample_start must be an int, got {type(value).__name__}")
+    s = int(value)
+    if s < 0:
+        raise ValueError(f"sample_start must be >= 0, got {s}")
+    limit = (1 << bits) // max(per, 1)
+    if s + n > limit:
+        raise ValueError(f"sample_start + N must be <= {limit} for this op and sample size, got {s} + {n}")
+    return s

@@ -17,7 +17,7 @@ import numpy as np
 from . import _constants as C
 from ._arrays import Call, check_clip, check_norm
 from ._backend import GENERAL, fast
-from ._seeds import seed_and_substream
+from ._seeds import check_sample_start, seed_and_substream
 
 # Norms the fast path recognises without parsing (check_norm handles every accepted form).
 _NORMS = {"inf": C.NORM_INF, np.inf: C.NORM_INF, 2: C.NORM_L2, "2": C.NORM_L2, 1: C.NORM_L1, "1": C.NORM_L1}
@@ -60,7 +60,7 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
     return c.result()
 
 
-def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, backend="auto"):
+def random_start(x0, eps, *, norm="inf", seed=None, sample_start=0, clip=(0.0, 1.0), out=None, backend="auto"):
     """A random start for PGD (Madry et al., ICLR 2018): ``clip(x0 + u)`` with ``u``
     uniform in volume over the eps-ball of the norm, one ball per sample.
 
@@ -76,19 +76,26 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
     float64 data), so every backend gives the same bits. ``clip=None`` leaves the result
     unclipped; ``out`` may be ``x0`` (in place).
 
+    ``sample_start``: the index in a larger batch of x0's first sample (an int >= 0,
+    default 0), for a batch run in pieces: ``random_start(x[a:b], ..., seed=k,
+    sample_start=a)`` is ``random_start(x, ..., seed=k)[a:b]`` bit for bit, sample ``r`` of
+    the piece drawing as sample ``a + r`` (docs/rng.md). ``(sample_start + N) * d`` must
+    stay within 2**63.
+
     Reference: :func:`mlsec_kernels.reference.rng.random_start`.
     """
     seed, substream = seed_and_substream(seed)
     nm = _fast_norm(norm)
     if nm is not None and _pair(clip):
-        o = fast(backend, x0, "random_start", eps, nm, seed, substream, clip[0], clip[1], out=out)
+        o = fast(backend, x0, "random_start", eps, nm, seed, substream, sample_start, clip[0], clip[1], out=out)
         if o is not GENERAL:
             return o
     nm = check_norm(norm)
     lo, hi = check_clip(clip)
     c = Call(backend, x0=x0)
     eps = c.per_sample(eps, "eps")
-    c.kernel("random_start")(*c.views, eps, nm, seed, substream, lo, hi, c.output(out))
+    s0 = check_sample_start(sample_start, c.shape[0], math.prod(c.shape[1:]), 63)
+    c.kernel("random_start")(*c.views, eps, nm, seed, substream, s0, lo, hi, c.output(out))
     return c.result()
 
 

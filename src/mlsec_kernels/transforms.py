@@ -18,31 +18,45 @@ References: :mod:`mlsec_kernels.reference.transforms`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _arrays
 from . import rng as _rng
 from ._arrays import REALS, Call, check_clip, check_int, float_result
 from ._backend import GENERAL, fast
+from ._seeds import check_sample_start
 
 _LAYOUTS = ("NCHW", "NHWC")
 _INTERPOLATIONS = ("nearest", "bilinear")
 
 
-def _noise(kind, name, x, scale, seed, clip, out, backend):
+def _first_element(sample_start, shape):
+    """The stream element of sample ``sample_start``'s first element, ``sample_start * d``
+    (docs/rng.md), with the batch inside the stream's 2**66 elements."""
+    if type(sample_start) is int and sample_start == 0:  # the default, on the fast path
+        return 0
+    n, d = (shape[0], math.prod(shape[1:])) if shape else (1, 1)
+    return check_sample_start(sample_start, n, d, 66) * d
+
+
+def _noise(kind, name, x, scale, seed, sample_start, clip, out, backend):
     seed, substream = _rng.seed_and_substream(seed)
     lo, hi = check_clip(clip)
     if type(x) is np.ndarray:
-        o = fast(backend, x, "noise", scale, kind, seed, substream, 0, lo, hi, out=out, dtype=float_result(x.dtype))
+        f0 = _first_element(sample_start, x.shape)
+        o = fast(backend, x, "noise", scale, kind, seed, substream, f0, lo, hi, out=out, dtype=float_result(x.dtype))
         if o is not GENERAL:
             return o
     c = Call(backend, dtypes=REALS, x=x)
     scale = c.per_sample(scale, name)
-    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out, dtype=float_result(c.dtype)))
+    f0 = _first_element(sample_start, c.shape)
+    c.kernel("noise")(*c.views, scale, kind, seed, substream, f0, lo, hi, c.output(out, dtype=float_result(c.dtype)))
     return c.result()
 
 
-def gaussian_noise(x, sigma, *, seed=None, clip=None, out=None, backend="auto"):
+def gaussian_noise(x, sigma, *, seed=None, sample_start=0, clip=None, out=None, backend="auto"):
     """Additive Gaussian noise: ``clip(x + sigma * z)``, ``z`` standard normal.
 
     ``sigma``: a scalar or one value per sample, finite and >= 0. ``clip=(low, high)``
@@ -55,19 +69,25 @@ def gaussian_noise(x, sigma, *, seed=None, clip=None, out=None, backend="auto"):
     data augmentation (Zantedeschi et al. 2017); the sampling step of randomized
     smoothing (Cohen et al. 2019).
 
+    ``sample_start``: the index in a larger batch of x's first sample (an int >= 0,
+    default 0), for a batch run in pieces: ``gaussian_noise(x[a:b], s[a:b], seed=k,
+    sample_start=a)`` is ``gaussian_noise(x, s, seed=k)[a:b]`` bit for bit (element (r, j)
+    draws stream element ``(a + r)*d + j``; ``(sample_start + N) * d <= 2**66``).
+
     Not to be confused with :func:`mlsec_kernels.output.gaussian_noise`, which noises a
     model's output probabilities. Reference: :func:`reference.transforms.gaussian_noise`.
     """
-    return _noise("normal", "sigma", x, sigma, seed, clip, out, backend)
+    return _noise("normal", "sigma", x, sigma, seed, sample_start, clip, out, backend)
 
 
-def uniform_noise(x, eps, *, seed=None, clip=None, out=None, backend="auto"):
+def uniform_noise(x, eps, *, seed=None, sample_start=0, clip=None, out=None, backend="auto"):
     """Additive uniform noise: ``clip(x + eps * (2u - 1))``, ``u`` uniform in [0, 1) from
     the element's stream word, i.e. uniform in [-eps, eps). Same draws as
-    ``random_start(x, eps, norm="inf")``; arguments and dtypes as :func:`gaussian_noise`.
+    ``random_start(x, eps, norm="inf")``; arguments (``sample_start`` included) and dtypes
+    as :func:`gaussian_noise`.
     Reference: :func:`reference.transforms.uniform_noise`.
     """
-    return _noise("uniform", "eps", x, eps, seed, clip, out, backend)
+    return _noise("uniform", "eps", x, eps, seed, sample_start, clip, out, backend)
 
 
 def _choice(value, allowed, name):
@@ -86,13 +106,15 @@ def _images(c, layout):
     return n, ch, h, w
 
 
-def resize_pad_params(n, min_size, out_size, seed, substream, per_sample=True):
-    """The (size, top, left) of each sample, int32 (n, 3), from block r of the stream
-    (block 0 for every sample when not per_sample): size = min_size + below(w0, out_size
-    - min_size), top = below(w1, room), left = below(w2, room), room = out_size - size + 1
-    (docs/rng.md)."""
+def resize_pad_params(n, min_size, out_size, seed, substream, per_sample=True, sample_start=0):
+    """The (size, top, left) of each sample, int32 (n, 3), from block sample_start + r of
+    the stream for sample r (block 0 for every sample when not per_sample, whatever
+    sample_start): size = min_size + below(w0, out_size - min_size), top = below(w1,
+    room), left = below(w2, room), room = out_size - size + 1 (docs/rng.md)."""
+    first = check_sample_start(sample_start, n, 1, 64)  # checked also where it has no effect
+    first = first if per_sample else 0
     m = n if per_sample else min(n, 1)
-    w = _rng.random_raw(4 * m, seed=seed, substream=substream).reshape(m, 4).astype(np.uint64)
+    w = _rng.random_raw(4 * m, seed=seed, substream=substream, offset=4 * first).reshape(m, 4).astype(np.uint64)
     size = min_size + ((w[:, 0] * np.uint64(out_size - min_size)) >> np.uint64(32)).astype(np.int64)
     room = (out_size - size + 1).astype(np.uint64)
     top, left = ((w[:, 1:3] * room[:, None]) >> np.uint64(32)).astype(np.int64).T
@@ -108,6 +130,7 @@ def random_resize_pad(
     seed=None,
     interpolation="nearest",
     per_sample=True,
+    sample_start=0,
     layout="NCHW",
     return_params=False,
     out=None,
@@ -131,7 +154,13 @@ def random_resize_pad(
     exactly; bilinear mixes in float64 with weights ``(1 - f, f)`` (summing to 1), then
     rounds half to even and saturates to the dtype's range (``cv2.resize`` on uint8 and
     uint16: within one level). ``return_params=True`` also returns the draws, an int32
-    (N, 3) array of (size, top, left). ``out`` must not be ``x``. Reference:
+    (N, 3) array of (size, top, left). ``out`` must not be ``x``.
+
+    ``sample_start``: the index in a larger batch of x's first image (an int >= 0, default
+    0), for a batch run in pieces: image r of x draws as image ``sample_start + r`` (block
+    ``sample_start + r`` of the stream), so ``random_resize_pad(x[a:b], ..., seed=k,
+    sample_start=a)`` is ``random_resize_pad(x, ..., seed=k)[a:b]`` bit for bit. With
+    ``per_sample=False`` every image uses block 0 and sample_start changes nothing. Reference:
     :func:`reference.transforms.random_resize_pad`.
     """
     layout = _choice(layout, _LAYOUTS, "layout")
@@ -147,7 +176,7 @@ def random_resize_pad(
     if not 1 <= min_size <= out_size:
         raise ValueError(f"min_size must be in [1, out_size={out_size}], got {min_size}")
     seed, substream = _rng.seed_and_substream(seed)
-    params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample))
+    params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample), sample_start)
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
     c.kernel("random_resize_pad")(
         c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, c.output(out, shape)
@@ -155,7 +184,7 @@ def random_resize_pad(
     return (c.result(), params) if return_params else c.result()
 
 
-def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=None, backend="auto"):
+def pixel_deflection(x, deflections, window, *, seed=None, sample_start=0, layout="NCHW", out=None, backend="auto"):
     """Pixel deflection (Prakash, Moran, Garber, DiLillo & Storer, CVPR 2018).
 
     ``deflections`` times per image and, within each, for every channel in turn: a
@@ -167,6 +196,12 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
     column 0 may be sources (their ``> 0`` test excluded them). The denoising step (soft
     wavelet thresholding) is left to the user. Pixels are copied, so every dtype (floats
     and integers) comes out exact. ``out`` may be ``x`` (in place).
+
+    ``sample_start``: the index in a larger batch of x's first image (an int >= 0, default
+    0), for a batch run in pieces: deflection k of channel ch of image r draws block
+    ``((sample_start + r)*C + ch)*deflections + k``, so ``pixel_deflection(x[a:b], ...,
+    seed=s, sample_start=a)`` is ``pixel_deflection(x, ..., seed=s)[a:b]`` bit for bit;
+    ``(sample_start + N) * C * deflections`` must stay within 2**63.
     Reference: :func:`reference.transforms.pixel_deflection`.
     """
     layout = _choice(layout, _LAYOUTS, "layout")
@@ -177,6 +212,7 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
         raise ValueError(f"window must be >= 1, got {window}")
     seed, substream = _rng.seed_and_substream(seed)
     c = Call(backend, dtypes=REALS, x=x)
-    _images(c, layout)
-    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, c.output(out))
+    n, ch, _, _ = _images(c, layout)
+    s0 = check_sample_start(sample_start, n, ch * deflections, 63)
+    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, s0, c.output(out))
     return c.result()

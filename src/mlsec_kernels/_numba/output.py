@@ -233,7 +233,7 @@ def _row(x, r, kinds, ints, reals, keys, consts):
             for j in range(c):
                 x[j] = x[j] * inv if total != 0.0 else u
         elif kind == GAUSSIAN_NOISE:
-            gaussian_noise_row(x, r, reals[i, 0], ints[i, 0], keys[i], consts)
+            gaussian_noise_row(x, r + ints[i, 1], reals[i, 0], ints[i, 0], keys[i], consts)
         elif kind == ROUND:
             f = reals[i, 0]
             for j in range(c):
@@ -274,7 +274,7 @@ def output(p, steps, out):
         if s[0] == REVERSE_SIGMOID:
             reals[i] = s[1], s[2]
         elif s[0] == GAUSSIAN_NOISE:
-            reals[i, 0], ints[i, 0] = s[1], s[4]
+            reals[i, 0], ints[i] = s[1], (s[4], s[5])  # ints[i, 1]: sample_start
             keys[i] = key(s[2], s[3])
         elif s[0] == ROUND:
             reals[i, 0] = power_of_ten(s[1])

@@ -121,8 +121,9 @@ def _exp_row(f, draws, raw, k0, k1, s0, s1):
         draws[j] = _exp1(raw[j])
 
 
-def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, nparts):
-    # scales (n values in x's dtype) rounds each row's double scale to the data's dtype.
+def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, first, nparts):
+    # Row r is global sample first + r (sample_start). scales (n values in x's dtype)
+    # rounds each row's double scale to the data's dtype.
     # Rows cost the same, so a static round-robin split is balanced. As
     # cpp/random_start.cpp: the row's draws once into the part's buffer, then the sum and
     # the writes read them
@@ -131,13 +132,14 @@ def _rows(x, out, norm, eps, scales, lo, hi, k0, k1, s0, s1, nparts):
         draws = np.empty(d, np.float32)
         raw = np.empty(d if norm == 1 else 0, np.uint32)
         for r in range(p, n, nparts):
+            g = first + r
             if norm == 2:
-                _normals_row(r * d, draws, k0, k1, s0, s1)
+                _normals_row(g * d, draws, k0, k1, s0, s1)
                 total = row_sum(_sq_term, draws, d)
             else:
-                _exp_row(r * d, draws, raw, k0, k1, s0, s1)
+                _exp_row(g * d, draws, raw, k0, k1, s0, s1)
                 total = row_sum(_abs_term, draws, d)
-            scales[r] = _scale(norm, r, d, total, eps[r], k0, k1, s0, s1)
+            scales[r] = _scale(norm, g, d, total, eps[r], k0, k1, s0, s1)
             _write(x[r], out[r], draws, scales[r], lo, hi)
 
 
@@ -145,7 +147,7 @@ _spans_serial, _spans_parallel = jit_pair(_spans)
 _rows_serial, _rows_parallel = jit_pair(_rows)
 
 
-def random_start(x0, eps, norm, seed, substream, lo, hi, out):
+def random_start(x0, eps, norm, seed, substream, sample_start, lo, hi, out):
     if x0.size == 0:
         return
     x2, o2 = flat2(x0), flat2(out)
@@ -153,14 +155,15 @@ def random_start(x0, eps, norm, seed, substream, lo, hi, out):
     k0, k1, s0, s1 = key(seed, substream)
     nparts = parts(x0.size)
     code = norm
+    f0 = sample_start * x2.shape[1]  # the stream element of x0's first element
     if code == 0:
         e = per_row(eps, x2.shape[0], x0.dtype)
         (_spans_serial if nparts == 1 else _spans_parallel)(
-            x2, o2, UNIFORM, e, t(lo), t(hi), k0, k1, s0, s1, np.uint64(0), np.int64(0), nparts
+            x2, o2, UNIFORM, e, t(lo), t(hi), k0, k1, s0, s1, np.uint64(f0 >> 2), np.int64(f0 & 3), nparts
         )
     else:
         e = per_row(eps, x2.shape[0], np.float64)
         scales = np.empty(x2.shape[0], x0.dtype)
         (_rows_serial if nparts == 1 else _rows_parallel)(
-            x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, min(nparts, x2.shape[0])
+            x2, o2, code, e, scales, t(lo), t(hi), k0, k1, s0, s1, np.int64(sample_start), min(nparts, x2.shape[0])
         )

@@ -13,6 +13,7 @@ import numpy as np
 from .. import _constants as C
 from .._arrays import Call, describe
 from .._backend import GENERAL, fast
+from .._seeds import check_sample_start
 from ..rng import Generator, check_u64, seed_and_substream
 
 # Step kinds and renormalisation modes of cpp/output.hpp.
@@ -57,13 +58,13 @@ def _renorm(v):
     return v
 
 
-def _check(prog, c):
+def _check(prog, c, n):
     """The checks of python/ops/output.hpp, for the general path: the program with its
     parameters validated and made Python floats and ints (NumPy scalars included)."""
     out = []
     for s in prog:
         if s[0] == _GN:
-            s = (_GN, _real(s[1], "scale")) + tuple(s[2:])
+            s = (_GN, _real(s[1], "scale")) + tuple(s[2:5]) + (check_sample_start(s[5], n, c, 63),)
         elif s[0] in _DECODE:
             s = _DECODE[s[0]](*s[1:])._encode()
         if s[0] == _TOPK and not 1 <= s[1] <= c:
@@ -79,7 +80,7 @@ def _run(p, prog, out, backend):
     c = Call(backend, p=p)
     if len(c.shape) != 2:
         raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
-    prog = _check(prog, c.shape[1])
+    prog = _check(prog, c.shape[1], c.shape[0])
     c.kernel("output")(c.views[0], prog, c.output(out))
     return c.result()
 
@@ -127,7 +128,7 @@ class GaussianNoise(_Step):
         self._gen = Generator(self.seed, substream=_next)
 
     def _encode(self):
-        return (_GN, self.scale, self._gen.seed, self._gen.next_substream(), _RENORM[self.renormalize])
+        return (_GN, self.scale, self._gen.seed, self._gen.next_substream(), _RENORM[self.renormalize], 0)
 
     def __reduce__(self):
         # A seeded copy continues where this step stands (read, not taken: a call on
@@ -261,7 +262,7 @@ def reverse_sigmoid(p, *, beta=1.0, gamma=0.1, out=None, backend="auto"):
     return _run(p, ((_RS, beta, gamma),), out, backend)
 
 
-def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", out=None, backend="auto"):
+def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", sample_start=0, out=None, backend="auto"):
     """Additive Gaussian noise of standard deviation `scale` (ART's GaussianNoise).
 
     With ``renormalize=True``, or ``"auto"`` on rows that are probabilities (entries in
@@ -273,10 +274,16 @@ def gaussian_noise(p, *, scale=0.2, seed=None, renormalize="auto", out=None, bac
     (its next substream) or None (unpredictable). Float32 noise is computed in float32; float64 noise is the float32
     normal widened, times scale.
 
+    ``sample_start``: the index in a larger batch of p's first row (an int >= 0, default
+    0), for a batch run in pieces: entry (r, j) draws stream element
+    ``(sample_start + r)*C + j``, so ``gaussian_noise(p[a:b], seed=k, sample_start=a)`` is
+    ``gaussian_noise(p, seed=k)[a:b]`` bit for bit; ``(sample_start + N) * C`` must stay
+    within 2**63. (The :class:`GaussianNoise` step of a Guard always starts at row 0.)
+
     Reference: :func:`mlsec_kernels.reference.output.gaussian_noise`.
     """
     key, sub = (_unseeded.seed, _unseeded.next_substream()) if seed is None else seed_and_substream(seed)
-    return _run(p, ((_GN, scale, key, sub, _RENORM[_renorm(renormalize)]),), out, backend)
+    return _run(p, ((_GN, scale, key, sub, _RENORM[_renorm(renormalize)], sample_start),), out, backend)
 
 
 def round(p, *, decimals=3, out=None, backend="auto"):  # noqa: A001 (the NumPy name)

@@ -91,20 +91,21 @@ def normal(shape, *, seed, substream=0, offset=0):
     return z[offset - 4 * first : offset - 4 * first + n].reshape(shape)
 
 
-def random_start(x0, eps, *, norm="inf", seed, substream=0, clip=(0.0, 1.0)):
+def random_start(x0, eps, *, norm="inf", seed, substream=0, sample_start=0, clip=(0.0, 1.0)):
     """clip(x0 + u), u uniform in the eps-ball of the norm, with the word mapping of
     docs/rng.md, in float64 (Madry et al. 2018; L1: Dirichlet(1, ..., 1) by normalised
-    exponentials with random signs)."""
+    exponentials with random signs). Row r draws as sample sample_start + r."""
     x = np.asarray(x0, dtype=np.float64)
     n = x.shape[0]
     d = int(np.prod(x.shape[1:], dtype=np.int64))
-    w = random_raw(n * d, seed=seed, substream=substream).reshape(n, d)
+    s = sample_start
+    w = random_raw(n * d, seed=seed, substream=substream, offset=s * d).reshape(n, d)
     eps = np.broadcast_to(np.asarray(eps, dtype=np.float64), (n,))[:, None]
-    extra = blocks(seed, substream, 1 << 63, n)[:, 0]  # word 0 of block 2^63 + row
+    extra = blocks(seed, substream, (1 << 63) + s, n)[:, 0]  # word 0 of block 2^63 + s + row
     if norm == "inf":
         u = eps * (2.0 * uniform_co(w) - 1.0)
     elif norm == "2":
-        z = normal(n * d, seed=seed, substream=substream).reshape(n, d)
+        z = normal(n * d, seed=seed, substream=substream, offset=s * d).reshape(n, d)
         r = uniform_oc(extra) ** (1.0 / d)
         nz = np.sqrt((z * z).sum(axis=1))
         u = z * (eps[:, 0] * r / np.where(nz > 0, nz, np.inf))[:, None]

@@ -15,23 +15,31 @@ def _clip(y, clip):
     return y if clip is None else np.clip(y, clip[0], clip[1])
 
 
-def gaussian_noise(x, sigma, *, seed, substream=0, clip=None):
-    """clip(x + sigma * z), z the stream's standard normal of each flat element."""
+def _first(x, sample_start):
+    """The stream element of sample sample_start's first element."""
+    return sample_start * int(np.prod(x.shape[1:], dtype=np.int64))
+
+
+def gaussian_noise(x, sigma, *, seed, substream=0, sample_start=0, clip=None):
+    """clip(x + sigma * z), z the stream's standard normal of each flat element (row r
+    counted as sample sample_start + r)."""
     x = np.asarray(x, dtype=np.float64)
-    return _clip(x + _rows(sigma, x.shape[0], x.ndim) * normal(x.shape, seed=seed, substream=substream), clip)
+    z = normal(x.shape, seed=seed, substream=substream, offset=_first(x, sample_start))
+    return _clip(x + _rows(sigma, x.shape[0], x.ndim) * z, clip)
 
 
-def uniform_noise(x, eps, *, seed, substream=0, clip=None):
+def uniform_noise(x, eps, *, seed, substream=0, sample_start=0, clip=None):
     """clip(x + eps * (2u - 1)), u = U[0, 1) of each flat element's word."""
     x = np.asarray(x, dtype=np.float64)
-    u = uniform_co(random_raw(x.size, seed=seed, substream=substream)).reshape(x.shape)
+    w = random_raw(x.size, seed=seed, substream=substream, offset=_first(x, sample_start))
+    u = uniform_co(w).reshape(x.shape)
     return _clip(x + _rows(eps, x.shape[0], x.ndim) * (2.0 * u - 1.0), clip)
 
 
-def resize_pad_params(n, min_size, out_size, *, seed, substream=0, per_sample=True):
-    """(size, top, left) per sample from words 0, 1, 2 of block r (block 0 for all samples
-    when not per_sample)."""
-    w = blocks(seed, substream, 0, n if per_sample else min(n, 1))
+def resize_pad_params(n, min_size, out_size, *, seed, substream=0, per_sample=True, sample_start=0):
+    """(size, top, left) per sample from words 0, 1, 2 of block sample_start + r (block 0
+    for all samples when not per_sample)."""
+    w = blocks(seed, substream, sample_start if per_sample else 0, n if per_sample else min(n, 1))
     size = min_size + below(w[:, 0], out_size - min_size).astype(np.int64)
     room = out_size - size + 1
     top = np.array([below(a, b) for a, b in zip(w[:, 1], room)], dtype=np.int64).reshape(-1)
@@ -86,7 +94,16 @@ def resize_opencv(img, size, interpolation, integer=False):
 
 
 def random_resize_pad(
-    x, out_size, *, min_size=None, seed, substream=0, interpolation="nearest", per_sample=True, layout="NCHW"
+    x,
+    out_size,
+    *,
+    min_size=None,
+    seed,
+    substream=0,
+    interpolation="nearest",
+    per_sample=True,
+    sample_start=0,
+    layout="NCHW",
 ):
     """Xie et al. 2018: each image resized to size x size, zero-padded to out_size at (top, left).
     Float data gives float64; integer data keeps its dtype, bilinear values rounded half to
@@ -98,7 +115,13 @@ def random_resize_pad(
         x = x.transpose(0, 3, 1, 2)
     n, c, h, w = x.shape
     p = resize_pad_params(
-        n, max(h, w) if min_size is None else min_size, out_size, seed=seed, substream=substream, per_sample=per_sample
+        n,
+        max(h, w) if min_size is None else min_size,
+        out_size,
+        seed=seed,
+        substream=substream,
+        per_sample=per_sample,
+        sample_start=sample_start,
     )
     out = np.zeros((n, c, out_size, out_size), x.dtype)
     for r, (size, top, left) in enumerate(p):
@@ -107,14 +130,14 @@ def random_resize_pad(
     return out.transpose(0, 2, 3, 1) if layout == "NHWC" else out
 
 
-def pixel_deflection(x, deflections, window, *, seed, substream=0, layout="NCHW"):
+def pixel_deflection(x, deflections, window, *, seed, substream=0, sample_start=0, layout="NCHW"):
     """Prakash et al. 2018's loop: per image, per deflection, per channel, in that order.
     Pixels are copied: float data as float64, integer data in its own dtype."""
     out = np.array(x)
     out = out if out.dtype.kind in "iu" else out.astype(np.float64)
     v = out.transpose(0, 3, 1, 2) if layout == "NHWC" else out
     n, c, h, w = v.shape
-    blk = blocks(seed, substream, 0, n * c * deflections).reshape(n, c, deflections, 4)
+    blk = blocks(seed, substream, sample_start * c * deflections, n * c * deflections).reshape(n, c, deflections, 4)
     for r in range(n):
         for k in range(deflections):
             for ch in range(c):

@@ -90,7 +90,7 @@ def _taps(n_in, size, interpolation, edge_weight, like):
     return idx, torch.as_tensor(np.stack([a0, a1]), dtype=like.dtype, device=like.device)
 
 
-def resize_pad_adjoint(g, in_hw, out_size, min_size, key, interpolation, per_sample, layout):
+def resize_pad_adjoint(g, in_hw, out_size, min_size, key, interpolation, per_sample, layout, sample_start=0):
     """x's gradient for out's gradient g: each sample's (size, top, left) redrawn from
     the key as the forward drew them, the canvas window cut out and pushed back through
     the interpolation's taps (OpenCV's weights, :func:`reference.transforms.resize_taps`)."""
@@ -98,7 +98,9 @@ def resize_pad_adjoint(g, in_hw, out_size, min_size, key, interpolation, per_sam
     n, c = gc.shape[:2]
     h, w = in_hw
     gen = _ops._gen(key)
-    params = _tf.resize_pad_params(n, min_size or max(h, w), out_size, gen.seed, gen.next_substream(), per_sample)
+    params = _tf.resize_pad_params(
+        n, min_size or max(h, w), out_size, gen.seed, gen.next_substream(), per_sample, sample_start
+    )
     dx = gc.new_zeros(n, c, h, w)
     for r, (size, top, left) in enumerate(params.tolist()):
         win = gc[r, :, top : top + size, left : left + size]
@@ -114,12 +116,12 @@ def resize_pad_adjoint(g, in_hw, out_size, min_size, key, interpolation, per_sam
 
 def _resize_ctx(ctx, inputs, output):
     x, *rest = inputs
-    ctx.in_hw = tuple(x.shape[2:]) if rest[-1] == "NCHW" else tuple(x.shape[1:3])
+    ctx.in_hw = tuple(x.shape[2:]) if rest[5] == "NCHW" else tuple(x.shape[1:3])
     ctx.args = rest
 
 
 def _resize_bwd(ctx, g):
-    return (resize_pad_adjoint(g, ctx.in_hw, *ctx.args),) + (None,) * 6
+    return (resize_pad_adjoint(g, ctx.in_hw, *ctx.args),) + (None,) * len(ctx.args)
 
 
 _ops.random_resize_pad.register_autograd(_resize_bwd, setup_context=_resize_ctx)
@@ -136,7 +138,7 @@ def _noise_bwd(ctx, g):
     (out,) = ctx.saved_tensors
     if out is not None:
         g = torch.where((out > ctx.lo) & (out < ctx.hi), g, torch.zeros_like(g))
-    return g, None, None, None, None
+    return g, None, None, None, None, None
 
 
 for _noise in (_ops.gaussian_noise, _ops.uniform_noise):

@@ -84,8 +84,10 @@ def pgd_step(
 
 
 @_op("random_start")
-def random_start(x0: torch.Tensor, eps: float, norm: str, key: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    return mk.random_start(x0, eps, norm=norm, seed=_gen(key), clip=_clip(lo, hi))
+def random_start(
+    x0: torch.Tensor, eps: float, norm: str, key: torch.Tensor, lo: float, hi: float, sample_start: int = 0
+) -> torch.Tensor:
+    return mk.random_start(x0, eps, norm=norm, seed=_gen(key), clip=_clip(lo, hi), sample_start=sample_start)
 
 
 # the stream as tensors
@@ -133,16 +135,20 @@ def non_local_means(x: torch.Tensor, h: float, template_size: int, search_size: 
 
 # randomised transforms
 @_op("gaussian_noise")
-def gaussian_noise(x: torch.Tensor, sigma: float, key: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    return mk.gaussian_noise(x, sigma, seed=_gen(key), clip=_clip(lo, hi))
+def gaussian_noise(
+    x: torch.Tensor, sigma: float, key: torch.Tensor, lo: float, hi: float, sample_start: int = 0
+) -> torch.Tensor:
+    return mk.gaussian_noise(x, sigma, seed=_gen(key), clip=_clip(lo, hi), sample_start=sample_start)
 
 
 @_op("uniform_noise")
-def uniform_noise(x: torch.Tensor, eps: float, key: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
-    return mk.uniform_noise(x, eps, seed=_gen(key), clip=_clip(lo, hi))
+def uniform_noise(
+    x: torch.Tensor, eps: float, key: torch.Tensor, lo: float, hi: float, sample_start: int = 0
+) -> torch.Tensor:
+    return mk.uniform_noise(x, eps, seed=_gen(key), clip=_clip(lo, hi), sample_start=sample_start)
 
 
-def _fake_resize(x, out_size, min_size, key, interpolation, per_sample, layout):
+def _fake_resize(x, out_size, min_size, key, interpolation, per_sample, layout, sample_start=0):
     n, a, b, c = x.shape
     shape = (n, a, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, c)
     return x.new_empty(shape)
@@ -150,7 +156,14 @@ def _fake_resize(x, out_size, min_size, key, interpolation, per_sample, layout):
 
 @_op("random_resize_pad", _fake_resize)
 def random_resize_pad(
-    x: torch.Tensor, out_size: int, min_size: int, key: torch.Tensor, interpolation: str, per_sample: bool, layout: str
+    x: torch.Tensor,
+    out_size: int,
+    min_size: int,
+    key: torch.Tensor,
+    interpolation: str,
+    per_sample: bool,
+    layout: str,
+    sample_start: int = 0,
 ) -> torch.Tensor:
     """``min_size`` 0 means the default (the input's larger side)."""
     return mk.random_resize_pad(
@@ -161,12 +174,15 @@ def random_resize_pad(
         interpolation=interpolation,
         per_sample=per_sample,
         layout=layout,
+        sample_start=sample_start,
     )
 
 
 @_op("pixel_deflection")
-def pixel_deflection(x: torch.Tensor, deflections: int, window: int, key: torch.Tensor, layout: str) -> torch.Tensor:
-    return mk.pixel_deflection(x, deflections, window, seed=_gen(key), layout=layout)
+def pixel_deflection(
+    x: torch.Tensor, deflections: int, window: int, key: torch.Tensor, layout: str, sample_start: int = 0
+) -> torch.Tensor:
+    return mk.pixel_deflection(x, deflections, window, seed=_gen(key), layout=layout, sample_start=sample_start)
 
 
 # output post-processors (one op per step: a Guard is bit for bit its steps one by one)
@@ -176,9 +192,11 @@ def reverse_sigmoid(p: torch.Tensor, beta: float, gamma: float) -> torch.Tensor:
 
 
 @_op("output_gaussian_noise")
-def output_gaussian_noise(p: torch.Tensor, scale: float, key: torch.Tensor, renormalize: str) -> torch.Tensor:
+def output_gaussian_noise(
+    p: torch.Tensor, scale: float, key: torch.Tensor, renormalize: str, sample_start: int = 0
+) -> torch.Tensor:
     renorm = {"auto": "auto", "true": True, "false": False}[renormalize]
-    return _out.gaussian_noise(p, scale=scale, seed=_gen(key), renormalize=renorm)
+    return _out.gaussian_noise(p, scale=scale, seed=_gen(key), renormalize=renorm, sample_start=sample_start)
 
 
 @_op("round")
