@@ -2,6 +2,8 @@
 C++ general path and Numba raise one type with one message naming the argument (pybind11's
 own "incompatible function arguments" dump never reaches a user)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,31 @@ def test_tiny_h_is_no_nan(host_backend):
 def test_square_attack_refuses_a_nan_eps():
     with pytest.raises(ValueError, match="eps must be finite and > 0"):
         mk.attacks.square_attack(lambda z: np.tile([[0.1, 0.9]], (len(z), 1)), X, np.array([1, 1]), eps=float("nan"))
+
+
+# Found by the fuzz suite (tests/fuzz): each backend refuses with one clear message, the same
+# on every backend. A zero-stride view (np.broadcast_to) declares terabytes and holds one
+# element: the arguments are checked before anything is copied or allocated like it.
+CONTENTS = re.compile(r"array\(|tensor\(|\[\s*-?\d[\d.e+-]*\s+-?\d")  # array elements in a message
+HUGE_I32 = np.broadcast_to(np.int32(0), (2**21, 2**21))
+HUGE_F32 = np.broadcast_to(np.float32(0), (2**21, 2**21))
+P = np.random.default_rng(1).dirichlet(np.ones(4), size=3).astype(np.float32)
+
+FUZZ_CASES = {}
+FUZZ_CASES["huge int data"] = (
+    lambda b: mk.fgsm(HUGE_I32, HUGE_I32, 0.1, backend=b),
+    TypeError,
+    "x must be float32 or float64",
+)
+
+
+@pytest.mark.parametrize("case", sorted(FUZZ_CASES))
+def test_one_clear_message_on_every_backend(case):
+    call, kind, message = FUZZ_CASES[case]
+    seen = set()
+    for b in ("auto", "cpp", "numba"):
+        with pytest.raises(kind, match=message) as e:
+            call(b)
+        assert not CONTENTS.search(str(e.value)) and "incompatible function arguments" not in str(e.value)
+        seen.add((type(e.value), str(e.value)))
+    assert len(seen) == 1, seen

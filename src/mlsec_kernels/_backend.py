@@ -99,8 +99,10 @@ def fast(backend, x, op, *args, out=None):
     like x when None), or GENERAL. The binding makes the general path's checks itself, with
     its messages, so a small call pays for no Python checks; it raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
-    scalars). GENERAL also for other backends and array types."""
-    if backend in FAST and type(x) is np.ndarray:
+    scalars). GENERAL also for other backends and array types, and for a non-contiguous
+    x, which the binding would hand back anyway: out made like it first could be terabytes
+    (a zero-stride view of one element) before any argument is checked."""
+    if backend in FAST and type(x) is np.ndarray and x.flags.c_contiguous:
         o = np.empty_like(x) if out is None else out
         try:
             getattr(_cpu, op)(x, *args, o)
