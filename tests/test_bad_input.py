@@ -95,3 +95,20 @@ def test_one_clear_message_on_every_backend(case):
         assert not CONTENTS.search(str(e.value)) and "incompatible function arguments" not in str(e.value)
         seen.add((type(e.value), str(e.value)))
     assert len(seen) == 1, seen
+
+
+@pytest.mark.parametrize("where", ["inputs", "out"])
+def test_byte_swapped_arrays_are_float32_all_the_same(where, host_backend):
+    """ ">f4" data is float32 in the other byte order: taken (converted), as the binding's
+    Fallback means it to be, never refused as another dtype."""
+    want = mk.fgsm(X, G - 0.5, 0.1, backend=host_backend)
+    if where == "inputs":
+        got = mk.fgsm(X.astype(">f4"), (G - 0.5).astype(">f4"), 0.1, backend=host_backend)
+        assert got.dtype == np.float32
+    else:
+        out = np.zeros(X.shape, ">f4")
+        got = mk.fgsm(X, G - 0.5, 0.1, out=out, backend=host_backend)
+        assert got is out
+    np.testing.assert_array_equal(got, want)
+    u = mk.rng.uniform(5, seed=3, out=np.zeros(5, ">f4"), backend=host_backend)
+    np.testing.assert_array_equal(u, mk.rng.uniform(5, seed=3, backend=host_backend))

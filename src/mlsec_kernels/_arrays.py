@@ -60,7 +60,9 @@ class Arr:
             return np.dtype(str(v.dtype).replace("torch.", ""))
         if self.lib == "cuda" and not hasattr(v, "dtype"):
             return np.dtype(v.__cuda_array_interface__["typestr"])
-        return np.dtype(v.dtype)
+        dt = np.dtype(v.dtype)
+        # byte-swapped data (">f4" here) is float32 all the same: contiguous() converts it
+        return dt.newbyteorder("=") if dt.byteorder in "<>" and not dt.isnative else dt
 
     @property
     def shape(self):
@@ -72,7 +74,7 @@ class Arr:
     def contiguous(self):
         v = self.view
         if not self.device:
-            return np.ascontiguousarray(v)
+            return np.ascontiguousarray(v, dtype=self.dtype)
         if self.lib == "torch":
             return v.contiguous()
         return _cupy().ascontiguousarray(v)
