@@ -83,6 +83,21 @@ FUZZ_CASES["huge int data"] = (
     TypeError,
     "x must be float32 or float64",
 )
+FUZZ_CASES["huge 3-D image"] = (
+    lambda b: mk.median_filter(np.broadcast_to(np.float32(0), (2**14,) * 3), 3, backend=b),
+    ValueError,
+    "x must be 4-D",
+)
+FUZZ_CASES["huge p, out a list"] = (
+    lambda b: mk.output.round(HUGE_F32, out=[0.0], backend=b),
+    TypeError,
+    "out must be an array",
+)
+FUZZ_CASES["0-d int x"] = (
+    lambda b: mk.fgsm(np.zeros((), np.int32), np.zeros((), np.int32), 0.1, backend=b),
+    ValueError,
+    "x must have at least one axis",
+)
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))

@@ -124,6 +124,9 @@ class Call:
 
     def __init__(self, backend, dtypes=FLOATS, same_shape=True, **arrays):
         items = [(k, Arr(v, k)) for k, v in arrays.items()]
+        for k, a in items:  # each array's own rules first, in argument order, as the binding
+            if len(a.shape) < 1:
+                raise ValueError(f"{k} must have at least one axis (samples first), got a 0-d array")
         self.names = [k for k, _ in items]
         first_name, first = items[0]
         self.first = first
@@ -142,12 +145,19 @@ class Call:
                 raise ValueError(f"{k} must have the shape of {first_name}: {a.shape} vs {first.shape}")
             if a.dtype != dt:
                 raise TypeError(f"{k} must have the dtype of {first_name} ({dt}), got {a.dtype}")
-        if len(first.shape) < 1:
-            raise ValueError(f"{first_name} must have at least one axis (samples first), got a 0-d array")
         self.dtype, self.shape, self.n = dt, first.shape, first.shape[0]
-        self.views = [a.contiguous() for _, a in items]
+        self._items, self._views = items, None
         self._inputs = [(k, a.view) for k, a in items if a.lib == "numpy"]
         self._out = self._out_view = None
+
+    @property
+    def views(self):
+        """Contiguous kernel views of the arrays, in argument order, made on first use:
+        after the op's own checks, since copying a zero-stride view (np.broadcast_to) can
+        take terabytes."""
+        if self._views is None:
+            self._views = [a.contiguous() for _, a in self._items]
+        return self._views
 
     def output(self, out, shape=None, dtype=None):
         shape = self.shape if shape is None else tuple(shape)

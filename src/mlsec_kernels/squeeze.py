@@ -72,7 +72,8 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
         raise ValueError(f"bits must be an integer in 1..16, got {bits}")
     c = Call(backend, dtypes=(_F32, _F64, _U8), x=x)
     lo, hi = _range(clip, c.dtype)
-    c.kernel("bit_depth")(c.views[0], bits, lo, hi, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("bit_depth")(c.views[0], bits, lo, hi, o)
     return c.result()
 
 
@@ -129,7 +130,8 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
         raise ValueError(f"size ({h}, {w}) is larger than the image ({H}, {W})")
     if mode not in ("reflect", "mirror"):
         raise ValueError(f"mode must be 'reflect' or 'mirror', got {mode!r}")
-    c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("median_filter")(c.views[0], h, w, layout, mode, o)
     return c.result()
 
 

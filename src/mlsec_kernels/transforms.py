@@ -35,7 +35,8 @@ def _noise(kind, name, x, scale, seed, clip, out, backend):
         return o
     c = Call(backend, x=x)
     scale = c.per_sample(scale, name)
-    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, o)
     return c.result()
 
 
@@ -140,9 +141,8 @@ def random_resize_pad(
     seed, substream = _rng.seed_and_substream(seed)
     params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample))
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
-    c.kernel("random_resize_pad")(
-        c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, c.output(out, shape)
-    )
+    o = c.output(out, shape)  # checked before views copies x
+    c.kernel("random_resize_pad")(c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, o)
     return (c.result(), params) if return_params else c.result()
 
 
@@ -168,5 +168,6 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
     seed, substream = _rng.seed_and_substream(seed)
     c = Call(backend, x=x)
     _images(c, layout)
-    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, o)
     return c.result()

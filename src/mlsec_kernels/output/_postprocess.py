@@ -82,7 +82,8 @@ def _run(p, prog, out, backend):
     if len(c.shape) != 2:
         raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
     prog = _check(prog, c.shape[1])
-    c.kernel("output")(c.views[0], prog, c.output(out))
+    o = c.output(out)  # checked before views copies p
+    c.kernel("output")(c.views[0], prog, o)
     return c.result()
 
 
