@@ -38,6 +38,14 @@ template <class A> void require_like(const A& a, const char* an, const A& b, con
   require_same_device(a, an, b, bn);
 }
 
+// out must have x's shape, dtype and device; the Python layer's words (it checks out alike
+// for every op, whatever the result's shape).
+template <class A> void require_out(const A& x, const A& out) {
+  if (x.shape() != out.shape()) value_error("out must have shape " + x.shape().str() + ", got " + out.shape().str());
+  if (x.dt != out.dt) type_error(std::string("out must have dtype ") + dt_name(x.dt) + ", got " + out.dtype_str());
+  require_same_device(x, "x", out, "out");
+}
+
 template <class A> bool overlap(const A& a, const A& b) {
   const char *p = static_cast<const char*>(a.data()), *q = static_cast<const char*>(b.data());
   return p < q + b.bytes() && q < p + a.bytes();
@@ -61,7 +69,7 @@ template <class A> struct Named {
 template <class A> void require_float_out(Named<A> x, std::initializer_list<Named<A>> like, const A& out) {
   require_float(x.a, x.name);
   for (const auto& i : like) require_like(x.a, x.name, i.a, i.name);
-  require_like(x.a, x.name, out, "out");
+  require_out(x.a, out);
   require_no_partial_overlap(out, x.a, x.name);
   for (const auto& i : like) require_no_partial_overlap(out, i.a, i.name);
 }
@@ -188,7 +196,7 @@ template <class A>
 Planes image_args(const A& x, const A& out, const std::string& layout, std::initializer_list<Dt> dts) {
   const Planes g = planes_of(x.shape(), layout);
   require_dtype(x, "x", dts);
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   require_disjoint(out, x);
   return g;
 }

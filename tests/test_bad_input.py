@@ -98,6 +98,16 @@ FUZZ_CASES["0-d int x"] = (
     ValueError,
     "x must have at least one axis",
 )
+FUZZ_CASES["out of another shape"] = (
+    lambda b: mk.fgsm(X, G, 0.1, out=np.zeros((2, 3, 8, 9), np.float32), backend=b),
+    ValueError,
+    r"out must have shape \(2, 3, 8, 8\), got \(2, 3, 8, 9\)$",
+)
+FUZZ_CASES["out of another dtype"] = (
+    lambda b: mk.output.top_k(P, 2, out=np.zeros(P.shape), backend=b),
+    TypeError,
+    "out must have dtype float32, got float64$",
+)
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))

@@ -18,7 +18,7 @@ inline void require_range(double lo, double hi) {
 template <class A> void bit_depth(const Go<A>& go, py::handle x_, int bits, double lo, double hi, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_dtype(x, "x", {Dt::f32, Dt::f64, Dt::u8});
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   require_no_partial_overlap(out, x, "x");
   require_bits(bits);
   require_range(lo, hi);

@@ -20,7 +20,7 @@ template <class A> bool noise_broadcast(const A& x, const A& out) {
     require_same_device(x, "x", out, "out");
     return true;
   }
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   return false;
 }
 
