@@ -74,9 +74,11 @@ template <class A> void require_float_out(Named<A> x, std::initializer_list<Name
   for (const auto& i : like) require_no_partial_overlap(out, i.a, i.name);
 }
 
+// A double as Python's repr writes it (the Python layer's messages show the same value).
+inline std::string float_repr(double v) { return std::string(py::repr(py::float_(v))); }
+
 inline void require_param(double v, const char* name) {
-  if (!(v >= 0.0) || std::isinf(v))
-    value_error(std::string(name) + " must be finite and >= 0, got " + std::to_string(v));
+  if (!(v >= 0.0) || std::isinf(v)) value_error(std::string(name) + " must be finite and >= 0, got " + float_repr(v));
 }
 
 // A scalar (Python number) or an array of one float64 value per sample, each finite and
@@ -100,7 +102,7 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
   }
   if (a.n != like.n)
     value_error(std::string(name) + " must be a scalar or have one value per sample (" + std::to_string(like.n) +
-                "), got " + std::to_string(a.n));
+                "), got shape (" + std::to_string(a.n) + ",)");
   require_same_device(like, "the data", a, name);
   const double* p = ptr<const double>(a);
   if constexpr (A::on_host)
@@ -110,12 +112,11 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
 
 inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi)
-    value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) +
-                ")");
+    value_error("clip must be (low, high) with low <= high, got (" + float_repr(lo) + ", " + float_repr(hi) + ")");
 }
 
 inline void require_unit(double v, const char* name) {
-  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
+  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + float_repr(v));
 }
 
 // The norm code the Python layer passes: 0 (inf), 1 or 2.

@@ -108,6 +108,68 @@ FUZZ_CASES["out of another dtype"] = (
     TypeError,
     "out must have dtype float32, got float64$",
 )
+FUZZ_CASES["eps of another length"] = (
+    lambda b: mk.fgsm(X, G, np.full(3, 0.1), backend=b),
+    ValueError,
+    r"one value per sample \(2\), got shape \(3,\)$",
+)
+FUZZ_CASES["negative sigma"] = (
+    lambda b: mk.gaussian_noise(X, -0.5, seed=1, backend=b),
+    ValueError,
+    "sigma .* got -0.5$",
+)
+FUZZ_CASES["clip with NaN"] = (
+    lambda b: mk.random_start(X, 0.1, seed=1, clip=(float("nan"), 1), backend=b),
+    ValueError,
+    r"got \(nan, 1.0\)$",
+)
+FUZZ_CASES["squeeze clip not finite"] = (
+    lambda b: mk.bit_depth(X, 3, clip=(0, float("inf")), backend=b),
+    ValueError,
+    r"low < high, got \(0.0, inf\)$",
+)
+FUZZ_CASES["h infinite"] = (
+    lambda b: mk.non_local_means(X, h=float("inf"), backend=b),
+    ValueError,
+    "h must be .* got inf$",
+)
+FUZZ_CASES["clip of strings"] = (
+    lambda b: mk.fgsm(X, G, 0.1, clip=("0", "1"), backend=b),
+    TypeError,
+    "clip must be a pair",
+)
+FUZZ_CASES["clip of bools"] = (
+    lambda b: mk.fgsm(X, G, 0.1, clip=(False, True), backend=b),
+    TypeError,
+    "clip must be a pair",
+)
+FUZZ_CASES["h a string"] = (lambda b: mk.non_local_means(X, h="2", backend=b), TypeError, "h must be a number")
+FUZZ_CASES["eps bools"] = (
+    lambda b: mk.fgsm(X, G, np.array([True, False]), backend=b),
+    TypeError,
+    "eps must be a number",
+)
+FUZZ_CASES["eps complex"] = (lambda b: mk.fgsm(X, G, np.full(2, 1j), backend=b), TypeError, "eps must be a number")
+FUZZ_CASES["eps strings"] = (
+    lambda b: mk.fgsm(X, G, np.array(["0.1", "0.2"]), backend=b),
+    TypeError,
+    "eps must be a number",
+)
+FUZZ_CASES["eps beyond float"] = (
+    lambda b: mk.fgsm(X, G, 10**400, backend=b),
+    ValueError,
+    "eps must be finite .* got inf$",
+)
+FUZZ_CASES["bits an array"] = (
+    lambda b: mk.bit_depth(X, np.array([3]), backend=b),
+    TypeError,
+    r"bits .* ndarray of shape \(1,\)$",
+)
+FUZZ_CASES["norm an array"] = (
+    lambda b: mk.random_start(X, 0.1, norm=np.array([2, 2]), backend=b),
+    ValueError,
+    "norm must be",
+)
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))

@@ -220,16 +220,16 @@ class Call:
         if isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name} must be a number or one per sample, got {type(value).__name__}")
         if isinstance(value, (int, float, np.integer, np.floating)):
-            v = float(value)
+            v = _float_or_inf(value)
             if not (v >= 0.0 if allow_zero else v > 0.0) or math.isinf(v):
-                raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {value!r}")
+                raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {v!r}")
             return v
-        host = _to_host_values(value, name)
+        host = _to_host_values(value, name, real=True)
         if host.ndim != 1 or host.shape[0] != self.n:
             raise ValueError(f"{name} must be a scalar or have one value per sample ({self.n}), got shape {host.shape}")
         bad = ~np.isfinite(host) | ((host < 0) if allow_zero else (host <= 0))
         if bad.any():
-            raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {host[bad][0]!r}")
+            raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {float(host[bad][0])!r}")
         if self.backend == "cuda":
             return params_like(host, self.first)
         return np.ascontiguousarray(host, dtype=np.float64)
@@ -243,13 +243,27 @@ def _same_memory(a, b):
     )
 
 
-def _to_host_values(value, name):
-    if _torch(value):
-        return value.detach().cpu().numpy().astype(np.float64)
-    if hasattr(value, "__cuda_array_interface__") and hasattr(value, "get"):
-        return np.asarray(value.get(), dtype=np.float64)
+def _float_or_inf(v):
+    """float(v), with an int beyond float's range as infinity (float() raises)."""
     try:
-        return np.asarray(value, dtype=np.float64)
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _to_host_values(value, name, real=False):
+    """value's numbers as a float64 NumPy array; with real, only arrays of real numbers
+    (ints, unsigned, floats: not bools, complex numbers, strings or objects, which NumPy
+    would convert, or convert in part, silently)."""
+    if _torch(value):
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "__cuda_array_interface__") and hasattr(value, "get"):
+        value = value.get()
+    try:
+        a = np.asarray(value)
+        if real and a.dtype.kind not in "fiu":
+            raise TypeError
+        return a.astype(np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}") from None
 
@@ -272,13 +286,26 @@ def check_clip(clip):
     """(low, high) floats from a clip argument; None means no clipping."""
     if clip is None:
         return -math.inf, math.inf
-    try:
-        lo, hi = (float(c) for c in clip)
-    except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}") from None
-    if math.isnan(lo) or math.isnan(hi) or lo > hi:
-        raise ValueError(f"clip must be (low, high) with low <= high, got {clip!r}")
+    lo, hi = real_pair(clip, "clip")
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:  # the values as floats: the binding's words
+        raise ValueError(f"clip must be (low, high) with low <= high, got ({lo!r}, {hi!r})")
     return lo, hi
+
+
+def is_real(v):
+    """Whether v is a real number: int, float or a NumPy one (not a bool, not a string)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def real_pair(pair, name):
+    """Two real numbers (low, high) as floats (an int beyond float's range as infinity)."""
+    try:
+        lo, hi = pair
+    except (TypeError, ValueError):
+        lo = hi = None
+    if isinstance(pair, (str, bytes)) or not (is_real(lo) and is_real(hi)):
+        raise TypeError(f"{name} must be a pair (low, high) or None, got {shown(pair)}")
+    return _float_or_inf(lo), _float_or_inf(hi)
 
 
 NORM_CODES = {"inf": C.NORM_INF, "linf": C.NORM_INF, "2": C.NORM_L2, "l2": C.NORM_L2, "1": C.NORM_L1, "l1": C.NORM_L1}
@@ -292,8 +319,17 @@ def check_norm(norm):
     elif isinstance(norm, (int, float, np.integer, np.floating)) and not isinstance(norm, (bool, np.bool_)):
         code = C.NORM_INF if norm == math.inf else {1.0: C.NORM_L1, 2.0: C.NORM_L2}.get(float(norm))
     if code is None:
-        raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {norm!r}")
+        raise ValueError(f"norm must be 'inf', 1 or 2 (also np.inf, 'l1', 'l2'), got {shown(norm)}")
     return code
+
+
+def shown(value):
+    """value for an error message: its repr when short, else its type (never an array's
+    elements)."""
+    if isinstance(value, np.ndarray) or _torch(value) or hasattr(value, "__array_interface__"):
+        return f"a {type(value).__name__} of shape {tuple(np.shape(value))}"
+    r = repr(value)
+    return r if len(r) <= 80 or isinstance(value, (str, bytes)) else f"a {type(value).__name__}"
 
 
 def check_int(value, name):
@@ -303,4 +339,4 @@ def check_int(value, name):
     try:
         return operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+        raise TypeError(f"{name} must be an integer, got {shown(value)}") from None

@@ -34,8 +34,9 @@ def _fast_norm(norm):
 
 def _pair(clip):
     """Whether the fast path can hand clip's two bounds to the binding (which checks
-    them); no clipping (None) and malformed clips are the general path's."""
-    return type(clip) in _PAIRS and len(clip) == 2
+    them); no clipping (None) and malformed clips are the general path's (the binding
+    would take bools as numbers)."""
+    return type(clip) in _PAIRS and len(clip) == 2 and type(clip[0]) is not bool and type(clip[1]) is not bool
 
 
 def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="auto"):

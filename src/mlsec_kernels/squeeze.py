@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ._arrays import Arr, Call, _to_host_values, check_int
+from ._arrays import Arr, Call, _float_or_inf, _to_host_values, check_int, is_real, real_pair, shown
 from ._backend import GENERAL, fast
 from ._constants import MAX_WINDOW
 
@@ -24,21 +24,17 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _float(v, name):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {v!r}") from None
+    if not is_real(v):
+        raise TypeError(f"{name} must be a number, got {shown(v)}")
+    return _float_or_inf(v)
 
 
 def _range(clip, dtype):
     if clip is None:
         return 0.0, (255.0 if dtype == _U8 else 1.0)
-    try:
-        lo, hi = (float(c) for c in clip)
-    except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {clip!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"clip must be finite (low, high) with low < high, got {clip!r}")
+    lo, hi = real_pair(clip, "clip")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):  # as floats: the binding's words
+        raise ValueError(f"clip must be finite (low, high) with low < high, got ({lo!r}, {hi!r})")
     return lo, hi
 
 
@@ -80,7 +76,7 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
 def _window(size):
     if isinstance(size, (tuple, list)):
         if len(size) != 2:
-            raise ValueError(f"size must be an int or a pair (h, w), got {size!r}")
+            raise ValueError(f"size must be an int or a pair (h, w), got {shown(size)}")
         return check_int(size[0], "size"), check_int(size[1], "size")
     s = check_int(size, "size")
     return s, s
@@ -89,7 +85,7 @@ def _window(size):
 def _image_call(backend, x, out, layout, dtypes):
     """Call + the image checks of python/checks.hpp, for the general path."""
     if layout not in ("NCHW", "NHWC"):
-        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {shown(layout)}")
     c = Call(backend, dtypes=dtypes, x=x)
     if len(c.shape) not in (4, 5):
         raise ValueError(f"x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got {len(c.shape)}-D")
@@ -129,7 +125,7 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
     if h > H or w > W:
         raise ValueError(f"size ({h}, {w}) is larger than the image ({H}, {W})")
     if mode not in ("reflect", "mirror"):
-        raise ValueError(f"mode must be 'reflect' or 'mirror', got {mode!r}")
+        raise ValueError(f"mode must be 'reflect' or 'mirror', got {shown(mode)}")
     o = c.output(out)  # checked before views copies x
     c.kernel("median_filter")(c.views[0], h, w, layout, mode, o)
     return c.result()

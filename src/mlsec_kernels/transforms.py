@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _arrays
 from . import rng as _rng
-from ._arrays import Call, check_clip, check_int
+from ._arrays import Call, check_clip, check_int, shown
 from ._backend import GENERAL, fast
 
 _LAYOUTS = ("NCHW", "NHWC")
@@ -67,7 +67,7 @@ def uniform_noise(x, eps, *, seed=None, clip=None, out=None, backend="auto"):
 
 def _choice(value, allowed, name):
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {shown(value)}")
     return value
 
 

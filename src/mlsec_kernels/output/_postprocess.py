@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .. import _constants as C
-from .._arrays import Call
+from .._arrays import Call, shown
 from .._backend import GENERAL, fast
 from ..rng import Generator, check_u64, seed_and_substream
 
@@ -51,7 +51,7 @@ def _int(v, name):
 
 def _renorm(v):
     if not (v is True or v is False or v == "auto"):
-        raise ValueError(f"renormalize must be 'auto', True or False, got {v!r}")
+        raise ValueError(f"renormalize must be 'auto', True or False, got {shown(v)}")
     return v
 
 
