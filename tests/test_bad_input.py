@@ -170,6 +170,23 @@ FUZZ_CASES["norm an array"] = (
     ValueError,
     "norm must be",
 )
+FUZZ_CASES["shape a float"] = (lambda b: mk.rng.uniform(2.5, seed=0, backend=b), TypeError, "shape must be an int")
+FUZZ_CASES["shape a bool"] = (lambda b: mk.rng.normal(True, seed=0, backend=b), TypeError, "shape must be an int")
+FUZZ_CASES["shape beyond int64"] = (
+    lambda b: mk.rng.uniform(10**20, seed=0, backend=b),
+    ValueError,
+    "shape must have sizes",
+)
+FUZZ_CASES["dtype not one"] = (
+    lambda b: mk.rng.uniform(3, seed=0, dtype=3, backend=b),
+    TypeError,
+    "dtype must be float32",
+)
+FUZZ_CASES["offset past the substream"] = (
+    lambda b: mk.rng.normal(6, seed=0, offset=2**66 - 4, backend=b),
+    ValueError,
+    r"offset \+ size <= 2\*\*66",
+)
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))
