@@ -187,6 +187,21 @@ FUZZ_CASES["offset past the substream"] = (
     ValueError,
     r"offset \+ size <= 2\*\*66",
 )
+FUZZ_CASES["out_size beyond int32"] = (
+    lambda b: mk.random_resize_pad(X, 2**63, seed=0, backend=b),
+    ValueError,
+    r"out_size must be in \[1, 2\*\*31\)",
+)
+FUZZ_CASES["deflections beyond int64"] = (
+    lambda b: mk.pixel_deflection(X, 10**30, 2, seed=0, backend=b),
+    ValueError,
+    "deflections must be below 2",
+)
+FUZZ_CASES["per_sample an array"] = (
+    lambda b: mk.random_resize_pad(X, 12, seed=0, per_sample=np.array([1, 2]), backend=b),
+    TypeError,
+    "per_sample must be a bool",
+)
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))

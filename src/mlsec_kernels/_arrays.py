@@ -340,3 +340,12 @@ def check_int(value, name):
         return operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {shown(value)}") from None
+
+
+def check_flag(value, name):
+    """A yes/no argument as Python's truth value (NumPy arrays of several elements have
+    none: an error naming the argument rather than NumPy's "truth value ... ambiguous")."""
+    try:
+        return bool(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}") from None
