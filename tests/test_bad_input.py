@@ -202,6 +202,22 @@ FUZZ_CASES["per_sample an array"] = (
     TypeError,
     "per_sample must be a bool",
 )
+FUZZ_CASES["one_hot an array"] = (
+    lambda b: mk.output.top_k(P, 2, one_hot=np.array([1, 2]), backend=b),
+    TypeError,
+    "one_hot must be a bool",
+)
+FUZZ_CASES["k beyond int64"] = (lambda b: mk.output.top_k(P, 2**64, backend=b), ValueError, "k is out of range")
+FUZZ_CASES["decimals beyond int64"] = (
+    lambda b: mk.output.round(P, decimals=2**63, backend=b),
+    ValueError,
+    "decimals is out of range",
+)
+FUZZ_CASES["renormalize an array"] = (
+    lambda b: mk.output.gaussian_noise(P, renormalize=np.array([True]), backend=b),
+    ValueError,
+    "renormalize must be",
+)
 
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))
@@ -231,3 +247,9 @@ def test_byte_swapped_arrays_are_float32_all_the_same(where, host_backend):
     np.testing.assert_array_equal(got, want)
     u = mk.rng.uniform(5, seed=3, out=np.zeros(5, ">f4"), backend=host_backend)
     np.testing.assert_array_equal(u, mk.rng.uniform(5, seed=3, backend=host_backend))
+
+
+def test_renormalize_takes_numpy_bools(host_backend):
+    want = mk.output.gaussian_noise(P, scale=0.1, seed=2, renormalize=True, backend=host_backend)
+    got = mk.output.gaussian_noise(P, scale=0.1, seed=2, renormalize=np.bool_(True), backend=host_backend)
+    np.testing.assert_array_equal(got, want)

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .. import _constants as C
-from .._arrays import Call, shown
+from .._arrays import Call, check_flag, shown
 from .._backend import GENERAL, fast
 from ..rng import Generator, check_u64, seed_and_substream
 
@@ -44,13 +44,17 @@ def _real(v, name, positive=False):
 
 
 def _int(v, name):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    if not -(2**63) <= int(v) < 2**63:  # the binding's int64, with its words
+        raise ValueError(f"{name} is out of range: {v}")
     return int(v)
 
 
 def _renorm(v):
-    if not (v is True or v is False or v == "auto"):
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if not (v is True or v is False or (isinstance(v, str) and v == "auto")):
         raise ValueError(f"renormalize must be 'auto', True or False, got {shown(v)}")
     return v
 
@@ -179,7 +183,7 @@ class TopK(_Step):
     _fields = __slots__
 
     def __init__(self, k, one_hot=False):
-        self.k, self.one_hot = _int(k, "k"), bool(one_hot)
+        self.k, self.one_hot = _int(k, "k"), check_flag(one_hot, "one_hot")
         if self.k < 1:
             raise ValueError(f"k must be in [1, C], got {self.k}")
 
