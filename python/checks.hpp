@@ -151,6 +151,7 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   py::int_ o = py::reinterpret_borrow<py::int_>(h);
   if (o < py::int_(0) || py::int_(o + py::int_(count)) > (py::int_(1).attr("__lshift__")(66)))
     value_error("offset must be >= 0 with offset + size <= 2**66, got " + std::string(py::str(h)));
+  if (count == 0) return StreamPos{0, 0};  // nothing drawn: 2**66 is the end, not past it (its block is not a u64)
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 

@@ -253,3 +253,10 @@ def test_renormalize_takes_numpy_bools(host_backend):
     want = mk.output.gaussian_noise(P, scale=0.1, seed=2, renormalize=True, backend=host_backend)
     got = mk.output.gaussian_noise(P, scale=0.1, seed=2, renormalize=np.bool_(True), backend=host_backend)
     np.testing.assert_array_equal(got, want)
+
+
+def test_nothing_drawn_at_the_end_of_a_substream(host_backend):
+    """offset + size <= 2**66 holds for offset 2**66 and size 0: every backend returns the
+    empty array (the binding converted the offset's block, 2**64, to a u64 and refused)."""
+    got = mk.rng.uniform(0, seed=0, offset=2**66, backend=host_backend)
+    assert got.shape == (0,) and got.dtype == np.float32
