@@ -260,3 +260,16 @@ def test_nothing_drawn_at_the_end_of_a_substream(host_backend):
     empty array (the binding converted the offset's block, 2**64, to a u64 and refused)."""
     got = mk.rng.uniform(0, seed=0, offset=2**66, backend=host_backend)
     assert got.shape == (0,) and got.dtype == np.float32
+
+
+@pytest.mark.parametrize("step", ["scale", "gamma", "cutoff"])
+def test_output_parameter_beyond_float_is_not_finite(step):
+    """An int beyond float's range raised OverflowError from math.isinf; it is infinite."""
+    call = {
+        "scale": lambda b: mk.output.gaussian_noise(P, scale=10**400, seed=0, backend=b),
+        "gamma": lambda b: mk.output.reverse_sigmoid(P, gamma=10**400, backend=b),
+        "cutoff": lambda b: mk.output.high_confidence(P, cutoff=10**400, backend=b),
+    }[step]
+    for b in ("auto", "cpp", "numba"):
+        with pytest.raises(ValueError, match=f"{step} must be finite .* got inf$"):
+            call(b)

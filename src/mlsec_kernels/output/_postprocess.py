@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from .. import _constants as C
-from .._arrays import Call, check_flag, shown
+from .._arrays import Call, _float_or_inf, check_flag, shown
 from .._backend import GENERAL, fast
 from ..rng import Generator, check_u64, seed_and_substream
 
@@ -38,9 +38,12 @@ if hasattr(os, "register_at_fork"):
 def _real(v, name, positive=False):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(v).__name__}")
-    if not (v > 0 if positive else v >= 0) or math.isinf(v):
-        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {v}")
-    return float(v)
+    f = _float_or_inf(v)  # (an int beyond float's range is not finite, not an OverflowError)
+    if not (f > 0 if positive else f >= 0) or math.isinf(f):
+        raise ValueError(
+            f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {v if math.isfinite(f) else f}"
+        )
+    return f
 
 
 def _int(v, name):
