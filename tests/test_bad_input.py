@@ -273,3 +273,12 @@ def test_output_parameter_beyond_float_is_not_finite(step):
     for b in ("auto", "cpp", "numba"):
         with pytest.raises(ValueError, match=f"{step} must be finite .* got inf$"):
             call(b)
+
+
+@pytest.mark.parametrize("k, classes", [(-1, 0), (0, 2), (5, 4)])
+def test_top_k_out_of_range_says_c_everywhere(k, classes):
+    """Numba's path built TopK(k) first, whose message lacks C: "k must be in [1, C], got 0"."""
+    p = np.zeros((3, classes), np.float32)
+    for b in ("auto", "cpp", "numba"):
+        with pytest.raises(ValueError, match=rf"^k must be in \[1, C\] = \[1, {classes}\], got {k}$"):
+            mk.output.top_k(p, k, backend=b)

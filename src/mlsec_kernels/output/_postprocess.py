@@ -73,10 +73,10 @@ def _check(prog, c):
             )
         if s[0] == _GN:
             s = (_GN, _real(s[1], "scale")) + tuple(s[2:])
+        elif s[0] == _TOPK and not 1 <= _int(s[1], "k") <= c:  # the binding's words (TopK's lack C)
+            raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
         elif s[0] in _DECODE:
             s = _DECODE[s[0]](*s[1:])._encode()
-        if s[0] == _TOPK and not 1 <= s[1] <= c:
-            raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
         out.append(s)
     return tuple(out)
 
