@@ -282,3 +282,19 @@ def test_top_k_out_of_range_says_c_everywhere(k, classes):
     for b in ("auto", "cpp", "numba"):
         with pytest.raises(ValueError, match=rf"^k must be in \[1, C\] = \[1, {classes}\], got {k}$"):
             mk.output.top_k(p, k, backend=b)
+
+
+@pytest.mark.parametrize(
+    "out, message",
+    [
+        (np.empty((), np.float32), "out must have at least one axis"),
+        (np.broadcast_to(np.float32(0), (4, 5)), "out is read-only"),  # and of another shape
+    ],
+)
+def test_out_checked_in_the_bindings_order(out, message):
+    """A 0-d or read-only out is refused for that, before its shape: a 0-d out got "at least
+    one axis" from the binding and "out must have shape (1,), got ()" from Numba."""
+    x = np.zeros(1, np.float32)
+    for b in ("auto", "cpp", "numba"):
+        with pytest.raises(ValueError, match=message):
+            mk.uniform_noise(x, 0.5, seed=1, out=out, backend=b)

@@ -174,14 +174,17 @@ class Call:
                 f"out must be an array the result is written into (a NumPy array, a torch tensor or a "
                 f"device array), got {type(out).__name__}"
             )
+        # out's own rules first, then its match with the inputs: the binding's order
+        if len(o.shape) < 1:
+            raise ValueError("out must have at least one axis (samples first), got a 0-d array")
+        if o.lib == "numpy" and not o.view.flags.writeable:
+            raise ValueError("out is read-only")
         if o.device != self.first.device:
             raise ValueError("out must be on the same side (host or device) as the inputs")
         if o.shape != shape:
             raise ValueError(f"out must have shape {shape}, got {o.shape}")
         if o.dtype != dtype:
             raise TypeError(f"out must have dtype {dtype}, got {o.dtype}")
-        if o.lib == "numpy" and not o.view.flags.writeable:
-            raise ValueError("out is read-only")
         for k, a in self._inputs if o.lib == "numpy" else ():
             # the kernels read an element before writing it: an exact alias is an in-place
             # update, any other overlap reads elements already written
