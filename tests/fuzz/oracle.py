@@ -95,7 +95,9 @@ def compare(got, want, tol, dtype, ctx, op):
     elif tol == "level":  # bit_depth: one level, where x * m rounds onto a half in float32
         lo, hi = (0.0, 255.0 if dtype == np.uint8 else 1.0) if ctx["clip"] is None else clip_of(ctx)
         step = (hi - lo) / (2.0 ** int(ctx["bits"]) - 1)
-        ok = same | (np.abs(g64 - w64) <= step * (1 + 1e-6) if dtype == np.float32 else same)
+        # (and float32's rounding of values far outside the clip range: a few ulp of them)
+        near = np.abs(g64 - w64) <= step * (1 + 1e-6) + 2.0**-21 * np.abs(w64)
+        ok = same | near if dtype == np.float32 else same
     else:
         with np.errstate(invalid="ignore", over="ignore"):
             ok = same | (np.abs(g64 - w64) <= tol["atol"] + tol["rtol"] * np.abs(w64))
@@ -197,7 +199,9 @@ def check(case, backends=BACKENDS):
             found.append(("refused", f"{type(e).__name__}: {str(e)[:300]}"))
     elif spec is not None:
         oks = [b for b, r in res.items() if r[0] == "ok"]
-        want = reference(case, ctx)
+        # (no reference for an empty result: nothing to compare, and a reference may loop
+        # over a huge count for nothing, as pixel_deflection's over 2**40 deflections)
+        want = reference(case, ctx) if np.prod(spec[0], dtype=float) > 0 else None
         for b in oks:
             why = check_result(case, ctx, res[b][1], res[b][2], spec, want)
             if why:

@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -270,18 +271,33 @@ class Run:
                 if now - last > a.progress:
                     last = now
                     print(self.line(), flush=True)
+                    self.report(quiet=True)  # so that a killed run leaves its figures
         except KeyboardInterrupt:
             print("interrupted", flush=True)
         finally:
             for w in workers.values():
                 w.kill()
-        for t in self.timed_out[:MAX_CONFIRM]:  # after the run: a confirmation takes minutes
-            verdict = self.confirm_hang(t.case)
+        self.t_loop = time.monotonic()  # the run's time, without the confirmations
+        self.confirm_all()
+        self.report()
+
+    def confirm_all(self):
+        """The timed-out cases run again, after the run (a confirmation takes minutes), the
+        first MAX_CONFIRM of them within --confirm-minutes; the others count as slow."""
+        a, t_end = self.args, time.monotonic() + 60 * self.args.confirm_minutes
+        print(f"running {min(len(self.timed_out), MAX_CONFIRM)} timed-out cases again", flush=True)
+        for i, t in enumerate(self.timed_out):
+            verdict = None
+            if i < MAX_CONFIRM and time.monotonic() < t_end:
+                try:
+                    verdict = self.confirm_hang(t.case)
+                except KeyboardInterrupt:
+                    t_end = 0
+            if verdict is None:
+                self.record(t, "slow", f"no answer after {a.timeout} s (not run again)")
+                continue
             kind = verdict if verdict in ("hang", "crash") else "slow"
             self.record(t, kind, f"no answer after {a.timeout} s (alone: {verdict})")
-        for t in self.timed_out[MAX_CONFIRM:]:
-            self.record(t, "slow", f"no answer after {a.timeout} s (not run again: {MAX_CONFIRM} were)")
-        self.report()
 
     def count_case(self, case_json):
         self.counts["cases"] += 1
@@ -310,12 +326,14 @@ class Run:
         figs = " ".join(f"{k}={c[k]}" for k in KINDS if c[k]) + f" timeouts={len(self.timed_out)}"
         return f"[{dt:7.0f} s] calls={c['calls']} cases={c['cases']} ({c['calls'] / max(dt, 1e-9):.0f} calls/s) {figs}"
 
-    def report(self):
-        dt = time.monotonic() - self.t0
+    def report(self, quiet=False):
+        end = getattr(self, "t_loop", None) or time.monotonic()
+        dt, confirming = end - self.t0, time.monotonic() - end
         c = self.counts
         lines = [
             f"seeds {self.args.seed}..{self.next_seed - 1} (batches of {self.args.batch}), {self.args.workers} workers, "
-            f"timeout {self.args.timeout} s, {dt:.0f} s",
+            f"timeout {self.args.timeout} s, {dt:.0f} s (then {confirming:.0f} s running {len(self.timed_out)} "
+            "timed-out cases again)",
             f"calls {c['calls']} (cases {c['cases']}, {CALLS_PER_CASE} calls each), {c['calls'] / max(dt, 1e-9):.0f} calls/s",
             "findings: " + ", ".join(f"{k} {c[k]}" for k in KINDS),
             "in pending areas (other work changes these contracts): "
@@ -332,7 +350,8 @@ class Run:
             lines.append(f"  {n:>6}  {sig}")
         text = "\n".join(lines)
         (self.out / "summary.txt").write_text(text + "\n")
-        print(text)
+        if not quiet:
+            print(text)
 
 
 def main(argv=None):
@@ -345,12 +364,18 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=200, help="cases per batch")
     ap.add_argument("--out", default=str(ROOT / "build" / "fuzz"), help="reproducers, findings.jsonl, summary.txt")
     ap.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines")
+    ap.add_argument("--confirm-minutes", type=float, default=10.0, help="time for running timed-out cases again")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-warm-up", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         return worker(warm=not args.no_warm_up)
+    signal.signal(signal.SIGTERM, _interrupt)  # a killed run still runs its report
     Run(args).main()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

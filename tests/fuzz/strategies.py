@@ -276,6 +276,7 @@ def _out(draw, op, arrays, g, lines, p_bad):
         f"as_torch({z})" if d not in P.NO_TORCH else z,
         f"memoryview({z})",
     ]
-    bad = [f"{z}.tolist()", f"readonly({z})", f"unaligned({z})", f"swapped({z})", f"np.empty({s + (1,)!r}, {d!r})"]
+    bad = [f"{z}.tolist()", f"readonly({z})", f"swapped({z})", f"np.empty({s + (1,)!r}, {d!r})"]
+    bad += [f"unaligned({z})"] if d != "object" else []  # (no object array from a raw buffer)
     bad.append(f"np.empty({s!r}, {'float64' if d == 'float32' else 'float32'!r})")
     return pick(draw, (ok, bad), 50)
