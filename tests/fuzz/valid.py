@@ -76,6 +76,25 @@ def _tiny(a):
     return (v > 0) & (v < 1e-30)
 
 
+def _nonfinite_rows(c):
+    return _renorm_rows(c, lambda a: ~np.isfinite(a))
+
+
+def _tiny_rows(c):
+    return _renorm_rows(c, _tiny)
+
+
+def _tiny_h(c):
+    return isinstance(c["h"], (int, float, np.integer, np.floating)) and 0 < abs(_f(c["h"])) < 1e-154
+
+
+def _zero_in_f32(c):
+    a = as_array(c["p"])
+    if a is None or a.dtype.kind != "f" or a.itemsize != 4:
+        return False
+    return any(np.float32(_f(c[k])) == 0 for k in ("beta", "gamma") if isinstance(c[k], (int, float, np.number)))
+
+
 def _has_inf(c):
     a = as_array(c["x"])
     return a is not None and a.dtype.kind == "f" and bool(np.isinf(a).any())
@@ -92,24 +111,18 @@ KNOWN = [
     # lo and hi - lo rounded to float32 overflow: x - lo or the span is infinite, then NaN.
     ("bit_depth", r"NaN where", "bit_depth: a clip span beyond float32", _wide_clip),
     # Renormalising a row replaces its NaN entries by 0 (max(NaN, 0) is 0 in the kernel; the
-    # reference's np.maximum keeps NaN); a float32 row of denormals comes out inf (the
-    # reciprocal of its sum overflows).
-    (
-        "output_noise",
-        r"differs from",
-        "output gaussian_noise: NaN rows renormalised",
-        lambda c: _renorm_rows(c, np.isnan),
-    ),
-    (
-        "output_noise",
-        r"differs from",
-        "output gaussian_noise: tiny rows renormalised",
-        lambda c: _renorm_rows(c, _tiny),
-    ),
-    # inf in the data: the reference's weights are NaN (inf - inf), the kernels give +-inf.
+    # reference's np.maximum keeps NaN; inf rows alike); a float32 row of denormals comes
+    # out inf (the reciprocal of its sum overflows).
+    ("output_noise", r"differs from", "output gaussian_noise: non-finite rows renormalised", _nonfinite_rows),
+    ("output_noise", r"differs from", "output gaussian_noise: tiny rows renormalised", _tiny_rows),
+    # inf in the data: the reference's weights are NaN (inf - inf), the kernels give +-inf;
+    # h below 1e-154: the reference's h**2 is 0 and its weights NaN (the kernels keep x).
     ("non_local_means", r"differs from the reference", "non_local_means: inf in the data", _has_inf),
+    ("non_local_means", r"vs np.float64\(nan\)", "non_local_means: the reference at h**2 = 0", _tiny_h),
     # The Numba port divides by h**2 in float64, which is 0 for h below 1e-154.
     ("non_local_means", r"ZeroDivisionError", "non_local_means on numba: a tiny h", ALWAYS),
+    # beta or gamma below float32's range round to 0 for float32 scores: NaN from 0 * inf.
+    ("reverse_sigmoid", r"NaN where", "reverse_sigmoid: beta or gamma 0 in float32", _zero_in_f32),
     # The image ops' Python checks run in another order than the binding's: the dtype
     # before the number of axes, out's overlap with x before out's writability.
     ("median_filter", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
