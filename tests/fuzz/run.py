@@ -2,8 +2,8 @@
 
     python -m tests.fuzz.run --calls 1000000 --workers 2 --timeout 10 [--seed S] [--minutes M]
 
-The parent hands each worker batches (a hypothesis seed and a count of cases); the worker
-generates the batch's cases with strategies.py under that seed, announces each case (its
+The parent hands each worker batches (a hypothesis seed, a count of cases and an op, the
+ops in turn); the worker generates the batch's cases with strategies.py under that seed, announces each case (its
 source) before running it on the three host backends and reports the oracle's findings
 after. A worker that dies, or takes longer than --timeout on one case, is replaced; the
 case in flight is recorded with a standalone reproducer (after the run, a timed-out case is
@@ -74,7 +74,7 @@ def worker(warm=True):
             suppress_health_check=list(HealthCheck),
         )
         @hseed(job["seed"])
-        @given(c=cases())
+        @given(c=cases(job.get("op")))
         def batch(c):
             i = next(index, -1)
             proto.write(json.dumps({"start": i, "case": c.to_json()}) + "\n")
@@ -168,6 +168,9 @@ class Run:
         self.next_seed = args.seed
         self.t0 = time.monotonic()
         self.timed_out = []  # cases that outlived --timeout, confirmed after the run
+        from .ops import OPS
+
+        self.ops = sorted(OPS)
 
     def signature(self, op, kind, detail, area):
         return (op, kind, area, re.sub(r"\d+", "#", detail)[:90])
@@ -259,7 +262,9 @@ class Run:
                 now = time.monotonic()
                 for w in list(workers.values()):
                     if w.ready and not w.busy and not self.done():
-                        w.send({"seed": self.next_seed, "count": a.batch})
+                        # one op per batch, in turn (a drawn op favours the first ones)
+                        op = self.ops[self.next_seed % len(self.ops)]
+                        w.send({"seed": self.next_seed, "count": a.batch, "op": op})
                         self.next_seed += 1
                     if w.case is not None and now - w.case_t > a.timeout:
                         sel.unregister(w.p.stdout)

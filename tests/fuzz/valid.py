@@ -95,6 +95,17 @@ def _zero_in_f32(c):
     return any(np.float32(_f(c[k])) == 0 for k in ("beta", "gamma") if isinstance(c[k], (int, float, np.number)))
 
 
+def _param_beyond_f32(c):
+    data = next((as_array(c[k]) for k in ("x", "x0", "delta") if k in c), None)
+    if data is None or data.dtype.kind != "f" or data.itemsize != 4:
+        return False
+    for k in ("eps", "sigma", "step"):
+        v = as_array(c.get(k)) if not isinstance(c.get(k), (int, float)) else np.asarray(_f(c[k]))
+        if v is not None and v.dtype.kind in "fiu" and (np.abs(v.astype(np.float64)) > np.finfo(np.float32).max).any():
+            return True
+    return False
+
+
 def _has_inf(c):
     a = as_array(c["x"])
     return a is not None and a.dtype.kind == "f" and bool(np.isinf(a).any())
@@ -123,6 +134,9 @@ KNOWN = [
     ("non_local_means", r"ZeroDivisionError", "non_local_means on numba: a tiny h", ALWAYS),
     # beta or gamma below float32's range round to 0 for float32 scores: NaN from 0 * inf.
     ("reverse_sigmoid", r"NaN where", "reverse_sigmoid: beta or gamma 0 in float32", _zero_in_f32),
+    # eps, sigma or step beyond float32's range for float32 data is inf in the kernels'
+    # arithmetic (x + inf * 0 or -inf + inf: NaN), finite in the float64 reference.
+    (None, r"NaN where|differs from", "a parameter beyond float32 for float32 data", _param_beyond_f32),
     # The image ops' Python checks run in another order than the binding's: the dtype
     # before the number of axes, out's overlap with x before out's writability.
     ("median_filter", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
