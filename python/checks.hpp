@@ -43,13 +43,15 @@ template <class A> void require_like(const A& a, const char* an, const A& b, con
   require_same_device(a, an, b, bn);
 }
 
-// out of a's shape and device and of dtype dt (an op's result type, which may differ from a's).
-template <class A> void require_result(const A& a, const char* an, const A& out, Dt dt) {
-  if (a.shape() != out.shape())
-    value_error("out must have the shape of " + std::string(an) + ": " + out.shape().str() + " vs " + a.shape().str());
+// out must have x's shape and device and dtype dt (the op's result type, x's by default,
+// float64 for integer data where an op computes in floating point); the Python layer's
+// words (it checks out alike for every op, whatever the result's shape).
+template <class A> void require_out(const A& x, const A& out, Dt dt) {
+  if (x.shape() != out.shape()) value_error("out must have shape " + x.shape().str() + ", got " + out.shape().str());
   if (out.dt != dt) type_error(std::string("out must have dtype ") + dt_name(dt) + ", got " + out.dtype_str());
-  require_same_device(a, an, out, "out");
+  require_same_device(x, "x", out, "out");
 }
+template <class A> void require_out(const A& x, const A& out) { require_out(x, out, x.dt); }
 
 template <class A> bool overlap(const A& a, const A& b) {
   const char *p = static_cast<const char*>(a.data()), *q = static_cast<const char*>(b.data());
@@ -74,14 +76,16 @@ template <class A> struct Named {
 template <class A> void require_float_out(Named<A> x, std::initializer_list<Named<A>> like, const A& out) {
   require_float(x.a, x.name);
   for (const auto& i : like) require_like(x.a, x.name, i.a, i.name);
-  require_like(x.a, x.name, out, "out");
+  require_out(x.a, out);
   require_no_partial_overlap(out, x.a, x.name);
   for (const auto& i : like) require_no_partial_overlap(out, i.a, i.name);
 }
 
+// A double as Python's repr writes it (the Python layer's messages show the same value).
+inline std::string float_repr(double v) { return std::string(py::repr(py::float_(v))); }
+
 inline void require_param(double v, const char* name) {
-  if (!(v >= 0.0) || std::isinf(v))
-    value_error(std::string(name) + " must be finite and >= 0, got " + std::to_string(v));
+  if (!(v >= 0.0) || std::isinf(v)) value_error(std::string(name) + " must be finite and >= 0, got " + float_repr(v));
 }
 
 // A scalar (Python number) or an array of one float64 value per sample, each finite and
@@ -105,7 +109,7 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
   }
   if (a.n != like.n)
     value_error(std::string(name) + " must be a scalar or have one value per sample (" + std::to_string(like.n) +
-                "), got " + std::to_string(a.n));
+                "), got shape (" + std::to_string(a.n) + ",)");
   require_same_device(like, "the data", a, name);
   const double* p = ptr<const double>(a);
   // The message names the sample, never its value: arrays' contents stay out of messages.
@@ -119,12 +123,11 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
 
 inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi)
-    value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) +
-                ")");
+    value_error("clip must be (low, high) with low <= high, got (" + float_repr(lo) + ", " + float_repr(hi) + ")");
 }
 
 inline void require_unit(double v, const char* name) {
-  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
+  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + float_repr(v));
 }
 
 // The norm code the Python layer passes: 0 (inf), 1 or 2.
@@ -159,6 +162,7 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   py::int_ o = py::reinterpret_borrow<py::int_>(h);
   if (o < py::int_(0) || py::int_(o + py::int_(count)) > (py::int_(1).attr("__lshift__")(66)))
     value_error("offset must be >= 0 with offset + size <= 2**66, got " + std::string(py::str(h)));
+  if (count == 0) return StreamPos{0, 0};  // nothing drawn: 2**66 is the end, not past it (its block is not a u64)
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 
@@ -205,7 +209,7 @@ template <class A>
 Planes image_args(const A& x, const A& out, const std::string& layout, std::initializer_list<Dt> dts) {
   const Planes g = planes_of(x.shape(), layout);
   require_dtype(x, "x", dts);
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   require_disjoint(out, x);
   return g;
 }

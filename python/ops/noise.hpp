@@ -21,7 +21,7 @@ template <class A> bool noise_broadcast(const A& x, const A& out) {
     require_same_device(x, "x", out, "out");
     return true;
   }
-  require_result(x, "x", out, float_result_dt(x.dt));
+  require_out(x, out, float_result_dt(x.dt));
   return false;
 }
 

@@ -36,8 +36,9 @@ def _fast_norm(norm):
 
 def _pair(clip):
     """Whether the fast path can hand clip's two bounds to the binding (which checks
-    them); no clipping (None) and malformed clips are the general path's."""
-    return type(clip) in _PAIRS and len(clip) == 2
+    them); no clipping (None) and malformed clips are the general path's (the binding
+    would take bools as numbers)."""
+    return type(clip) in _PAIRS and len(clip) == 2 and type(clip[0]) is not bool and type(clip[1]) is not bool
 
 
 def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="auto"):
@@ -56,7 +57,8 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
     lo, hi = check_clip(clip)
     c = Call(backend, x=x, grad=grad)
     eps = c.per_sample(eps, "eps")
-    c.kernel("fgsm")(*c.views, eps, _bool(targeted, "targeted"), lo, hi, c.output(out))
+    targeted, o = _bool(targeted, "targeted"), c.output(out)  # checked before views copies x
+    c.kernel("fgsm")(*c.views, eps, targeted, lo, hi, o)
     return c.result()
 
 
@@ -88,7 +90,8 @@ def random_start(x0, eps, *, norm="inf", seed=None, clip=(0.0, 1.0), out=None, b
     lo, hi = check_clip(clip)
     c = Call(backend, x0=x0)
     eps = c.per_sample(eps, "eps")
-    c.kernel("random_start")(*c.views, eps, nm, seed, substream, lo, hi, c.output(out))
+    o = c.output(out)  # checked before views copies x0
+    c.kernel("random_start")(*c.views, eps, nm, seed, substream, lo, hi, o)
     return c.result()
 
 

@@ -16,7 +16,19 @@ import math
 
 import numpy as np
 
-from ._arrays import REALS, Arr, Call, _to_host_values, check_int, describe, float_result
+from ._arrays import (
+    REALS,
+    Arr,
+    Call,
+    _float_or_inf,
+    _to_host_values,
+    check_int,
+    describe,
+    float_result,
+    is_real,
+    real_pair,
+    shown_pair,
+)
 from ._backend import GENERAL, fast
 from ._constants import MAX_WINDOW_PIXELS
 
@@ -25,10 +37,9 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _float(v, name):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {describe(v)}") from None
+    if not is_real(v):
+        raise TypeError(f"{name} must be a number, got {describe(v)}")
+    return _float_or_inf(v)
 
 
 def _range(clip, dtype):
@@ -39,12 +50,9 @@ def _range(clip, dtype):
             info = np.iinfo(dtype)
             return float(info.min), float(info.max)
         return 0.0, 1.0
-    try:
-        lo, hi = (float(c) for c in clip)
-    except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {describe(clip)}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"clip must be finite (low, high) with low < high, got {describe(clip)}")
+    lo, hi = real_pair(clip, "clip")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):  # as floats: the binding's words
+        raise ValueError(f"clip must be finite (low, high) with low < high, got {shown_pair(clip, lo, hi)}")
     return lo, hi
 
 
@@ -89,7 +97,8 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
         raise ValueError(f"bits must be an integer in 1..64, got {bits}")
     c = Call(backend, dtypes=REALS, x=x)
     lo, hi = _range(clip, c.dtype)
-    c.kernel("bit_depth")(c.views[0], bits, lo, hi, c.output(out, dtype=float_result(c.dtype)))
+    o = c.output(out, dtype=float_result(c.dtype))  # checked before views copies x
+    c.kernel("bit_depth")(c.views[0], bits, lo, hi, o)
     return c.result()
 
 
@@ -163,7 +172,8 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
         )
     if not isinstance(mode, str) or mode not in ("reflect", "mirror"):
         raise ValueError(f"mode must be 'reflect' or 'mirror', got {describe(mode)}")
-    c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("median_filter")(c.views[0], h, w, layout, mode, o)
     return c.result()
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _arrays
 from . import rng as _rng
-from ._arrays import REALS, Call, check_clip, check_int, float_result
+from ._arrays import REALS, Call, check_clip, check_flag, check_int, float_result
 from ._backend import GENERAL, fast
 
 _LAYOUTS = ("NCHW", "NHWC")
@@ -38,7 +38,8 @@ def _noise(kind, name, x, scale, seed, clip, out, backend):
             return o
     c = Call(backend, dtypes=REALS, x=x)
     scale = c.per_sample(scale, name)
-    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, c.output(out, dtype=float_result(c.dtype)))
+    o = c.output(out, dtype=float_result(c.dtype))  # checked before views copies x
+    c.kernel("noise")(*c.views, scale, kind, seed, substream, 0, lo, hi, o)
     return c.result()
 
 
@@ -136,9 +137,12 @@ def random_resize_pad(
     """
     layout = _choice(layout, _LAYOUTS, "layout")
     interpolation = _choice(interpolation, _INTERPOLATIONS, "interpolation")
+    per_sample, return_params = check_flag(per_sample, "per_sample"), check_flag(return_params, "return_params")
     if out is not None and out is x:
         raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
     out_size = check_int(out_size, "out_size")
+    if not 1 <= out_size < 2**31:  # the draws are int32 (the kernels' params)
+        raise ValueError(f"out_size must be in [1, 2**31), got {out_size}")
     c = Call(backend, dtypes=REALS, x=x)
     n, ch, h, w = _images(c, layout)
     if out_size < max(h, w):
@@ -147,11 +151,10 @@ def random_resize_pad(
     if not 1 <= min_size <= out_size:
         raise ValueError(f"min_size must be in [1, out_size={out_size}], got {min_size}")
     seed, substream = _rng.seed_and_substream(seed)
-    params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample))
+    params = resize_pad_params(n, min_size, out_size, seed, substream, per_sample)
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
-    c.kernel("random_resize_pad")(
-        c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, c.output(out, shape)
-    )
+    o = c.output(out, shape)  # checked before views copies x
+    c.kernel("random_resize_pad")(c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, o)
     return (c.result(), params) if return_params else c.result()
 
 
@@ -175,8 +178,12 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
         raise ValueError(f"deflections must be >= 0, got {deflections}")
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
+    for name, v in (("deflections", deflections), ("window", window)):
+        if v >= 2**63:  # the kernels count in int64
+            raise ValueError(f"{name} must be below 2**63, got {v}")
     seed, substream = _rng.seed_and_substream(seed)
     c = Call(backend, dtypes=REALS, x=x)
     _images(c, layout)
-    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, o)
     return c.result()

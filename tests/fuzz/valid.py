@@ -1,0 +1,358 @@
+"""What the fuzz oracle calls valid: one table per op, written from the docstrings.
+
+``VALID[op]`` maps each argument to a predicate of (value, ctx) that is True when the
+argument is acceptable (ctx: every argument by name, defaults filled in); ``RULES[op]`` adds
+the checks between arguments, each returning the names it finds at fault; ``bad_args``
+applies both. The rules every ``out`` meets (shape, dtype, writable, overlap) are
+predicates.out_bad; a result over TOO_BIG bytes may be refused with a MemoryError.
+
+``PENDING[op]`` names the arguments whose contract other work is changing and ``KNOWN`` the
+findings of a known cause: the oracle files their findings under that area, reported but
+not failing the suite. Edit this file when an op's contract changes, e.g. after merging:
+integer images (IMAGE_DTYPES, and floats(...) of the noise ops and random_resize_pad), any
+median window (MAX_WINDOW, _window), bit_depth bits 1..64 (BITS), one-column outputs
+(MIN_CLASSES), unaligned out refused (predicates.out_bad); then drop the PENDING entry.
+"""
+
+import math
+import operator
+
+import numpy as np
+
+from .predicates import (
+    CLIP,
+    LAYOUT,
+    NORM,
+    SEED,
+    as_array,
+    choice,
+    clip_pair,
+    finite_real,
+    floats,
+    integer,
+    like,
+    ps,
+    real,
+    strict_bool,
+    strict_int,
+    truthy,
+)
+
+F = ("float32", "float64")
+FU8 = F + ("uint8",)
+IMAGE_DTYPES = {"median_filter": FU8, "non_local_means": ("float32", "uint8"), "bit_depth": FU8}
+BITS = (1, 16)
+MAX_WINDOW = 15
+MIN_CLASSES = {"reverse_sigmoid": 2, "class_labels": 2}
+TOO_BIG = 1 << 33  # bytes: more than run.py's workers may allocate (8 GiB)
+
+
+# Findings of a known cause in code other work is changing, or outside argument checking:
+# the oracle files them under that area. (op or None for any, message pattern, area,
+# ctx -> whether the case is one of them)
+def _wide_clip(c):
+    a, clip = as_array(c["x"]), c["clip"]
+    if a is None or a.dtype.kind != "f" or a.itemsize != 4 or clip is None:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        lo, hi = (np.float32(_f(v)) for v in clip)
+        return not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(hi - lo))
+
+
+def _f(v):
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _renorm_rows(c, bad):
+    a = as_array(c["p"])
+    return a is not None and a.dtype.kind == "f" and c["renormalize"] is not False and bool(bad(a).any())
+
+
+def _tiny(a):
+    v = np.abs(np.where(np.isfinite(a), a, 0))
+    return (v > 0) & (v < 1e-30)
+
+
+def _nonfinite_rows(c):
+    return _renorm_rows(c, lambda a: ~np.isfinite(a))
+
+
+def _tiny_rows(c):
+    return _renorm_rows(c, _tiny)
+
+
+def _tiny_h(c):
+    return isinstance(c["h"], (int, float, np.integer, np.floating)) and 0 < abs(_f(c["h"])) < 1e-154
+
+
+def _zero_in_f32(c):
+    a = as_array(c["p"])
+    if a is None or a.dtype.kind != "f" or a.itemsize != 4:
+        return False
+    return any(np.float32(_f(c[k])) == 0 for k in ("beta", "gamma") if isinstance(c[k], (int, float, np.number)))
+
+
+def _param_beyond_f32(c):
+    data = next((as_array(c[k]) for k in ("x", "x0", "delta") if k in c), None)
+    if data is None or data.dtype.kind != "f" or data.itemsize != 4:
+        return False
+    for k in ("eps", "sigma", "step"):
+        v = as_array(c.get(k)) if not isinstance(c.get(k), (int, float)) else np.asarray(_f(c[k]))
+        if v is not None and v.dtype.kind in "fiu" and (np.abs(v.astype(np.float64)) > np.finfo(np.float32).max).any():
+            return True
+    return False
+
+
+def _has_inf(c):
+    a = as_array(c["x"])
+    return a is not None and a.dtype.kind == "f" and bool(np.isinf(a).any())
+
+
+ALWAYS = lambda c: True  # noqa: E731
+IMAGE_ORDER = r"4-D .*numba: TypeError|out is read-only.*overlap"
+KNOWN = [
+    # Numba's cache fails to save some overloads (a vanished weak reference while pickling
+    # the index): the call raises instead of running, and every process compiles again.
+    (None, r"ReferenceError", "numba cache: ReferenceError saving an overload", ALWAYS),
+    # The Numba port reshapes an empty (N, T, H, W, 0) batch with -1.
+    ("median_filter", r"cannot reshape array of size 0", "median_filter: empty video on numba", ALWAYS),
+    # lo and hi - lo rounded to float32 overflow: x - lo or the span is infinite, then NaN.
+    ("bit_depth", r"NaN where", "bit_depth: a clip span beyond float32", _wide_clip),
+    # Renormalising a row replaces its NaN entries by 0 (max(NaN, 0) is 0 in the kernel; the
+    # reference's np.maximum keeps NaN; inf rows alike); a float32 row of denormals comes
+    # out inf (the reciprocal of its sum overflows).
+    ("output_noise", r"differs from", "output gaussian_noise: non-finite rows renormalised", _nonfinite_rows),
+    ("output_noise", r"differs from", "output gaussian_noise: tiny rows renormalised", _tiny_rows),
+    # inf in the data: the reference's weights are NaN (inf - inf), the kernels give +-inf;
+    # h below 1e-154: the reference's h**2 is 0 and its weights NaN (the kernels keep x).
+    ("non_local_means", r"differs from the reference", "non_local_means: inf in the data", _has_inf),
+    ("non_local_means", r"vs np.float64\(nan\)", "non_local_means: the reference at h**2 = 0", _tiny_h),
+    # The Numba port divides by h**2 in float64, which is 0 for h below 1e-154.
+    ("non_local_means", r"ZeroDivisionError", "non_local_means on numba: a tiny h", ALWAYS),
+    # beta or gamma below float32's range round to 0 for float32 scores: NaN from 0 * inf.
+    ("reverse_sigmoid", r"NaN where", "reverse_sigmoid: beta or gamma 0 in float32", _zero_in_f32),
+    # eps, sigma or step beyond float32's range for float32 data is inf in the kernels'
+    # arithmetic (x + inf * 0 or -inf + inf: NaN), finite in the float64 reference.
+    (None, r"NaN where|differs from", "a parameter beyond float32 for float32 data", _param_beyond_f32),
+    # The image ops' Python checks run in another order than the binding's: the dtype
+    # before the number of axes, out's overlap with x before out's writability.
+    ("median_filter", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
+    ("non_local_means", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
+]
+
+# Arguments whose contract is being changed elsewhere (issue 10's other parts).
+PENDING = {
+    "median_filter": {"x": "integer images", "size": "median any window size"},
+    "bit_depth": {"x": "integer images", "bits": "bit_depth bits 1..64"},
+    "gaussian_noise": {"x": "integer images"},
+    "uniform_noise": {"x": "integer images"},
+    "random_resize_pad": {"x": "integer images"},
+    "reverse_sigmoid": {"p": "one-column outputs"},
+    "class_labels": {"p": "one-column outputs"},
+    "pgd_step": {"*": "pgd_step/project projection"},
+    "project": {"*": "pgd_step/project projection"},
+}
+
+
+def image_dims(c, nd=(4,)):
+    """(n, ch, h, w) of x in c's layout, or None."""
+    a = as_array(c["x"])
+    if a is None or a.ndim not in nd or c.get("layout") not in ("NCHW", "NHWC"):
+        return None
+    s = a.shape
+    return (s[0], s[-3], s[-2], s[-1]) if c["layout"] == "NCHW" else (s[0], s[-1], s[-3], s[-2])
+
+
+def _window(c):
+    s = c["size"]
+    pair = s if isinstance(s, (tuple, list)) else (s, s)
+    if len(pair) != 2 or not all(integer(v, 1, MAX_WINDOW) for v in pair):
+        return set()  # the size predicate reports it
+    d = image_dims(c, (4, 5))
+    return {"size"} if d and (operator.index(pair[0]) > d[2] or operator.index(pair[1]) > d[3]) else set()
+
+
+def _window_size(v, c):
+    pair = v if isinstance(v, (tuple, list)) else (v, v)
+    return len(pair) == 2 and all(integer(s, 1, MAX_WINDOW) for s in pair)
+
+
+def _rrp(c):
+    d = image_dims(c)
+    if d is None or not integer(c["out_size"]):
+        return set()
+    bad = {"x"} if d[2] < 1 or d[3] < 1 else set()
+    if operator.index(c["out_size"]) < max(d[2], d[3]):
+        bad.add("out_size")
+    m = c["min_size"]
+    if m is not None and integer(m) and not 1 <= operator.index(m) <= operator.index(c["out_size"]):
+        bad.add("min_size")
+    return bad
+
+
+def _deflect(c):
+    d = image_dims(c)
+    return {"x"} if d is not None and (d[2] < 1 or d[3] < 1) else set()
+
+
+def _classes(op):
+    def rule(c):
+        a = as_array(c["p"])
+        return {"p"} if a is not None and a.ndim == 2 and a.shape[1] < MIN_CLASSES.get(op, 1) else set()
+
+    return rule
+
+
+def _top_k(c):
+    a = as_array(c["p"])
+    if a is None or a.ndim != 2 or not integer(c["k"]):
+        return set()
+    return set() if 1 <= operator.index(c["k"]) <= a.shape[1] else {"k"}
+
+
+def _offset(c):
+    s = c.get("shape", c.get("n"))
+    try:
+        size = math.prod((operator.index(s),) if np.ndim(s) == 0 else (operator.index(v) for v in s))
+    except TypeError:
+        return set()
+    return {"offset"} if strict_int(c["offset"]) and operator.index(c["offset"]) + size > 2**66 else set()
+
+
+def _rng_dtype(v, c):
+    return v is None or (isinstance(v, (str, type, np.dtype)) and _dtype_in(v, F))
+
+
+def _dtype_in(v, names):
+    try:
+        return np.dtype(v) in [np.dtype(d) for d in names]
+    except TypeError:
+        return False
+
+
+def _rng_shape(v, c):
+    if isinstance(v, (tuple, list)):
+        return all(integer(s, 0, 2**63 - 1) for s in v)
+    return integer(v, 0, 2**63 - 1)
+
+
+XF = floats(F)
+IMG = floats(F, (4,))
+P2 = floats(F, (2,))
+RNG = dict(  # the rng functions take an int seed (or None), not a Generator
+    seed=lambda v, c: v is None or strict_int(v, 0, 2**64 - 1),
+    substream=lambda v, c: strict_int(v, 0, 2**64 - 1),
+    offset=lambda v, c: strict_int(v, 0),
+)
+
+VALID = {
+    "fgsm": dict(x=XF, grad=like("x"), eps=ps("x"), targeted=lambda v, c: strict_bool(v), clip=CLIP),
+    "project": dict(delta=XF, eps=ps("delta"), norm=NORM),
+    "pgd_step": dict(
+        x=XF,
+        x0=like("x"),
+        grad=like("x"),
+        step=ps("x"),
+        eps=ps("x"),
+        norm=NORM,
+        targeted=lambda v, c: strict_bool(v),
+        clip=CLIP,
+        l1_sparsity=lambda v, c: real(v) and 0.0 <= float(v) <= 1.0,
+    ),
+    "random_start": dict(x0=XF, eps=ps("x0"), norm=NORM, seed=SEED, clip=CLIP),
+    "bit_depth": dict(
+        x=floats(IMAGE_DTYPES["bit_depth"]),
+        bits=lambda v, c: integer(v, *BITS),
+        clip=lambda v, c: clip_pair(v, strict=True),
+    ),
+    "median_filter": dict(
+        x=floats(IMAGE_DTYPES["median_filter"], (4, 5)),
+        size=_window_size,
+        layout=LAYOUT,
+        mode=choice("reflect", "mirror"),
+    ),
+    "non_local_means": dict(
+        x=floats(IMAGE_DTYPES["non_local_means"], (4, 5)),
+        h=lambda v, c: finite_real(v, 0.0, strict=True),
+        template_size=lambda v, c: integer(v, 1, 15) and operator.index(v) % 2 == 1,
+        search_size=lambda v, c: integer(v, 1, 45) and operator.index(v) % 2 == 1,
+        layout=LAYOUT,
+    ),
+    "gaussian_noise": dict(x=XF, sigma=ps("x"), seed=SEED, clip=CLIP),
+    "uniform_noise": dict(x=XF, eps=ps("x"), seed=SEED, clip=CLIP),
+    "random_resize_pad": dict(
+        x=IMG,
+        out_size=lambda v, c: integer(v, 1, 2**31 - 1),  # its draws are int32
+        min_size=lambda v, c: v is None or integer(v, 1),
+        seed=SEED,
+        interpolation=choice("nearest", "bilinear"),
+        per_sample=lambda v, c: truthy(v),
+        layout=LAYOUT,
+        return_params=lambda v, c: truthy(v),
+    ),
+    "pixel_deflection": dict(
+        x=IMG,
+        deflections=lambda v, c: integer(v, 0, 2**63 - 1),
+        window=lambda v, c: integer(v, 1, 2**63 - 1),
+        seed=SEED,
+        layout=LAYOUT,
+    ),
+    "random_raw": dict(n=_rng_shape, **RNG),
+    "uniform": dict(shape=_rng_shape, dtype=_rng_dtype, **RNG),
+    "normal": dict(shape=_rng_shape, dtype=_rng_dtype, **RNG),
+    "reverse_sigmoid": dict(
+        p=P2, beta=lambda v, c: finite_real(v, 0.0, True), gamma=lambda v, c: finite_real(v, 0.0, True)
+    ),
+    "output_noise": dict(
+        p=P2,
+        scale=lambda v, c: finite_real(v, 0.0),
+        seed=SEED,
+        renormalize=lambda v, c: isinstance(v, (bool, np.bool_)) or (isinstance(v, str) and v == "auto"),
+    ),
+    "round": dict(p=P2, decimals=lambda v, c: strict_int(v, 0, 2**63 - 1)),
+    "high_confidence": dict(p=P2, cutoff=lambda v, c: finite_real(v, 0.0)),
+    "top_k": dict(p=P2, k=lambda v, c: strict_int(v, 1), one_hot=lambda v, c: truthy(v)),
+    "class_labels": dict(p=P2),
+}
+
+RULES = {
+    "median_filter": [_window],
+    "random_resize_pad": [_rrp],
+    "pixel_deflection": [_deflect],
+    "reverse_sigmoid": [_classes("reverse_sigmoid")],
+    "class_labels": [_classes("class_labels")],
+    "top_k": [_top_k],
+    "random_raw": [_offset],
+    "uniform": [_offset],
+    "normal": [_offset],
+}
+
+# Arguments whose message may use another word: random_raw's n is a shape.
+ALIASES = {"n": ("n", "shape")}
+
+
+def bad_args(op, ctx):
+    """The arguments of ctx (name -> value, defaults filled in) that the table refuses,
+    and the words a refusal may name for them (an argument that must be like another
+    may be reported as the other's mismatch)."""
+    bad, words = set(), set()
+    for name, ok in VALID[op].items():
+        try:
+            good = ok(ctx[name], ctx)
+        except Exception:
+            good = False
+        if not good:
+            bad.add(name)
+            words |= set(ALIASES.get(name, (name,))) | ({ok.peer} if hasattr(ok, "peer") else set())
+    for rule in RULES.get(op, ()):
+        try:
+            found = rule(ctx)
+        except Exception:
+            found = set()
+        bad |= found
+        for name in found:
+            words |= set(ALIASES.get(name, (name,)))
+    return bad, words
