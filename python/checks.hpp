@@ -166,14 +166,25 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 
+// A Python float or int as a double, an int beyond double's range as +-infinity (as the
+// Python layer's _float_or_inf reads it; pybind11's cast would raise its own dump).
+inline double double_of(const py::handle& h) {
+  const double v = PyFloat_Check(h.ptr()) ? PyFloat_AS_DOUBLE(h.ptr()) : PyLong_AsDouble(h.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return py::int_(py::reinterpret_borrow<py::int_>(h)) > py::int_(0) ? INFINITY : -INFINITY;
+  }
+  return v;
+}
+
 // A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other
 // types (NumPy scalars) raise Fallback for the Python layer to convert or refuse.
 inline double real_arg(const py::handle& h, const char* name, bool positive) {
   if (!(PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) || PyBool_Check(h.ptr())) throw Fallback();
-  const double v = py::cast<double>(h);
+  const double v = double_of(h);
   if (!(positive ? v > 0.0 : v >= 0.0) || std::isinf(v))
     value_error(std::string(name) + " must be finite and " + (positive ? "> 0" : ">= 0") + ", got " +
-                std::string(py::str(h)));
+                (std::isinf(v) ? float_repr(v) : std::string(py::str(h))));  // (the Python layer's words)
   return v;
 }
 

@@ -219,6 +219,35 @@ FUZZ_CASES["renormalize an array"] = (
     "renormalize must be",
 )
 
+# pgd_step and project checked out after copying their zero-stride inputs (MemoryError)
+FUZZ_CASES["pgd_step huge x, out 0-d"] = (
+    lambda b: mk.pgd_step(HUGE_F32, HUGE_F32, HUGE_F32, 0.1, 0.1, out=np.empty((), np.float32), backend=b),
+    ValueError,
+    "out must have at least one axis",
+)
+FUZZ_CASES["project huge delta, out of another shape"] = (
+    lambda b: mk.project(HUGE_F32, 0.1, out=np.empty((2, 2), np.float32), backend=b),
+    ValueError,
+    r"out must have shape \(2097152, 2097152\), got \(2, 2\)$",
+)
+# float() took strings and bools
+FUZZ_CASES["l1_sparsity a string"] = (
+    lambda b: mk.pgd_step(X, X, G, 0.1, 0.1, norm=1, l1_sparsity="0.5", backend=b),
+    TypeError,
+    "l1_sparsity must be a number in",
+)
+FUZZ_CASES["l1_sparsity a bool"] = (
+    lambda b: mk.pgd_step(X, X, G, 0.1, 0.1, norm=1, l1_sparsity=True, backend=b),
+    TypeError,
+    "l1_sparsity must be a number in .* got True$",
+)
+# an int beyond float's range is +-inf (the binding raised pybind11's cast error, Python an OverflowError)
+FUZZ_CASES["project lo beyond float"] = (
+    lambda b: mk.project(X, 0.1, lo=10**400, hi=0.5, backend=b),
+    ValueError,
+    "lo must be <= hi everywhere",
+)
+
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))
 def test_one_clear_message_on_every_backend(case):
@@ -298,3 +327,10 @@ def test_out_checked_in_the_bindings_order(out, message):
     for b in ("auto", "cpp", "numba"):
         with pytest.raises(ValueError, match=message):
             mk.uniform_noise(x, 0.5, seed=1, out=out, backend=b)
+
+
+def test_project_bounds_beyond_float_are_infinite(host_backend):
+    # hi = 10**400 is +inf: no upper bound (the same result as hi=None)
+    d = (X - 0.5) * 4
+    got = mk.project(d, 0.3, norm=2, lo=-(10**400), hi=10**400, backend=host_backend)
+    np.testing.assert_array_equal(got, mk.project(d, 0.3, norm=2, backend=host_backend))

@@ -23,6 +23,11 @@ def data(shape, dtype="float32", seed=0, fill="unit"):
     rng = np.random.default_rng(seed)
     shape = tuple(shape)
     n = int(np.prod(shape, dtype=np.int64))
+    kind = np.dtype(dtype).kind if isinstance(dtype, str) and dtype != "object" else "f"
+    if kind in "iu" and fill in ("huge", "normal"):  # the dtype's whole range, or small signed values
+        info = np.iinfo(dtype)
+        lo, hi = (info.min, info.max) if fill == "huge" else (max(info.min, -100), min(info.max, 100))
+        return rng.integers(lo, hi, n, dtype=dtype, endpoint=True).reshape(shape)
     if fill == "probs" and len(shape) == 2 and shape[1] > 0:
         v = rng.dirichlet(np.full(shape[1], 0.3), size=shape[0]).reshape(-1)
     elif fill == "normal":

@@ -39,6 +39,8 @@ def magnitude(*vals, floor=1.0):
     """The largest finite |value| among the arrays and numbers given (at least floor)."""
     m = floor
     for v in vals:
+        if isinstance(v, int) and abs(v) >= 2**1023:
+            continue  # beyond float's range: infinite, not a magnitude
         a = as_array(v) if not isinstance(v, (int, float)) else np.asarray(float(v))
         if a is None or a.dtype.kind not in "fiu" or a.size == 0:
             continue
@@ -96,6 +98,21 @@ RS_TOL = float_tol((0, 2e-6), (1e-12, 1e-14))  # tests/test_output.py
 # tests/test_output.py: rtol 1e-5 (float32); the noise is the stream's float32 normals
 # (the reference's are float64): a float32 ulp of scale * |z| in either dtype
 ONOISE_TOL = float_tol((1e-5, 1e-6), (1e-12, 1e-6))
+
+
+def exact_ints(tol):
+    """tol for float results; integer results (the dtype kept) equal the reference's."""
+    return lambda c, dtype: "exact" if dtype.kind in "iu" else tol(c, dtype)
+
+
+def _bound(v):
+    """project's lo or hi for the reference: None, a float, or the array as float64."""
+    a = as_array(v)
+    if v is None:
+        return None
+    if a is None or a.ndim == 0:
+        return float(v) if abs(v) < 2**1023 else (math.inf if v > 0 else -math.inf)
+    return a.astype(np.float64)
 
 
 def _norm_str(nm):
@@ -196,8 +213,8 @@ OPS = {
     "project": Op(
         "mk.project",
         ("delta",),
-        lambda c: ref.project(_x("delta")(c), f64(c["eps"]), norm=c["norm"]),
-        scaled(HELPER_TOL, "delta", "eps"),
+        lambda c: ref.project(_x("delta")(c), f64(c["eps"]), norm=c["norm"], lo=_bound(c["lo"]), hi=_bound(c["hi"])),
+        scaled(HELPER_TOL, "delta", "eps", "lo", "hi"),
     ),
     "pgd_step": Op(
         "mk.pgd_step",
@@ -212,6 +229,7 @@ OPS = {
             targeted=bool(c["targeted"]),
             clip=clip_of(c),
             l1_sparsity=float(c["l1_sparsity"]),
+            projection=c["projection"],
         ),
         scaled(HELPER_TOL, "x", "x0", "step", "eps"),
     ),
@@ -244,7 +262,7 @@ OPS = {
         random=True,
     ),
     "uniform_noise": Op("mk.uniform_noise", ("x",), _noise_ref("uniform"), scaled(NOISE_TOL, "x", "eps"), random=True),
-    "random_resize_pad": Op("mk.random_resize_pad", ("x",), _rrp_ref, scaled(RESIZE_TOL, "x"), random=True),
+    "random_resize_pad": Op("mk.random_resize_pad", ("x",), _rrp_ref, exact_ints(scaled(RESIZE_TOL, "x")), random=True),
     "pixel_deflection": Op("mk.pixel_deflection", ("x",), _deflect_ref, lambda c, d: "exact", random=True),
     "random_raw": Op("mk.rng.random_raw", (), _rng_ref("random_raw"), lambda c, d: "exact", random=True),
     "uniform": Op("mk.rng.uniform", (), _rng_ref("uniform"), lambda c, d: "exact", random=True),
@@ -287,6 +305,10 @@ OPS = {
 }
 
 
+# ops that compute in floating point: float64 results for integer data
+FLOAT_RESULT = ("bit_depth", "gaussian_noise", "uniform_noise")
+
+
 def defaults(op):
     """The op's keyword defaults, from its signature."""
     sig = inspect.signature(OPS[op].fn())
@@ -308,6 +330,8 @@ def result_spec(op, c):
         return shape, np.dtype(np.float32)
     first = as_array(c[OPS[op].arrays[0]])
     dtype = native(first.dtype)
+    if op in FLOAT_RESULT and dtype.kind in "iu":
+        dtype = np.dtype(np.float64)  # computed in floating point: integer data gives float64
     if op == "random_resize_pad":
         s, n = int(c["out_size"]), first.shape[0]
         ch = first.shape[1] if c["layout"] == "NCHW" else first.shape[3]

@@ -93,7 +93,11 @@ def compare(got, want, tol, dtype, ctx, op):
     elif tol == "pixel":
         ok = same | (np.abs(g64 - w64) <= 1)
     elif tol == "level":  # bit_depth: one level, where x * m rounds onto a half in float32
-        lo, hi = (0.0, 255.0 if dtype == np.uint8 else 1.0) if ctx["clip"] is None else clip_of(ctx)
+        x = predicates.as_array(ctx["x"])
+        ints = x.dtype.kind in "iu"
+        lo, hi = (0.0, 1.0) if ctx["clip"] is None else clip_of(ctx)
+        if ctx["clip"] is None and ints:
+            lo, hi = float(np.iinfo(x.dtype).min), float(np.iinfo(x.dtype).max)
         step = (hi - lo) / (2.0 ** int(ctx["bits"]) - 1)
         # (and float32's rounding of values far outside the clip range: a few ulp of them)
         near = np.abs(g64 - w64) <= step * (1 + 1e-6) + 2.0**-21 * np.abs(w64)

@@ -148,6 +148,13 @@ def like(first):
     return ok
 
 
+def bound(v, c):
+    """project's lo or hi: None, a real number, or an array of delta's shape and dtype."""
+    if v is None:
+        return True
+    return real(v) or like("delta")(v, c)  # (an int beyond float's range is +-inf)
+
+
 def n_of(c, name):
     a = as_array(c[name])
     return a.shape[0] if a is not None and a.ndim >= 1 else -1
@@ -172,11 +179,11 @@ def _same_memory(a, b):
 
 
 def out_bad(ctx, inputs, shape, dtype, rule="alias"):
-    """Whether ``out`` is refused, and the pending area it touches (unaligned out).
+    """Whether ``out`` is refused, and the pending area it touches (None: none is).
 
     out: None, or an array the result is written into (NumPy, torch; not a list) of the
-    result's shape and dtype (any byte order), writable, and not overlapping an input
-    except (rule "alias") exactly."""
+    result's shape and dtype (any byte order), writable, aligned for its dtype (the kernels
+    store whole elements), and not overlapping an input except (rule "alias") exactly."""
     o = ctx.get("out")
     if o is None:
         return False, None
@@ -185,15 +192,16 @@ def out_bad(ctx, inputs, shape, dtype, rule="alias"):
     a = as_array(o)
     if a is None or a.shape != tuple(shape) or a.dtype.kind == "V" or native(a.dtype) != np.dtype(dtype):
         return True, None
-    if not a.flags.writeable:
+    if not a.flags.writeable or not a.flags.aligned:
         return True, None
     for name in inputs:
         b = as_array(ctx[name])
         if b is None or not np.shares_memory(a, b):
             continue
-        if rule != "alias" or not _same_memory(a, b):
+        # an exact alias of the same dtype is an in-place update; any other overlap is refused
+        if rule != "alias" or not _same_memory(a, b) or native(a.dtype) != native(b.dtype):
             return True, None
-    return False, (None if a.flags.aligned else "unaligned out")
+    return False, None
 
 
 def nbytes(v):

@@ -9,22 +9,22 @@ from .case import Case
 from .ops import OPS
 
 F = ["float32", "float64"]
-FU8 = F + ["uint8"]
+R = F + ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]  # valid.REALS
 
 # op -> (array names, positional names, keyword names, the data's dtypes, shape kind)
 SIGS = {
     "fgsm": (("x", "grad"), ("x", "grad", "eps"), ("targeted", "clip"), F, "batch"),
-    "project": (("delta",), ("delta", "eps"), ("norm",), F, "batch"),
+    "project": (("delta",), ("delta", "eps"), ("norm", "lo", "hi"), F, "batch"),
     "pgd_step": (
         ("x", "x0", "grad"),
         ("x", "x0", "grad", "step", "eps"),
-        ("norm", "targeted", "clip", "l1_sparsity"),
+        ("norm", "targeted", "clip", "l1_sparsity", "projection"),
         F,
         "batch",
     ),
     "random_start": (("x0",), ("x0", "eps"), ("norm", "seed", "clip"), F, "batch"),
-    "bit_depth": (("x",), ("x", "bits"), ("clip",), FU8, "batch"),
-    "median_filter": (("x",), ("x", "size"), ("layout", "mode"), FU8, "image45"),
+    "bit_depth": (("x",), ("x", "bits"), ("clip",), R, "batch"),
+    "median_filter": (("x",), ("x", "size"), ("layout", "mode"), R, "image45"),
     "non_local_means": (
         ("x",),
         ("x",),
@@ -32,16 +32,16 @@ SIGS = {
         ["float32", "uint8"],
         "image45",
     ),
-    "gaussian_noise": (("x",), ("x", "sigma"), ("seed", "clip"), F, "batch"),
-    "uniform_noise": (("x",), ("x", "eps"), ("seed", "clip"), F, "batch"),
+    "gaussian_noise": (("x",), ("x", "sigma"), ("seed", "clip"), R, "batch"),
+    "uniform_noise": (("x",), ("x", "eps"), ("seed", "clip"), R, "batch"),
     "random_resize_pad": (
         ("x",),
         ("x", "out_size"),
         ("min_size", "seed", "interpolation", "per_sample", "layout", "return_params"),
-        F,
+        R,
         "image4",
     ),
-    "pixel_deflection": (("x",), ("x", "deflections", "window"), ("seed", "layout"), F, "image4"),
+    "pixel_deflection": (("x",), ("x", "deflections", "window"), ("seed", "layout"), R, "image4"),
     "random_raw": ((), ("n",), ("seed", "substream", "offset"), [], "rng"),
     "uniform": ((), ("shape",), ("seed", "substream", "offset", "dtype"), [], "rng"),
     "normal": ((), ("shape",), ("seed", "substream", "offset", "dtype"), [], "rng"),
@@ -189,11 +189,14 @@ def _params(draw, op, g, p_bad):
         "norm": P.NORM,
         "l1_sparsity": P.UNIT,
         "seed": P.SEED,
-        "bits": P.ints(8, 1, 16, 5, 17, 64),
+        "bits": (P.ints(8, 1, 16, 5, 17, 64)[0], ["0", "65", "-1"] + P.INTS_BAD),
         "size": (
-            ["3", "1", "(3, 2)", "2", "[1, 3]", "5", str(max(h, 1)), f"({max(h, 1)}, {max(w, 1)})"],
-            ["(3,)", "(3, 3, 3)", "16", "(0, 3)", "(3, 16)", "'3'", "3.0", "None", "(3, 2.0)"] + P.INTS_BAD,
+            ["3", "1", "(3, 2)", "2", "[1, 3]", "5", str(max(h, 1)), f"({max(h, 1)}, {max(w, 1)})", "16", "(3, 16)"],
+            ["(3,)", "(3, 3, 3)", "(0, 3)", "'3'", "3.0", "None", "(3, 2.0)", "1025", "(1, 2**20 + 1)"] + P.INTS_BAD,
         ),
+        "projection": (["'exact'", "'ball_then_clip'"], ["'Exact'", "None", "1", "'clip'", "b'exact'"]),
+        "lo": _bound_pool(g, "-", 1),
+        "hi": _bound_pool(g, "", 2),
         "layout": (
             [repr(g.get("layout", "NCHW"))],
             P.LAYOUT_BAD + [repr("NHWC" if g.get("layout") == "NCHW" else "NCHW")],
@@ -236,6 +239,18 @@ def _params(draw, op, g, p_bad):
             continue
         out[name] = pick(draw, pools[name], p_bad)
     return out
+
+
+def _bound_pool(g, sign, k):
+    """project's lo or hi: None, numbers, an array like delta (sign "-": below 0); odd ones."""
+    s, d = g.get("shape", (1,)), g.get("dtype", "float32")
+    arr = f"{sign}data({s!r}, {d!r}, {k}, 'unit')"
+    other = "float64" if d != "float64" else "float32"
+    return (
+        ["None", "None", f"{sign}0.5", f"{sign}1.0", f"{sign}0.0", f"np.float32({sign}0.25)", arr],
+        ["float('nan')", "True", "'0'", "10**400", f"{sign}data({s + (1,)!r}, {d!r}, {k})"]
+        + [f"{sign}data({s!r}, {other!r}, {k})", f"{sign}float('inf')", "[0.5]"],
+    )
 
 
 def _out(draw, op, arrays, g, lines, p_bad):

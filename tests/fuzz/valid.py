@@ -8,10 +8,9 @@ predicates.out_bad; a result over TOO_BIG bytes may be refused with a MemoryErro
 
 ``PENDING[op]`` names the arguments whose contract other work is changing and ``KNOWN`` the
 findings of a known cause: the oracle files their findings under that area, reported but
-not failing the suite. Edit this file when an op's contract changes, e.g. after merging:
-integer images (IMAGE_DTYPES, and floats(...) of the noise ops and random_resize_pad), any
-median window (MAX_WINDOW, _window), bit_depth bits 1..64 (BITS), one-column outputs
-(MIN_CLASSES), unaligned out refused (predicates.out_bad); then drop the PENDING entry.
+not failing the suite. Edit this file when an op's contract changes (the dtypes of
+IMAGE_DTYPES and REALS, the window limit MAX_WINDOW_PIXELS, bit_depth's BITS, the out
+rules of predicates.out_bad), and drop a PENDING entry once its contract is settled.
 """
 
 import math
@@ -25,6 +24,7 @@ from .predicates import (
     NORM,
     SEED,
     as_array,
+    bound,
     choice,
     clip_pair,
     finite_real,
@@ -39,11 +39,12 @@ from .predicates import (
 )
 
 F = ("float32", "float64")
-FU8 = F + ("uint8",)
-IMAGE_DTYPES = {"median_filter": FU8, "non_local_means": ("float32", "uint8"), "bit_depth": FU8}
-BITS = (1, 16)
-MAX_WINDOW = 15
-MIN_CLASSES = {"reverse_sigmoid": 2, "class_labels": 2}
+# every real integer dtype, as python/array.hpp's Dt lists them (float16 and bool are not)
+INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+REALS = F + INTS
+IMAGE_DTYPES = {"median_filter": REALS, "non_local_means": ("float32", "uint8"), "bit_depth": REALS}
+BITS = (1, 64)  # as ART's FeatureSqueezing takes them
+MAX_WINDOW_PIXELS = 1 << 20  # median_filter: h * w (mlsec_kernels._constants)
 TOO_BIG = 1 << 33  # bytes: more than run.py's workers may allocate (8 GiB)
 
 
@@ -143,18 +144,8 @@ KNOWN = [
     ("non_local_means", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
 ]
 
-# Arguments whose contract is being changed elsewhere (issue 10's other parts).
-PENDING = {
-    "median_filter": {"x": "integer images", "size": "median any window size"},
-    "bit_depth": {"x": "integer images", "bits": "bit_depth bits 1..64"},
-    "gaussian_noise": {"x": "integer images"},
-    "uniform_noise": {"x": "integer images"},
-    "random_resize_pad": {"x": "integer images"},
-    "reverse_sigmoid": {"p": "one-column outputs"},
-    "class_labels": {"p": "one-column outputs"},
-    "pgd_step": {"*": "pgd_step/project projection"},
-    "project": {"*": "pgd_step/project projection"},
-}
+# Arguments whose contract is being changed elsewhere: none at present.
+PENDING = {}
 
 
 def image_dims(c, nd=(4,)):
@@ -166,18 +157,25 @@ def image_dims(c, nd=(4,)):
     return (s[0], s[-3], s[-2], s[-1]) if c["layout"] == "NCHW" else (s[0], s[-1], s[-3], s[-2])
 
 
-def _window(c):
-    s = c["size"]
-    pair = s if isinstance(s, (tuple, list)) else (s, s)
-    if len(pair) != 2 or not all(integer(v, 1, MAX_WINDOW) for v in pair):
-        return set()  # the size predicate reports it
-    d = image_dims(c, (4, 5))
-    return {"size"} if d and (operator.index(pair[0]) > d[2] or operator.index(pair[1]) > d[3]) else set()
-
-
 def _window_size(v, c):
+    """(h, w) or one int for both: each >= 1, h * w <= MAX_WINDOW_PIXELS (any image size:
+    the edges extend the image)."""
     pair = v if isinstance(v, (tuple, list)) else (v, v)
-    return len(pair) == 2 and all(integer(s, 1, MAX_WINDOW) for s in pair)
+    if len(pair) != 2 or not all(integer(s, 1) for s in pair):
+        return False
+    return operator.index(pair[0]) * operator.index(pair[1]) <= MAX_WINDOW_PIXELS
+
+
+def _box_order(c):
+    """project: lo <= hi everywhere, neither NaN (each bound already valid alone)."""
+    lo, hi = c["lo"], c["hi"]
+    if not (bound(lo, c) and bound(hi, c)):
+        return set()
+    lo, hi = (
+        np.asarray(_f(v) if real(v) else (d if v is None else v), np.float64) for v, d in ((lo, -np.inf), (hi, np.inf))
+    )
+    with np.errstate(invalid="ignore"):
+        return set() if np.all(lo <= hi) else {"lo", "hi"}
 
 
 def _rrp(c):
@@ -196,14 +194,6 @@ def _rrp(c):
 def _deflect(c):
     d = image_dims(c)
     return {"x"} if d is not None and (d[2] < 1 or d[3] < 1) else set()
-
-
-def _classes(op):
-    def rule(c):
-        a = as_array(c["p"])
-        return {"p"} if a is not None and a.ndim == 2 and a.shape[1] < MIN_CLASSES.get(op, 1) else set()
-
-    return rule
 
 
 def _top_k(c):
@@ -240,7 +230,8 @@ def _rng_shape(v, c):
 
 
 XF = floats(F)
-IMG = floats(F, (4,))
+XR = floats(REALS)
+IMG = floats(REALS, (4,))
 P2 = floats(F, (2,))
 RNG = dict(  # the rng functions take an int seed (or None), not a Generator
     seed=lambda v, c: v is None or strict_int(v, 0, 2**64 - 1),
@@ -250,7 +241,7 @@ RNG = dict(  # the rng functions take an int seed (or None), not a Generator
 
 VALID = {
     "fgsm": dict(x=XF, grad=like("x"), eps=ps("x"), targeted=lambda v, c: strict_bool(v), clip=CLIP),
-    "project": dict(delta=XF, eps=ps("delta"), norm=NORM),
+    "project": dict(delta=XF, eps=ps("delta"), norm=NORM, lo=bound, hi=bound),
     "pgd_step": dict(
         x=XF,
         x0=like("x"),
@@ -261,6 +252,7 @@ VALID = {
         targeted=lambda v, c: strict_bool(v),
         clip=CLIP,
         l1_sparsity=lambda v, c: real(v) and 0.0 <= float(v) <= 1.0,
+        projection=choice("exact", "ball_then_clip"),
     ),
     "random_start": dict(x0=XF, eps=ps("x0"), norm=NORM, seed=SEED, clip=CLIP),
     "bit_depth": dict(
@@ -281,8 +273,8 @@ VALID = {
         search_size=lambda v, c: integer(v, 1, 45) and operator.index(v) % 2 == 1,
         layout=LAYOUT,
     ),
-    "gaussian_noise": dict(x=XF, sigma=ps("x"), seed=SEED, clip=CLIP),
-    "uniform_noise": dict(x=XF, eps=ps("x"), seed=SEED, clip=CLIP),
+    "gaussian_noise": dict(x=XR, sigma=ps("x"), seed=SEED, clip=CLIP),
+    "uniform_noise": dict(x=XR, eps=ps("x"), seed=SEED, clip=CLIP),
     "random_resize_pad": dict(
         x=IMG,
         out_size=lambda v, c: integer(v, 1, 2**31 - 1),  # its draws are int32
@@ -319,11 +311,9 @@ VALID = {
 }
 
 RULES = {
-    "median_filter": [_window],
+    "project": [_box_order],
     "random_resize_pad": [_rrp],
     "pixel_deflection": [_deflect],
-    "reverse_sigmoid": [_classes("reverse_sigmoid")],
-    "class_labels": [_classes("class_labels")],
     "top_k": [_top_k],
     "random_raw": [_offset],
     "uniform": [_offset],
