@@ -199,8 +199,16 @@ inline i64 int_arg(const py::handle& h, const char* name) {
   return i64(v);
 }
 
+// A string argument as the Python layer's describe() shows it: its repr, or its length when
+// the repr is over 60 characters (a message, and a log, stays short).
+inline std::string shown(const std::string& s) {
+  const py::str v(s);
+  const std::string r = py::repr(v);
+  return r.size() <= 60 ? r : "str of length " + std::to_string(py::len(v));
+}
+
 inline void require_layout(const std::string& layout) {
-  if (layout != "NCHW" && layout != "NHWC") value_error("layout must be 'NCHW' or 'NHWC', got '" + layout + "'");
+  if (layout != "NCHW" && layout != "NHWC") value_error("layout must be 'NCHW' or 'NHWC', got " + shown(layout));
 }
 
 // The image ops' view (median_filter, non_local_means): (N, C, H, W) / (N, T, C, H, W) for

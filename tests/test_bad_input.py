@@ -248,6 +248,22 @@ FUZZ_CASES["project lo beyond float"] = (
     "lo must be <= hi everywhere",
 )
 
+FUZZ_CASES["project huge delta, hi NaN"] = (  # out (16 TiB) was made before the bounds' check
+    lambda b: mk.project(HUGE_F32, 0.1, hi=float("nan"), backend=b),
+    ValueError,
+    "lo must be <= hi everywhere",
+)
+FUZZ_CASES["a long layout string"] = (  # the binding showed it whole, Python its length
+    lambda b: mk.non_local_means(np.zeros((1, 1, 4, 4), np.float32), h=1.0, layout="x" * 100, backend=b),
+    ValueError,
+    "layout must be 'NCHW' or 'NHWC', got str of length 100$",
+)
+FUZZ_CASES["a long mode string"] = (
+    lambda b: mk.median_filter(np.zeros((1, 1, 4, 4), np.float32), 3, mode="y" * 70, backend=b),
+    ValueError,
+    "mode must be 'reflect' or 'mirror', got str of length 70$",
+)
+
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))
 def test_one_clear_message_on_every_backend(case):
@@ -334,3 +350,12 @@ def test_project_bounds_beyond_float_are_infinite(host_backend):
     d = (X - 0.5) * 4
     got = mk.project(d, 0.3, norm=2, lo=-(10**400), hi=10**400, backend=host_backend)
     np.testing.assert_array_equal(got, mk.project(d, 0.3, norm=2, backend=host_backend))
+
+
+def test_byte_swapped_x_may_be_its_own_out(host_backend):
+    # an exact alias of the same (swapped) dtype is an in-place update, not a partial overlap
+    x = X.astype(">f4")
+    want = mk.fgsm(X, G, 0.1, backend=host_backend)
+    got = mk.fgsm(x, G, 0.1, out=x, backend=host_backend)
+    assert got is x
+    np.testing.assert_array_equal(x, want)

@@ -14,7 +14,7 @@ inline void require_window(int h, int w) {
 inline Edge edge_of(const std::string& mode) {
   if (mode == "reflect") return Edge::reflect;
   if (mode == "mirror") return Edge::mirror;
-  value_error("mode must be 'reflect' or 'mirror', got '" + mode + "'");
+  value_error("mode must be 'reflect' or 'mirror', got " + shown(mode));
 }
 
 template <class A> void median_filter(const Go<A>& go, py::handle x_, int h, int w, const std::string& layout,

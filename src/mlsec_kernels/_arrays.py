@@ -207,7 +207,8 @@ class Call:
         for k, a in self._inputs if o.lib == "numpy" else ():
             # the kernels read an element before writing it: an exact alias of the same
             # dtype is an in-place update, any other overlap reads elements already written
-            if np.may_share_memory(o.view, a) and not (_same_memory(o.view, a) and o.dtype == a.dtype):
+            # (the raw dtypes: a byte-swapped x may be its own out)
+            if np.may_share_memory(o.view, a) and not (_same_memory(o.view, a) and o.view.dtype == a.dtype):
                 raise ValueError(f"out overlaps {k} in part; it may only alias it exactly")
         self._out = out
         c = o.contiguous()

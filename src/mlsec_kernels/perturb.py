@@ -147,11 +147,13 @@ def project(delta, eps, *, norm="inf", lo=None, hi=None, out=None, backend="auto
     arrays = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None and not isinstance(v, float)}
     c = Call(backend, delta=delta, **arrays)
     eps = c.per_sample(eps, "eps")
-    o = c.output(out)  # checked before views copies delta (a zero-stride view may declare terabytes)
+    if not arrays and not (-math.inf if lo is None else lo) <= (math.inf if hi is None else hi):
+        raise ValueError(_BOX_ORDER)  # before out is made (delta may declare terabytes)
+    o = c.output(out)  # checked before views copies delta
     views = dict(zip(c.names, c.views))
     lo_v = views.get("lo", -math.inf if lo is None else lo)
     hi_v = views.get("hi", math.inf if hi is None else hi)
-    if not bool((lo_v <= hi_v).all() if arrays else lo_v <= hi_v):
+    if arrays and not bool((lo_v <= hi_v).all()):
         raise ValueError(_BOX_ORDER)
     c.kernel("project")(views["delta"], eps, code, lo_v, hi_v, o)
     return c.result()

@@ -112,6 +112,11 @@ def _has_inf(c):
     return a is not None and a.dtype.kind == "f" and bool(np.isinf(a).any())
 
 
+def _nonfinite_x0(c):
+    a = as_array(c["x0"])
+    return a is not None and a.dtype.kind == "f" and not bool(np.isfinite(a).all())
+
+
 ALWAYS = lambda c: True  # noqa: E731
 IMAGE_ORDER = r"4-D .*numba: TypeError|out is read-only.*overlap"
 KNOWN = [
@@ -135,6 +140,10 @@ KNOWN = [
     ("non_local_means", r"ZeroDivisionError", "non_local_means on numba: a tiny h", ALWAYS),
     # beta or gamma below float32's range round to 0 for float32 scores: NaN from 0 * inf.
     ("reverse_sigmoid", r"NaN where", "reverse_sigmoid: beta or gamma 0 in float32", _zero_in_f32),
+    # pgd_step's reference projects in delta space onto the box [clip - x0]: an infinite x0
+    # makes the box and x0 + delta NaN, where the kernels clip x0 + delta as documented
+    # (clip(x0 + clip(v, -eps, eps)) for inf; an infinite origin has no meaning).
+    ("pgd_step", r"differs from the reference", "pgd_step: the reference at a non-finite x0", _nonfinite_x0),
     # eps, sigma or step beyond float32's range for float32 data is inf in the kernels'
     # arithmetic (x + inf * 0 or -inf + inf: NaN), finite in the float64 reference.
     (None, r"NaN where|differs from", "a parameter beyond float32 for float32 data", _param_beyond_f32),
