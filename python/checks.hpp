@@ -84,6 +84,17 @@ template <class A> void require_float_out(Named<A> x, std::initializer_list<Name
 // A double as Python's repr writes it (the Python layer's messages show the same value).
 inline std::string float_repr(double v) { return std::string(py::repr(py::float_(v))); }
 
+// A Python float or int as a double, an int beyond double's range as +-infinity (as the
+// Python layer's _float_or_inf reads it; pybind11's cast would raise its own dump).
+inline double double_of(const py::handle& h) {
+  const double v = PyFloat_Check(h.ptr()) ? PyFloat_AS_DOUBLE(h.ptr()) : PyLong_AsDouble(h.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return py::int_(py::reinterpret_borrow<py::int_>(h)) > py::int_(0) ? INFINITY : -INFINITY;
+  }
+  return v;
+}
+
 inline void require_param(double v, const char* name) {
   if (!(v >= 0.0) || std::isinf(v)) value_error(std::string(name) + " must be finite and >= 0, got " + float_repr(v));
 }
@@ -92,11 +103,16 @@ inline void require_param(double v, const char* name) {
 // >= 0. Host arrays of another layout raise Fallback (Python converts them) and have their
 // values checked here; device values were checked by the Python layer, which holds them
 // before they move to the device.
+// float32 data (like's dtype) computes in float32: a value beyond its range would be inf
+// there (NaN in x + inf * 0), finite in the float64 reference, so it is refused.
 template <class A> PerSample per_sample(const py::handle& h, const char* name, const A& like) {
   if (PyBool_Check(h.ptr())) type_error(std::string(name) + " must be a number or one per sample, got bool");
+  const bool f32 = like.dt == Dt::f32;
   if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) {
-    const double v = py::cast<double>(h);
+    const double v = double_of(h);
     require_param(v, name);
+    if (f32 && std::isinf(float(v)))
+      value_error(std::string(name) + " must be finite in the data's dtype (float32), got " + float_repr(v));
     return PerSample{nullptr, v};
   }
   if constexpr (A::on_host) {
@@ -115,9 +131,9 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
   // The message names the sample, never its value: arrays' contents stay out of messages.
   if constexpr (A::on_host)
     for (i64 i = 0; i < a.n; ++i)
-      if (!(p[i] >= 0.0) || std::isinf(p[i]))
-        value_error(std::string(name) + " must be finite and >= 0 for every sample; sample " + std::to_string(i) +
-                    " is not");
+      if (!(p[i] >= 0.0) || std::isinf(p[i]) || (f32 && std::isinf(float(p[i]))))
+        value_error(std::string(name) + " must be finite and >= 0 for every sample" +
+                    (f32 ? " (in the data's dtype, float32)" : "") + "; sample " + std::to_string(i) + " is not");
   return PerSample{p, 0.0};
 }
 
@@ -164,17 +180,6 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
     value_error("offset must be >= 0 with offset + size <= 2**66, got " + std::string(py::str(h)));
   if (count == 0) return StreamPos{0, 0};  // nothing drawn: 2**66 is the end, not past it (its block is not a u64)
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
-}
-
-// A Python float or int as a double, an int beyond double's range as +-infinity (as the
-// Python layer's _float_or_inf reads it; pybind11's cast would raise its own dump).
-inline double double_of(const py::handle& h) {
-  const double v = PyFloat_Check(h.ptr()) ? PyFloat_AS_DOUBLE(h.ptr()) : PyLong_AsDouble(h.ptr());
-  if (v == -1.0 && PyErr_Occurred()) {
-    PyErr_Clear();
-    return py::int_(py::reinterpret_borrow<py::int_>(h)) > py::int_(0) ? INFINITY : -INFINITY;
-  }
-  return v;
 }
 
 // A Python float or int (not a bool) that is finite and > 0 (positive) or >= 0; other

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
+from mlsec_kernels import reference as ref
 
 X = np.random.default_rng(0).random((2, 3, 8, 8)).astype(np.float32)
 G = np.ones_like(X)
@@ -264,6 +265,28 @@ FUZZ_CASES["a long mode string"] = (
     "mode must be 'reflect' or 'mirror', got str of length 70$",
 )
 
+# finite in float64, inf in float32 data's arithmetic: NaN came out where the reference is finite
+FUZZ_CASES["eps beyond float32"] = (
+    lambda b: mk.fgsm(X, G, 1e39, backend=b),
+    ValueError,
+    r"eps must be finite in the data's dtype \(float32\), got 1e\+39$",
+)
+FUZZ_CASES["step beyond float32 per sample"] = (
+    lambda b: mk.pgd_step(X, X, G, np.array([0.1, 3.5e38]), 0.1, backend=b),
+    ValueError,
+    r"step must be finite and >= 0 for every sample \(in the data's dtype, float32\); sample 1 is not$",
+)
+FUZZ_CASES["sigma beyond float32, an int"] = (
+    lambda b: mk.gaussian_noise(X, 10**39, seed=0, backend=b),
+    ValueError,
+    "sigma must be finite in the data's dtype",
+)
+FUZZ_CASES["eps beyond float, an int"] = (  # (pybind11's cast error from the binding)
+    lambda b: mk.random_start(X, 10**400, seed=0, backend=b),
+    ValueError,
+    "eps must be finite and >= 0, got inf$",
+)
+
 
 @pytest.mark.parametrize("case", sorted(FUZZ_CASES))
 def test_one_clear_message_on_every_backend(case):
@@ -359,3 +382,12 @@ def test_byte_swapped_x_may_be_its_own_out(host_backend):
     got = mk.fgsm(x, G, 0.1, out=x, backend=host_backend)
     assert got is x
     np.testing.assert_array_equal(x, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int32])
+def test_eps_beyond_float32_is_fine_for_data_computed_in_float64(dtype, host_backend):
+    # float64 data (and integer data, whose noise is computed in float64) keep such values
+    x = np.zeros((2, 3), dtype)
+    got = mk.uniform_noise(x, 1e39, seed=3, backend=host_backend)
+    assert got.dtype == np.float64 and np.isfinite(got).all()
+    np.testing.assert_allclose(got, ref.transforms.uniform_noise(x, 1e39, seed=3), rtol=1e-15)

@@ -239,27 +239,40 @@ class Call:
 
     def per_sample(self, value, name: str, *, allow_zero: bool = True):
         """A scalar or one value per sample, checked finite and >= 0 (> 0 without
-        allow_zero), in the form the backend's kernel takes."""
+        allow_zero), in the form the backend's kernel takes. For float32 data it must be
+        finite in float32 too: the kernels compute in the data's dtype, where a larger value
+        is inf (NaN in x + inf * 0), finite in the float64 reference."""
+        f32 = self.dtype == FLOATS[0]
         if isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name} must be a number or one per sample, got {type(value).__name__}")
         if isinstance(value, (int, float, np.integer, np.floating)):
             v = _float_or_inf(value)
             if not (v >= 0.0 if allow_zero else v > 0.0) or math.isinf(v):
                 raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {v!r}")
+            if f32 and abs(v) > _F32_LIMIT:
+                raise ValueError(f"{name} must be finite in the data's dtype (float32), got {v!r}")
             return v
         host = _to_host_values(value, name, real=True)
         if host.ndim != 1 or host.shape[0] != self.n:
             raise ValueError(f"{name} must be a scalar or have one value per sample ({self.n}), got shape {host.shape}")
         bad = ~np.isfinite(host) | ((host < 0) if allow_zero else (host <= 0))
+        if f32:
+            bad |= np.abs(host) > _F32_LIMIT
         if bad.any():
             # the sample, not its value: an array's contents never go into a message
+            in_f32 = " (in the data's dtype, float32)" if f32 else ""
             raise ValueError(
-                f"{name} must be finite and {'>=' if allow_zero else '>'} 0 for every sample; "
+                f"{name} must be finite and {'>=' if allow_zero else '>'} 0 for every sample{in_f32}; "
                 f"sample {int(np.flatnonzero(bad)[0])} is not"
             )
         if self.backend == "cuda":
             return params_like(host, self.first)
         return aligned(np.ascontiguousarray(host, dtype=np.float64))
+
+
+# The largest float64 that rounds to a finite float32 (to nearest): below 2**128 - 2**103,
+# half an ulp above float32's max (C++'s std::isinf(float(v)) draws the same line).
+_F32_LIMIT = float(np.nextafter(np.float64(2.0**128 - 2.0**103), 0))
 
 
 def aligned(a: np.ndarray) -> np.ndarray:

@@ -69,15 +69,20 @@ def strict_int(v, lo=None, hi=None):
     return isinstance(v, (int, np.integer)) and integer(v, lo, hi)
 
 
-def per_sample(v, n, strict=False):
-    """A scalar, or a 1-D array-like of real numbers with one value per sample."""
+F32_LIMIT = 2.0**128 - 2.0**103  # float64 values from here on round to inf in float32
+
+
+def per_sample(v, n, strict=False, f32=False):
+    """A scalar, or a 1-D array-like of real numbers with one value per sample; finite in
+    float32 too for float32 data (f32), which the kernels compute in."""
+    limit = F32_LIMIT if f32 else math.inf
     if real(v):
-        return finite_real(v, 0.0, strict)
+        return finite_real(v, 0.0, strict) and abs(_float(v)) < limit
     a = as_array(v)
     if a is None or a.dtype.kind not in "fiu" or a.ndim != 1 or a.shape[0] != n:
         return False
     a = a.astype(np.float64)
-    return bool(np.all(np.isfinite(a) & ((a > 0) if strict else (a >= 0))))
+    return bool(np.all(np.isfinite(a) & ((a > 0) if strict else (a >= 0)) & (np.abs(a) < limit)))
 
 
 def clip_pair(v, strict=False):
@@ -167,7 +172,12 @@ NORM = lambda v, c: norm(v)  # noqa: E731
 
 
 def ps(name, strict=False):
-    return lambda v, c: per_sample(v, n_of(c, name), strict)
+    def ok(v, c):
+        a = as_array(c[name])
+        f32 = a is not None and a.dtype.kind == "f" and a.itemsize == 4
+        return per_sample(v, n_of(c, name), strict, f32)
+
+    return ok
 
 
 def _same_memory(a, b):

@@ -96,17 +96,6 @@ def _zero_in_f32(c):
     return any(np.float32(_f(c[k])) == 0 for k in ("beta", "gamma") if isinstance(c[k], (int, float, np.number)))
 
 
-def _param_beyond_f32(c):
-    data = next((as_array(c[k]) for k in ("x", "x0", "delta") if k in c), None)
-    if data is None or data.dtype.kind != "f" or data.itemsize != 4:
-        return False
-    for k in ("eps", "sigma", "step"):
-        v = as_array(c.get(k)) if not isinstance(c.get(k), (int, float)) else np.asarray(_f(c[k]))
-        if v is not None and v.dtype.kind in "fiu" and (np.abs(v.astype(np.float64)) > np.finfo(np.float32).max).any():
-            return True
-    return False
-
-
 def _has_inf(c):
     a = as_array(c["x"])
     return a is not None and a.dtype.kind == "f" and bool(np.isinf(a).any())
@@ -123,8 +112,6 @@ KNOWN = [
     # Numba's cache fails to save some overloads (a vanished weak reference while pickling
     # the index): the call raises instead of running, and every process compiles again.
     (None, r"ReferenceError", "numba cache: ReferenceError saving an overload", ALWAYS),
-    # The Numba port reshapes an empty (N, T, H, W, 0) batch with -1.
-    ("median_filter", r"cannot reshape array of size 0", "median_filter: empty video on numba", ALWAYS),
     # lo and hi - lo rounded to float32 overflow: x - lo or the span is infinite, then NaN.
     ("bit_depth", r"NaN where", "bit_depth: a clip span beyond float32", _wide_clip),
     # Renormalising a row replaces its NaN entries by 0 (max(NaN, 0) is 0 in the kernel; the
@@ -144,9 +131,6 @@ KNOWN = [
     # makes the box and x0 + delta NaN, where the kernels clip x0 + delta as documented
     # (clip(x0 + clip(v, -eps, eps)) for inf; an infinite origin has no meaning).
     ("pgd_step", r"differs from the reference", "pgd_step: the reference at a non-finite x0", _nonfinite_x0),
-    # eps, sigma or step beyond float32's range for float32 data is inf in the kernels'
-    # arithmetic (x + inf * 0 or -inf + inf: NaN), finite in the float64 reference.
-    (None, r"NaN where|differs from", "a parameter beyond float32 for float32 data", _param_beyond_f32),
     # The image ops' Python checks run in another order than the binding's: the dtype
     # before the number of axes, out's overlap with x before out's writability.
     ("median_filter", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
