@@ -391,3 +391,10 @@ def test_eps_beyond_float32_is_fine_for_data_computed_in_float64(dtype, host_bac
     got = mk.uniform_noise(x, 1e39, seed=3, backend=host_backend)
     assert got.dtype == np.float64 and np.isfinite(got).all()
     np.testing.assert_allclose(got, ref.transforms.uniform_noise(x, 1e39, seed=3), rtol=1e-15)
+
+
+def test_output_reference_takes_byte_swapped_float32_as_float32():
+    # reverse_sigmoid's reference works in p's float dtype; ">f4" is float32 (it took float64)
+    p = np.random.default_rng(4).standard_normal((3, 5)).astype(np.float32)
+    want = ref.output.reverse_sigmoid(p, beta=3.0, gamma=0.1)
+    np.testing.assert_array_equal(ref.output.reverse_sigmoid(p.astype(">f4"), beta=3.0, gamma=0.1), want)

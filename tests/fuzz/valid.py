@@ -106,6 +106,22 @@ def _nonfinite_x0(c):
     return a is not None and a.dtype.kind == "f" and not bool(np.isfinite(a).all())
 
 
+def _tiny_grad_l2(c):
+    g = as_array(c["grad"])
+    if g is None or g.dtype.kind != "f" or g.itemsize != 4 or str(c["norm"]).lower() not in ("2", "l2", "2.0"):
+        return False
+    a = np.abs(g[np.isfinite(g)].astype(np.float64))
+    return a.size > 0 and 0 < a.max() < 1e-18
+
+
+def _huge_h_and_data(c):
+    a = as_array(c["x"])
+    if a is None or a.dtype.kind != "f" or not isinstance(c["h"], (int, float, np.integer, np.floating)):
+        return False
+    v = np.abs(a[np.isfinite(a)].astype(np.float64))
+    return _f(c["h"]) > 1e19 and v.size > 0 and v.max() > 1e18
+
+
 ALWAYS = lambda c: True  # noqa: E731
 IMAGE_ORDER = r"4-D .*numba: TypeError|out is read-only.*overlap"
 KNOWN = [
@@ -123,10 +139,18 @@ KNOWN = [
     # h below 1e-154: the reference's h**2 is 0 and its weights NaN (the kernels keep x).
     ("non_local_means", r"differs from the reference", "non_local_means: inf in the data", _has_inf),
     ("non_local_means", r"vs np.float64\(nan\)", "non_local_means: the reference at h**2 = 0", _tiny_h),
+    # h beyond ~1e22 / template_size: c = 1 / (t**2 h**2) is 0 in float32, and a squared
+    # distance beyond float32 (data above ~1e19) is inf: 0 * inf = NaN weights (the float64
+    # reference's weights are ~1).
+    ("non_local_means", r"NaN where|differs from", "non_local_means: huge h and data", _huge_h_and_data),
     # The Numba port divides by h**2 in float64, which is 0 for h below 1e-154.
     ("non_local_means", r"ZeroDivisionError", "non_local_means on numba: a tiny h", ALWAYS),
     # beta or gamma below float32's range round to 0 for float32 scores: NaN from 0 * inf.
     ("reverse_sigmoid", r"NaN where", "reverse_sigmoid: beta or gamma 0 in float32", _zero_in_f32),
+    # An L2 step's float32 gradient below 1e-18: its squared norm underflows (0 or a few
+    # denormals), so g / ||g|| is inf or far from unit length (docs/projections.md's loss of
+    # precision of the L2 sums, in float32).
+    ("pgd_step", r"differs from the reference|NaN where", "pgd_step: a float32 L2 gradient below 1e-18", _tiny_grad_l2),
     # pgd_step's reference projects in delta space onto the box [clip - x0]: an infinite x0
     # makes the box and x0 + delta NaN, where the kernels clip x0 + delta as documented
     # (clip(x0 + clip(v, -eps, eps)) for inf; an infinite origin has no meaning).
