@@ -78,6 +78,9 @@ HUGE_I32 = np.broadcast_to(np.int32(0), (2**21, 2**21))
 HUGE_F32 = np.broadcast_to(np.float32(0), (2**21, 2**21))
 P = np.random.default_rng(1).dirichlet(np.ones(4), size=3).astype(np.float32)
 
+IMG_RO = np.zeros((1, 1, 4, 4), np.float32)
+IMG_RO.flags.writeable = False  # an out that is both read-only and x
+
 FUZZ_CASES = {}
 FUZZ_CASES["huge int data"] = (
     lambda b: mk.fgsm(HUGE_I32, HUGE_I32, 0.1, backend=b),
@@ -230,6 +233,22 @@ FUZZ_CASES["project huge delta, out of another shape"] = (
     lambda b: mk.project(HUGE_F32, 0.1, out=np.empty((2, 2), np.float32), backend=b),
     ValueError,
     r"out must have shape \(2097152, 2097152\), got \(2, 2\)$",
+)
+FUZZ_CASES["pgd_step huge x, targeted an array"] = (  # out (16 TiB) was made before targeted's check
+    lambda b: mk.pgd_step(HUGE_F32, HUGE_F32, HUGE_F32, 0.1, 0.1, targeted=np.array([True, False]), backend=b),
+    TypeError,
+    "targeted must be a bool",
+)
+# the image ops' Python checks ran the dtype before the axes, out's overlap before its writability
+FUZZ_CASES["non_local_means 3-D float64"] = (
+    lambda b: mk.non_local_means(np.zeros((2, 8, 8)), h=1.0, backend=b),
+    ValueError,
+    "x must be 4-D",
+)
+FUZZ_CASES["median_filter out read-only and x"] = (
+    lambda b: mk.median_filter(IMG_RO, 3, out=IMG_RO, backend=b),
+    ValueError,
+    "out is read-only$",
 )
 # float() took strings and bools
 FUZZ_CASES["l1_sparsity a string"] = (

@@ -223,6 +223,7 @@ def pgd_step(
         if o is not GENERAL:
             return o
     code = check_norm(norm)
+    targeted = _bool(targeted, "targeted")  # before out is made (x may declare terabytes)
     if not is_real(l1_sparsity):  # float() would take "0.5" and True
         raise TypeError(f"l1_sparsity must be a number in [0, 1], got {describe(l1_sparsity)}")
     q = float(l1_sparsity)
@@ -233,5 +234,5 @@ def pgd_step(
     c = Call(backend, x=x, x0=x0, grad=grad)
     step, eps = c.per_sample(step, "step"), c.per_sample(eps, "eps")
     o = c.output(out)  # checked before views copies the inputs (a zero-stride view may declare terabytes)
-    c.kernel("pgd_step")(*c.views, step, eps, code, _bool(targeted, "targeted"), q, lo, hi, pcode, o)
+    c.kernel("pgd_step")(*c.views, step, eps, code, targeted, q, lo, hi, pcode, o)
     return c.result()

@@ -23,7 +23,9 @@ from ._arrays import (
     _float_or_inf,
     _to_host_values,
     check_int,
+    check_writable,
     describe,
+    dtype_words,
     float_result,
     is_real,
     real_pair,
@@ -112,13 +114,22 @@ def _window(size):
 
 
 def _image_call(backend, x, out, layout, dtypes):
-    """Call + the image checks of python/checks.hpp, for the general path."""
+    """Call + the image checks of python/checks.hpp, for the general path, in the binding's
+    order: x's and out's own rules (as each array is taken), the layout, x's axes, its
+    dtype, then out's overlap with x."""
+    c = Call(backend, dtypes=None, x=x)
+    o = None if out is None else Arr(out, "out")
+    if o is not None:
+        if len(o.shape) < 1:
+            raise ValueError("out must have at least one axis (samples first), got a 0-d array")
+        check_writable(o)
     if not isinstance(layout, str) or layout not in ("NCHW", "NHWC"):
         raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {describe(layout)}")
-    c = Call(backend, dtypes=dtypes, x=x)
     if len(c.shape) not in (4, 5):
         raise ValueError(f"x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got {len(c.shape)}-D")
-    if out is not None and not c.first.device and np.may_share_memory(Arr(out, "out").view, c.first.view):
+    if c.dtype not in dtypes:
+        raise TypeError(f"x must be {dtype_words(dtypes)}, got {c.dtype}")
+    if o is not None and not c.first.device and np.may_share_memory(o.view, c.first.view):
         raise ValueError("out must not overlap x (this op reads neighbouring pixels)")
     hw = c.shape[-3:-1] if layout == "NHWC" else c.shape[-2:]
     return c, hw

@@ -123,7 +123,6 @@ def _huge_h_and_data(c):
 
 
 ALWAYS = lambda c: True  # noqa: E731
-IMAGE_ORDER = r"4-D .*numba: TypeError|out is read-only.*overlap"
 KNOWN = [
     # Numba's cache fails to save some overloads (a vanished weak reference while pickling
     # the index): the call raises instead of running, and every process compiles again.
@@ -155,10 +154,6 @@ KNOWN = [
     # makes the box and x0 + delta NaN, where the kernels clip x0 + delta as documented
     # (clip(x0 + clip(v, -eps, eps)) for inf; an infinite origin has no meaning).
     ("pgd_step", r"differs from the reference", "pgd_step: the reference at a non-finite x0", _nonfinite_x0),
-    # The image ops' Python checks run in another order than the binding's: the dtype
-    # before the number of axes, out's overlap with x before out's writability.
-    ("median_filter", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
-    ("non_local_means", IMAGE_ORDER, "image ops: Python's check order", ALWAYS),
 ]
 
 # Arguments whose contract is being changed elsewhere: none at present.
