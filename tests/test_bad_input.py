@@ -250,6 +250,11 @@ FUZZ_CASES["median_filter out read-only and x"] = (
     ValueError,
     "out is read-only$",
 )
+FUZZ_CASES["random_resize_pad out a view of x"] = (  # refused by the binding, taken by Numba
+    lambda b: mk.random_resize_pad(X, 8, seed=0, out=X[:], backend=b),
+    ValueError,
+    "out must not be x",
+)
 # float() took strings and bools
 FUZZ_CASES["l1_sparsity a string"] = (
     lambda b: mk.pgd_step(X, X, G, 0.1, 0.1, norm=1, l1_sparsity="0.5", backend=b),

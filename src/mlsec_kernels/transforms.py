@@ -153,9 +153,20 @@ def random_resize_pad(
     seed, substream = _rng.seed_and_substream(seed)
     params = resize_pad_params(n, min_size, out_size, seed, substream, per_sample)
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
+    if out is not None and _starts_at_x(out, c.first, shape):
+        raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
     o = c.output(out, shape)  # checked before views copies x
     c.kernel("random_resize_pad")(c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, o)
     return (c.result(), params) if return_params else c.result()
+
+
+def _starts_at_x(out, x, shape):
+    """The binding's test for an out that is x: of the result's shape, starting where a
+    non-empty host x starts (another view of x's memory, not only x itself)."""
+    o = _arrays.Arr(out, "out")
+    if o.device or x.device or o.shape != tuple(shape) or 0 in x.shape:
+        return False
+    return o.view.ctypes.data == x.view.ctypes.data
 
 
 def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=None, backend="auto"):
