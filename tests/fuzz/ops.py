@@ -262,7 +262,9 @@ OPS = {
         random=True,
     ),
     "uniform_noise": Op("mk.uniform_noise", ("x",), _noise_ref("uniform"), scaled(NOISE_TOL, "x", "eps"), random=True),
-    "random_resize_pad": Op("mk.random_resize_pad", ("x",), _rrp_ref, exact_ints(scaled(RESIZE_TOL, "x")), random=True),
+    "random_resize_pad": Op(
+        "mk.random_resize_pad", ("x",), _rrp_ref, exact_ints(scaled(RESIZE_TOL, "x")), random=True, out="disjoint"
+    ),
     "pixel_deflection": Op("mk.pixel_deflection", ("x",), _deflect_ref, lambda c, d: "exact", random=True),
     "random_raw": Op("mk.rng.random_raw", (), _rng_ref("random_raw"), lambda c, d: "exact", random=True),
     "uniform": Op("mk.rng.uniform", (), _rng_ref("uniform"), lambda c, d: "exact", random=True),

@@ -154,10 +154,13 @@ def like(first):
 
 
 def bound(v, c):
-    """project's lo or hi: None, a real number, or an array of delta's shape and dtype."""
+    """project's lo or hi: None, a real number (not NaN), or an array of delta's shape and
+    dtype."""
     if v is None:
         return True
-    return real(v) or like("delta")(v, c)  # (an int beyond float's range is +-inf)
+    if real(v):  # (an int beyond float's range is +-inf)
+        return not math.isnan(_float(v))  # NaN: "neither may be NaN"
+    return like("delta")(v, c)
 
 
 def n_of(c, name):
