@@ -54,6 +54,13 @@ def data(shape, dtype="float32", seed=0, fill="unit"):
         return v.astype(dtype).reshape(shape)
 
 
+def negated(a):
+    """-a for float and signed data (project's lo below 0); other dtypes as they are (bool
+    has no negative, unsigned ints would wrap)."""
+    a = np.asarray(a)
+    return -a if a.dtype.kind in "fi" else a
+
+
 def noncontig(a):
     """The same values as a, every other element of a buffer twice as wide."""
     a = np.asarray(a)

@@ -244,12 +244,15 @@ def _params(draw, op, g, p_bad):
 def _bound_pool(g, sign, k):
     """project's lo or hi: None, numbers, an array like delta (sign "-": below 0); odd ones."""
     s, d = g.get("shape", (1,)), g.get("dtype", "float32")
-    arr = f"{sign}data({s!r}, {d!r}, {k}, 'unit')"
     other = "float64" if d != "float64" else "float32"
+
+    def arr(shape, dtype, fill=""):
+        a = f"data({shape!r}, {dtype!r}, {k}{fill})"
+        return f"negated({a})" if sign else a
+
     return (
-        ["None", "None", f"{sign}0.5", f"{sign}1.0", f"{sign}0.0", f"np.float32({sign}0.25)", arr],
-        ["float('nan')", "True", "'0'", "10**400", f"{sign}data({s + (1,)!r}, {d!r}, {k})"]
-        + [f"{sign}data({s!r}, {other!r}, {k})", f"{sign}float('inf')", "[0.5]"],
+        ["None", "None", f"{sign}0.5", f"{sign}1.0", f"{sign}0.0", f"np.float32({sign}0.25)", arr(s, d, ", 'unit'")],
+        ["float('nan')", "True", "'0'", "10**400", arr(s + (1,), d), arr(s, other), f"{sign}float('inf')", "[0.5]"],
     )
 
 

@@ -72,6 +72,12 @@ def _renorm_rows(c, bad):
     return a is not None and a.dtype.kind == "f" and c["renormalize"] is not False and bool(bad(a).any())
 
 
+def _noise_beyond_f32(c):
+    a = as_array(c["p"])
+    ok = isinstance(c["scale"], (int, float, np.integer, np.floating))
+    return ok and a is not None and a.dtype.kind == "f" and a.itemsize == 4 and _f(c["scale"]) > 3.4e37
+
+
 def _tiny(a):
     v = np.abs(np.where(np.isfinite(a), a, 0))
     return (v > 0) & (v < 1e-30)
@@ -134,6 +140,10 @@ KNOWN = [
     # out inf (the reciprocal of its sum overflows).
     ("output_noise", r"differs from", "output gaussian_noise: non-finite rows renormalised", _nonfinite_rows),
     ("output_noise", r"differs from", "output gaussian_noise: tiny rows renormalised", _tiny_rows),
+    # scale above float32's max / 10 on float32 scores: scale * z overflows to inf for some
+    # normal draws z, and a renormalised row holding inf is NaN (the float64 reference's is
+    # finite).
+    ("output_noise", r"NaN where|differs from", "output gaussian_noise: scale * z beyond float32", _noise_beyond_f32),
     # inf in the data: the reference's weights are NaN (inf - inf), the kernels give +-inf;
     # h below 1e-154: the reference's h**2 is 0 and its weights NaN (the kernels keep x).
     ("non_local_means", r"differs from the reference", "non_local_means: inf in the data", _has_inf),
