@@ -255,6 +255,18 @@ FUZZ_CASES["random_resize_pad out a view of x"] = (  # refused by the binding, t
     ValueError,
     "out must not be x",
 )
+FUZZ_CASES["median_filter out of another shape"] = (  # the binding said "the shape of x: ... vs ..."
+    lambda b: mk.median_filter(
+        np.zeros((1, 1, 4, 4), np.float32), 3, out=np.zeros((1, 1, 4, 5), np.float32), backend=b
+    ),
+    ValueError,
+    r"out must have shape \(1, 1, 4, 4\), got \(1, 1, 4, 5\)$",
+)
+FUZZ_CASES["pixel_deflection out of another shape"] = (
+    lambda b: mk.pixel_deflection(X, 2, 1, seed=0, out=np.zeros((2, 3, 8, 9), np.float32), backend=b),
+    ValueError,
+    r"out must have shape \(2, 3, 8, 8\), got \(2, 3, 8, 9\)$",
+)
 # float() took strings and bools
 FUZZ_CASES["l1_sparsity a string"] = (
     lambda b: mk.pgd_step(X, X, G, 0.1, 0.1, norm=1, l1_sparsity="0.5", backend=b),

@@ -341,7 +341,7 @@ class Run:
             "timed-out cases again)",
             f"calls {c['calls']} (cases {c['cases']}, {CALLS_PER_CASE} calls each), {c['calls'] / max(dt, 1e-9):.0f} calls/s",
             "findings: " + ", ".join(f"{k} {c[k]}" for k in KINDS),
-            "in pending areas (other work changes these contracts): "
+            "filed under an area (valid.PENDING: contracts other work is changing; valid.KNOWN: a known cause): "
             + ", ".join(f"{k} {c['pending:' + k]}" for k in KINDS if c["pending:" + k]),
             "",
             f"{'op':<18} {'calls':>8} " + " ".join(f"{k:>8}" for k in KINDS) + "  pending",
