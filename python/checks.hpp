@@ -43,13 +43,15 @@ template <class A> void require_like(const A& a, const char* an, const A& b, con
   require_same_device(a, an, b, bn);
 }
 
-// out of a's shape and device and of dtype dt (an op's result type, which may differ from a's).
-template <class A> void require_result(const A& a, const char* an, const A& out, Dt dt) {
-  if (a.shape() != out.shape())
-    value_error("out must have the shape of " + std::string(an) + ": " + out.shape().str() + " vs " + a.shape().str());
+// out must have x's shape and device and dtype dt (the op's result type, x's by default,
+// float64 for integer data where an op computes in floating point); the Python layer's
+// words (it checks out alike for every op, whatever the result's shape).
+template <class A> void require_out(const A& x, const A& out, Dt dt) {
+  if (x.shape() != out.shape()) value_error("out must have shape " + x.shape().str() + ", got " + out.shape().str());
   if (out.dt != dt) type_error(std::string("out must have dtype ") + dt_name(dt) + ", got " + out.dtype_str());
-  require_same_device(a, an, out, "out");
+  require_same_device(x, "x", out, "out");
 }
+template <class A> void require_out(const A& x, const A& out) { require_out(x, out, x.dt); }
 
 template <class A> bool overlap(const A& a, const A& b) {
   const char *p = static_cast<const char*>(a.data()), *q = static_cast<const char*>(b.data());
@@ -74,25 +76,43 @@ template <class A> struct Named {
 template <class A> void require_float_out(Named<A> x, std::initializer_list<Named<A>> like, const A& out) {
   require_float(x.a, x.name);
   for (const auto& i : like) require_like(x.a, x.name, i.a, i.name);
-  require_like(x.a, x.name, out, "out");
+  require_out(x.a, out);
   require_no_partial_overlap(out, x.a, x.name);
   for (const auto& i : like) require_no_partial_overlap(out, i.a, i.name);
 }
 
+// A double as Python's repr writes it (the Python layer's messages show the same value).
+inline std::string float_repr(double v) { return std::string(py::repr(py::float_(v))); }
+
+// A Python float or int as a double, an int beyond double's range as +-infinity (as the
+// Python layer's _float_or_inf reads it; pybind11's cast would raise its own dump).
+inline double double_of(const py::handle& h) {
+  const double v = PyFloat_Check(h.ptr()) ? PyFloat_AS_DOUBLE(h.ptr()) : PyLong_AsDouble(h.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return py::int_(py::reinterpret_borrow<py::int_>(h)) > py::int_(0) ? INFINITY : -INFINITY;
+  }
+  return v;
+}
+
 inline void require_param(double v, const char* name) {
-  if (!(v >= 0.0) || std::isinf(v))
-    value_error(std::string(name) + " must be finite and >= 0, got " + std::to_string(v));
+  if (!(v >= 0.0) || std::isinf(v)) value_error(std::string(name) + " must be finite and >= 0, got " + float_repr(v));
 }
 
 // A scalar (Python number) or an array of one float64 value per sample, each finite and
 // >= 0. Host arrays of another layout raise Fallback (Python converts them) and have their
 // values checked here; device values were checked by the Python layer, which holds them
 // before they move to the device.
+// float32 data (like's dtype) computes in float32: a value beyond its range would be inf
+// there (NaN in x + inf * 0), finite in the float64 reference, so it is refused.
 template <class A> PerSample per_sample(const py::handle& h, const char* name, const A& like) {
   if (PyBool_Check(h.ptr())) type_error(std::string(name) + " must be a number or one per sample, got bool");
+  const bool f32 = like.dt == Dt::f32;
   if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) {
-    const double v = py::cast<double>(h);
+    const double v = double_of(h);
     require_param(v, name);
+    if (f32 && std::isinf(float(v)))
+      value_error(std::string(name) + " must be finite in the data's dtype (float32), got " + float_repr(v));
     return PerSample{nullptr, v};
   }
   if constexpr (A::on_host) {
@@ -105,26 +125,25 @@ template <class A> PerSample per_sample(const py::handle& h, const char* name, c
   }
   if (a.n != like.n)
     value_error(std::string(name) + " must be a scalar or have one value per sample (" + std::to_string(like.n) +
-                "), got " + std::to_string(a.n));
+                "), got shape (" + std::to_string(a.n) + ",)");
   require_same_device(like, "the data", a, name);
   const double* p = ptr<const double>(a);
   // The message names the sample, never its value: arrays' contents stay out of messages.
   if constexpr (A::on_host)
     for (i64 i = 0; i < a.n; ++i)
-      if (!(p[i] >= 0.0) || std::isinf(p[i]))
-        value_error(std::string(name) + " must be finite and >= 0 for every sample; sample " + std::to_string(i) +
-                    " is not");
+      if (!(p[i] >= 0.0) || std::isinf(p[i]) || (f32 && std::isinf(float(p[i]))))
+        value_error(std::string(name) + " must be finite and >= 0 for every sample" +
+                    (f32 ? " (in the data's dtype, float32)" : "") + "; sample " + std::to_string(i) + " is not");
   return PerSample{p, 0.0};
 }
 
 inline void require_clip(double lo, double hi) {
   if (std::isnan(lo) || std::isnan(hi) || lo > hi)
-    value_error("clip must be (low, high) with low <= high, got (" + std::to_string(lo) + ", " + std::to_string(hi) +
-                ")");
+    value_error("clip must be (low, high) with low <= high, got (" + float_repr(lo) + ", " + float_repr(hi) + ")");
 }
 
 inline void require_unit(double v, const char* name) {
-  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + std::to_string(v));
+  if (!(v >= 0.0 && v <= 1.0)) value_error(std::string(name) + " must be in [0, 1], got " + float_repr(v));
 }
 
 // The norm code the Python layer passes: 0 (inf), 1 or 2.
@@ -159,6 +178,7 @@ inline StreamPos offset_arg(const py::handle& h, i64 count) {
   py::int_ o = py::reinterpret_borrow<py::int_>(h);
   if (o < py::int_(0) || py::int_(o + py::int_(count)) > (py::int_(1).attr("__lshift__")(66)))
     value_error("offset must be >= 0 with offset + size <= 2**66, got " + std::string(py::str(h)));
+  if (count == 0) return StreamPos{0, 0};  // nothing drawn: 2**66 is the end, not past it (its block is not a u64)
   return StreamPos{u64_arg(o.attr("__rshift__")(2), "offset"), py::cast<u32>(o.attr("__and__")(3))};
 }
 
@@ -190,10 +210,10 @@ inline i64 sample_start_arg(const py::handle& h, i64 n, i64 per, i64 per2 = 1) {
 // types (NumPy scalars) raise Fallback for the Python layer to convert or refuse.
 inline double real_arg(const py::handle& h, const char* name, bool positive) {
   if (!(PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) || PyBool_Check(h.ptr())) throw Fallback();
-  const double v = py::cast<double>(h);
+  const double v = double_of(h);
   if (!(positive ? v > 0.0 : v >= 0.0) || std::isinf(v))
     value_error(std::string(name) + " must be finite and " + (positive ? "> 0" : ">= 0") + ", got " +
-                std::string(py::str(h)));
+                (std::isinf(v) ? float_repr(v) : std::string(py::str(h))));  // (the Python layer's words)
   return v;
 }
 
@@ -208,8 +228,16 @@ inline i64 int_arg(const py::handle& h, const char* name) {
   return i64(v);
 }
 
+// A string argument as the Python layer's describe() shows it: its repr, or its length when
+// the repr is over 60 characters (a message, and a log, stays short).
+inline std::string shown(const std::string& s) {
+  const py::str v(s);
+  const std::string r = py::repr(v);
+  return r.size() <= 60 ? r : "str of length " + std::to_string(py::len(v));
+}
+
 inline void require_layout(const std::string& layout) {
-  if (layout != "NCHW" && layout != "NHWC") value_error("layout must be 'NCHW' or 'NHWC', got '" + layout + "'");
+  if (layout != "NCHW" && layout != "NHWC") value_error("layout must be 'NCHW' or 'NHWC', got " + shown(layout));
 }
 
 // The image ops' view (median_filter, non_local_means): (N, C, H, W) / (N, T, C, H, W) for
@@ -229,7 +257,7 @@ template <class A>
 Planes image_args(const A& x, const A& out, const std::string& layout, std::initializer_list<Dt> dts) {
   const Planes g = planes_of(x.shape(), layout);
   require_dtype(x, "x", dts);
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   require_disjoint(out, x);
   return g;
 }

@@ -11,14 +11,14 @@ inline void require_bits(int bits) {
 
 inline void require_range(double lo, double hi) {
   if (!std::isfinite(lo) || !std::isfinite(hi) || !(lo < hi))
-    value_error("clip must be finite (low, high) with low < high, got (" + std::to_string(lo) + ", " +
-                std::to_string(hi) + ")");
+    value_error("clip must be finite (low, high) with low < high, got (" + float_repr(lo) + ", " + float_repr(hi) +
+                ")");
 }
 
 template <class A> void bit_depth(const Go<A>& go, py::handle x_, int bits, double lo, double hi, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_real(x, "x");
-  require_result(x, "x", out, float_result_dt(x.dt));
+  require_out(x, out, float_result_dt(x.dt));
   require_no_partial_overlap(out, x, "x");
   require_bits(bits);
   require_range(lo, hi);

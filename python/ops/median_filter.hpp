@@ -14,7 +14,7 @@ inline void require_window(int h, int w) {
 inline Edge edge_of(const std::string& mode) {
   if (mode == "reflect") return Edge::reflect;
   if (mode == "mirror") return Edge::mirror;
-  value_error("mode must be 'reflect' or 'mirror', got '" + mode + "'");
+  value_error("mode must be 'reflect' or 'mirror', got " + shown(mode));
 }
 
 template <class A> void median_filter(const Go<A>& go, py::handle x_, int h, int w, const std::string& layout,
@@ -22,7 +22,7 @@ template <class A> void median_filter(const Go<A>& go, py::handle x_, int h, int
   const A x(x_, "x"), out(out_, "out", true);
   const Planes g = planes_of(x.shape(), layout);  // image_args' checks, with any real dtype
   require_real(x, "x");
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   require_disjoint(out, x);
   require_window(h, w);
   const Window win{h, w, edge_of(mode)};

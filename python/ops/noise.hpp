@@ -11,7 +11,7 @@ namespace mlsec::ops {
 inline Norm noise_kind(const std::string& k) {
   if (k == "normal") return Norm::l2;
   if (k == "uniform") return Norm::inf;
-  value_error("noise kind must be 'normal' or 'uniform', got '" + k + "'");
+  value_error("noise kind must be 'normal' or 'uniform', got " + shown(k));
 }
 
 // x is out's shape, or one row broadcast over out's rows; out has the result's dtype (x's
@@ -21,7 +21,7 @@ template <class A> bool noise_broadcast(const A& x, const A& out) {
     require_same_device(x, "x", out, "out");
     return true;
   }
-  require_result(x, "x", out, float_result_dt(x.dt));
+  require_out(x, out, float_result_dt(x.dt));
   return false;
 }
 

@@ -6,7 +6,7 @@
 
 namespace mlsec::ops {
 inline NlmParams nlm_params(double h, int template_size, int search_size) {
-  if (!(h > 0.0) || std::isinf(h)) value_error("h must be finite and > 0, got " + std::to_string(h));
+  if (!(h > 0.0) || std::isinf(h)) value_error("h must be finite and > 0, got " + float_repr(h));
   if (template_size < 1 || template_size > 15 || template_size % 2 == 0)
     value_error("template_size must be odd, in 1..15, got " + std::to_string(template_size));
   if (search_size < 1 || search_size > 45 || search_size % 2 == 0)

@@ -67,7 +67,7 @@ template <class A> void output(const Go<A>& go, py::handle p_, py::handle steps,
   const A p(p_, "p"), out(out_, "out", true);
   require_float(p, "p");
   if (p.shape().size() != 2) value_error("p must be 2-D (N, C), got shape " + p.shape().str());
-  require_like(p, "p", out, "out");
+  require_out(p, out);
   require_no_partial_overlap(out, p, "p");
   const Program prog = program_arg(steps, p.n, p.d);
   // A one-row server call on the host is shorter than handing the GIL over and back.

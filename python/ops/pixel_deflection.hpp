@@ -18,7 +18,7 @@ template <class A> void pixel_deflection(const Go<A>& go, py::handle x_, i64 def
                                          py::handle sample_start, py::handle out_) {
   const A x(x_, "x"), out(out_, "out", true);
   require_real(x, "x");
-  require_like(x, "x", out, "out");
+  require_out(x, out);
   require_no_partial_overlap(out, x, "x");
   const ImageDims g = image_dims(x.shape(), layout, "x");
   require_deflection_args(g, deflections, window);

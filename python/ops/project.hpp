@@ -22,7 +22,7 @@ template <class A> BoundArg<A> bound_arg(const py::handle& h, const char* name, 
   if (h.is_none()) return {std::nullopt, none};
   if (PyBool_Check(h.ptr())) type_error(std::string(name) + " must be None, a number or an array like delta, got bool");
   if (PyFloat_Check(h.ptr()) || PyLong_Check(h.ptr())) {
-    const double v = py::cast<double>(h);
+    const double v = double_of(h);
     if (std::isnan(v)) value_error(kBoxOrder);
     return {std::nullopt, v};
   }

@@ -11,7 +11,7 @@ namespace mlsec::ops {
 inline bool interp_arg(const std::string& s) {
   if (s == "bilinear") return true;
   if (s == "nearest") return false;
-  value_error("interpolation must be 'nearest' or 'bilinear', got '" + s + "'");
+  value_error("interpolation must be 'nearest' or 'bilinear', got " + shown(s));
 }
 
 // out_size >= the input's sides; out is (N, C, S, S) or (N, S, S, C), x's dtype, not x.

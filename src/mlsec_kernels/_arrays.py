@@ -83,7 +83,9 @@ class Arr:
             return np.dtype(str(v.dtype).replace("torch.", ""))
         if self.lib == "cuda" and not hasattr(v, "dtype"):
             return np.dtype(v.__cuda_array_interface__["typestr"])
-        return np.dtype(v.dtype)
+        dt = np.dtype(v.dtype)
+        # byte-swapped data (">f4" here) is float32 all the same: contiguous() converts it
+        return dt.newbyteorder("=") if dt.byteorder in "<>" and not dt.isnative else dt
 
     @property
     def shape(self):
@@ -97,7 +99,7 @@ class Arr:
         dtype (np.ascontiguousarray keeps an array at an odd offset of a buffer as it is)."""
         v = self.view
         if not self.device:
-            return aligned(np.ascontiguousarray(v))
+            return aligned(np.ascontiguousarray(v, dtype=self.dtype))
         if self.lib == "torch":
             return v.contiguous()
         c = _cupy().ascontiguousarray(v)
@@ -149,6 +151,9 @@ class Call:
 
     def __init__(self, backend, dtypes=FLOATS, same_shape=True, **arrays):
         items = [(k, Arr(v, k)) for k, v in arrays.items()]
+        for k, a in items:  # each array's own rules first, in argument order, as the binding
+            if len(a.shape) < 1:
+                raise ValueError(f"{k} must have at least one axis (samples first), got a 0-d array")
         self.names = [k for k, _ in items]
         first_name, first = items[0]
         self.first = first
@@ -167,12 +172,19 @@ class Call:
                 raise ValueError(f"{k} must have the shape of {first_name}: {a.shape} vs {first.shape}")
             if a.dtype != dt:
                 raise TypeError(f"{k} must have the dtype of {first_name} ({dt}), got {a.dtype}")
-        if len(first.shape) < 1:
-            raise ValueError(f"{first_name} must have at least one axis (samples first), got a 0-d array")
         self.dtype, self.shape, self.n = dt, first.shape, first.shape[0]
-        self.views = [a.contiguous() for _, a in items]
+        self._items, self._views = items, None
         self._inputs = [(k, a.view) for k, a in items if a.lib == "numpy"]
         self._out = self._out_view = None
+
+    @property
+    def views(self):
+        """Contiguous kernel views of the arrays, in argument order, made on first use:
+        after the op's own checks, since copying a zero-stride view (np.broadcast_to) can
+        take terabytes."""
+        if self._views is None:
+            self._views = [a.contiguous() for _, a in self._items]
+        return self._views
 
     def output(self, out, shape=None, dtype=None):
         shape = self.shape if shape is None else tuple(shape)
@@ -189,17 +201,21 @@ class Call:
                 f"out must be an array the result is written into (a NumPy array, a torch tensor or a "
                 f"device array), got {type(out).__name__}"
             )
+        # out's own rules first, then its match with the inputs: the binding's order
+        if len(o.shape) < 1:
+            raise ValueError("out must have at least one axis (samples first), got a 0-d array")
+        check_writable(o)
         if o.device != self.first.device:
             raise ValueError("out must be on the same side (host or device) as the inputs")
         if o.shape != shape:
             raise ValueError(f"out must have shape {shape}, got {o.shape}")
         if o.dtype != dtype:
             raise TypeError(f"out must have dtype {dtype}, got {o.dtype}")
-        check_writable(o)
         for k, a in self._inputs if o.lib == "numpy" else ():
             # the kernels read an element before writing it: an exact alias of the same
             # dtype is an in-place update, any other overlap reads elements already written
-            if np.may_share_memory(o.view, a) and not (_same_memory(o.view, a) and o.dtype == a.dtype):
+            # (the raw dtypes: a byte-swapped x may be its own out)
+            if np.may_share_memory(o.view, a) and not (_same_memory(o.view, a) and o.view.dtype == a.dtype):
                 raise ValueError(f"out overlaps {k} in part; it may only alias it exactly")
         self._out = out
         c = o.contiguous()
@@ -230,27 +246,40 @@ class Call:
 
     def per_sample(self, value, name: str, *, allow_zero: bool = True):
         """A scalar or one value per sample, checked finite and >= 0 (> 0 without
-        allow_zero), in the form the backend's kernel takes."""
+        allow_zero), in the form the backend's kernel takes. For float32 data it must be
+        finite in float32 too: the kernels compute in the data's dtype, where a larger value
+        is inf (NaN in x + inf * 0), finite in the float64 reference."""
+        f32 = self.dtype == FLOATS[0]
         if isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name} must be a number or one per sample, got {type(value).__name__}")
         if isinstance(value, (int, float, np.integer, np.floating)):
-            v = float(value)
+            v = _float_or_inf(value)
             if not (v >= 0.0 if allow_zero else v > 0.0) or math.isinf(v):
-                raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {value!r}")
+                raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {v!r}")
+            if f32 and abs(v) > _F32_LIMIT:
+                raise ValueError(f"{name} must be finite in the data's dtype (float32), got {v!r}")
             return v
-        host = _to_host_values(value, name)
+        host = _to_host_values(value, name, real=True)
         if host.ndim != 1 or host.shape[0] != self.n:
             raise ValueError(f"{name} must be a scalar or have one value per sample ({self.n}), got shape {host.shape}")
         bad = ~np.isfinite(host) | ((host < 0) if allow_zero else (host <= 0))
+        if f32:
+            bad |= np.abs(host) > _F32_LIMIT
         if bad.any():
             # the sample, not its value: an array's contents never go into a message
+            in_f32 = " (in the data's dtype, float32)" if f32 else ""
             raise ValueError(
-                f"{name} must be finite and {'>=' if allow_zero else '>'} 0 for every sample; "
+                f"{name} must be finite and {'>=' if allow_zero else '>'} 0 for every sample{in_f32}; "
                 f"sample {int(np.flatnonzero(bad)[0])} is not"
             )
         if self.backend == "cuda":
             return params_like(host, self.first)
         return aligned(np.ascontiguousarray(host, dtype=np.float64))
+
+
+# The largest float64 that rounds to a finite float32 (to nearest): below 2**128 - 2**103,
+# half an ulp above float32's max (C++'s std::isinf(float(v)) draws the same line).
+_F32_LIMIT = float(np.nextafter(np.float64(2.0**128 - 2.0**103), 0))
 
 
 def aligned(a: np.ndarray) -> np.ndarray:
@@ -278,13 +307,27 @@ def _same_memory(a, b):
     )
 
 
-def _to_host_values(value, name):
-    if _torch(value):
-        return value.detach().cpu().numpy().astype(np.float64)
-    if hasattr(value, "__cuda_array_interface__") and hasattr(value, "get"):
-        return np.asarray(value.get(), dtype=np.float64)
+def _float_or_inf(v):
+    """float(v), with an int beyond float's range as infinity (float() raises)."""
     try:
-        return np.asarray(value, dtype=np.float64)
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _to_host_values(value, name, real=False):
+    """value's numbers as a float64 NumPy array; with real, only arrays of real numbers
+    (ints, unsigned, floats: not bools, complex numbers, strings or objects, which NumPy
+    would convert, or convert in part, silently)."""
+    if _torch(value):
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "__cuda_array_interface__") and hasattr(value, "get"):
+        value = value.get()
+    try:
+        a = np.asarray(value)
+        if real and a.dtype.kind not in "fiu":
+            raise TypeError
+        return a.astype(np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or an array of numbers, got {type(value).__name__}") from None
 
@@ -327,13 +370,32 @@ def check_clip(clip):
     """(low, high) floats from a clip argument; None means no clipping."""
     if clip is None:
         return -math.inf, math.inf
-    try:
-        lo, hi = (float(c) for c in clip)
-    except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {describe(clip)}") from None
-    if math.isnan(lo) or math.isnan(hi) or lo > hi:
-        raise ValueError(f"clip must be (low, high) with low <= high, got {describe(clip)}")
+    lo, hi = real_pair(clip, "clip")
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:  # the values as floats: the binding's words
+        raise ValueError(f"clip must be (low, high) with low <= high, got {shown_pair(clip, lo, hi)}")
     return lo, hi
+
+
+def is_real(v):
+    """Whether v is a real number: int, float or a NumPy one (not a bool, not a string)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def real_pair(pair, name):
+    """Two real numbers (low, high) as floats (an int beyond float's range as infinity)."""
+    try:
+        lo, hi = pair
+    except (TypeError, ValueError):
+        lo = hi = None
+    if isinstance(pair, (str, bytes)) or not (is_real(lo) and is_real(hi)):
+        raise TypeError(f"{name} must be a pair (low, high) or None, got {describe(pair)}")
+    return _float_or_inf(lo), _float_or_inf(hi)
+
+
+def shown_pair(pair, lo, hi):
+    """A pair for a message: the floats the binding shows, for a tuple or list; an array is
+    described (its values are data, kept out of messages)."""
+    return f"({lo!r}, {hi!r})" if isinstance(pair, (tuple, list)) else describe(pair)
 
 
 NORM_CODES = {"inf": C.NORM_INF, "linf": C.NORM_INF, "2": C.NORM_L2, "l2": C.NORM_L2, "1": C.NORM_L1, "l1": C.NORM_L1}
@@ -359,3 +421,12 @@ def check_int(value, name):
         return operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {describe(value)}") from None
+
+
+def check_flag(value, name):
+    """A yes/no argument as Python's truth value (NumPy arrays of several elements have
+    none: an error naming the argument rather than NumPy's "truth value ... ambiguous")."""
+    try:
+        return bool(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}") from None

@@ -101,12 +101,14 @@ def fast(backend, x, op, *args, out=None, dtype=None):
     path's checks itself, with its messages, so a small call pays for no Python checks; it
     raises Fallback where Python
     must first normalise what it was given (non-contiguous arrays, array-likes, NumPy
-    scalars). GENERAL also for other backends and array types."""
+    scalars). GENERAL also for other backends and array types, and for a non-contiguous
+    x, which the binding would hand back anyway: out made like it first could be terabytes
+    (a zero-stride view of one element) before any argument is checked."""
     if type(backend) is not str or backend not in FAST:  # (an unhashable backend= fails later, clearly)
         return GENERAL
     if type(x) is not np.ndarray and sys.modules.get("torch") is not None:
         return _fast_torch(x, op, args, out, dtype)
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray and x.flags.c_contiguous:
         o = out if out is not None else (np.empty_like(x) if dtype is None else np.empty(x.shape, dtype))
         try:
             getattr(_cpu, op)(x, *args, o)

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from . import _constants as C
-from ._arrays import Call, check_clip, check_norm
+from ._arrays import Call, _float_or_inf, check_clip, check_norm, describe, is_real
 from ._backend import GENERAL, fast
 from ._seeds import check_sample_start, seed_and_substream
 
@@ -36,8 +36,9 @@ def _fast_norm(norm):
 
 def _pair(clip):
     """Whether the fast path can hand clip's two bounds to the binding (which checks
-    them); no clipping (None) and malformed clips are the general path's."""
-    return type(clip) in _PAIRS and len(clip) == 2
+    them); no clipping (None) and malformed clips are the general path's (the binding
+    would take bools as numbers)."""
+    return type(clip) in _PAIRS and len(clip) == 2 and type(clip[0]) is not bool and type(clip[1]) is not bool
 
 
 def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="auto"):
@@ -56,7 +57,8 @@ def fgsm(x, grad, eps, *, targeted=False, clip=(0.0, 1.0), out=None, backend="au
     lo, hi = check_clip(clip)
     c = Call(backend, x=x, grad=grad)
     eps = c.per_sample(eps, "eps")
-    c.kernel("fgsm")(*c.views, eps, _bool(targeted, "targeted"), lo, hi, c.output(out))
+    targeted, o = _bool(targeted, "targeted"), c.output(out)  # checked before views copies x
+    c.kernel("fgsm")(*c.views, eps, targeted, lo, hi, o)
     return c.result()
 
 
@@ -95,7 +97,8 @@ def random_start(x0, eps, *, norm="inf", seed=None, sample_start=0, clip=(0.0, 1
     c = Call(backend, x0=x0)
     eps = c.per_sample(eps, "eps")
     s0 = check_sample_start(sample_start, c.shape[0], math.prod(c.shape[1:]), 63)
-    c.kernel("random_start")(*c.views, eps, nm, seed, substream, s0, lo, hi, c.output(out))
+    o = c.output(out)  # checked before views copies x0
+    c.kernel("random_start")(*c.views, eps, nm, seed, substream, s0, lo, hi, o)
     return c.result()
 
 
@@ -110,7 +113,7 @@ def _bound(v, name):
     if isinstance(v, (bool, np.bool_)):
         raise TypeError(f"{name} must be None, a number or an array like delta, got bool")
     if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
+        return _float_or_inf(v)  # (an int beyond float's range is +-inf, as the binding reads it)
     return v
 
 
@@ -151,12 +154,15 @@ def project(delta, eps, *, norm="inf", lo=None, hi=None, out=None, backend="auto
     arrays = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None and not isinstance(v, float)}
     c = Call(backend, delta=delta, **arrays)
     eps = c.per_sample(eps, "eps")
+    if not arrays and not (-math.inf if lo is None else lo) <= (math.inf if hi is None else hi):
+        raise ValueError(_BOX_ORDER)  # before out is made (delta may declare terabytes)
+    o = c.output(out)  # checked before views copies delta
     views = dict(zip(c.names, c.views))
     lo_v = views.get("lo", -math.inf if lo is None else lo)
     hi_v = views.get("hi", math.inf if hi is None else hi)
-    if not bool((lo_v <= hi_v).all() if arrays else lo_v <= hi_v):
+    if arrays and not bool((lo_v <= hi_v).all()):
         raise ValueError(_BOX_ORDER)
-    c.kernel("project")(views["delta"], eps, code, lo_v, hi_v, c.output(out))
+    c.kernel("project")(views["delta"], eps, code, lo_v, hi_v, o)
     return c.result()
 
 
@@ -217,19 +223,23 @@ def pgd_step(
     """
     code = _fast_norm(norm)
     pcode = _PROJECTIONS.get(projection) if type(projection) is str else None
-    if code is not None and pcode is not None and _pair(clip) and type(targeted) is bool:
+    if code is not None and pcode is not None and _pair(clip) and type(targeted) is bool and is_real(l1_sparsity):
         o = fast(
             backend, x, "pgd_step", x0, grad, step, eps, code, targeted, l1_sparsity, clip[0], clip[1], pcode, out=out
         )
         if o is not GENERAL:
             return o
     code = check_norm(norm)
+    targeted = _bool(targeted, "targeted")  # before out is made (x may declare terabytes)
+    if not is_real(l1_sparsity):  # float() would take "0.5" and True
+        raise TypeError(f"l1_sparsity must be a number in [0, 1], got {describe(l1_sparsity)}")
     q = float(l1_sparsity)
     if not 0.0 <= q <= 1.0:
-        raise ValueError(f"l1_sparsity must be in [0, 1], got {q}")
+        raise ValueError(f"l1_sparsity must be in [0, 1], got {q!r}")
     lo, hi = check_clip(clip)
     pcode = _projection(projection)
     c = Call(backend, x=x, x0=x0, grad=grad)
     step, eps = c.per_sample(step, "step"), c.per_sample(eps, "eps")
-    c.kernel("pgd_step")(*c.views, step, eps, code, _bool(targeted, "targeted"), q, lo, hi, pcode, c.output(out))
+    o = c.output(out)  # checked before views copies the inputs (a zero-stride view may declare terabytes)
+    c.kernel("pgd_step")(*c.views, step, eps, code, targeted, q, lo, hi, pcode, o)
     return c.result()

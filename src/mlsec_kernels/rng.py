@@ -23,10 +23,12 @@ References: :mod:`mlsec_kernels.reference.rng`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _backend
-from ._arrays import Arr, check_writable, describe, empty, stream_of
+from ._arrays import Arr, check_int, check_writable, describe, empty, stream_of
 from ._seeds import Substreams, check_u64, new_seed, seed_and_substream  # noqa: F401 (rng's API too)
 from .perturb import random_start as _random_start
 
@@ -34,13 +36,26 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _shape(shape) -> tuple:
+    """A shape as ints (not floats, bools or strings, which int() would take)."""
     try:
-        s = (int(shape),) if np.ndim(shape) == 0 else tuple(int(v) for v in shape)
-    except (TypeError, ValueError):
+        s = tuple(check_int(v, "shape") for v in ((shape,) if np.ndim(shape) == 0 else shape))
+    except TypeError:
         raise TypeError(f"shape must be an int or a tuple of ints, got {describe(shape)}") from None
     if any(v < 0 for v in s):
         raise ValueError(f"shape must not have negative sizes, got {s}")
+    if any(v >= 2**63 for v in s):
+        raise ValueError(f"shape must have sizes below 2**63, got {s}")
     return s
+
+
+def _dtype(dtype, dtypes):
+    try:
+        dt = np.dtype(np.float32 if dtype is None else dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt not in dtypes:  # (None == np.dtype("float64"): NumPy reads None as float64)
+        raise TypeError(f"dtype must be {' or '.join(d.name for d in dtypes)}, got {dtype if dt is None else dt}")
+    return dt
 
 
 def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
@@ -49,12 +64,9 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
     if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
         raise TypeError(f"offset must be an int >= 0, got {type(offset).__name__}")
     offset = int(offset)
-    if offset < 0:
-        raise ValueError(f"offset must be >= 0, got {offset}")
     if out is None:
-        shape, dtype = _shape(shape), np.dtype(np.float32 if dtype is None else dtype)
-        if dtype not in dtypes:
-            raise TypeError(f"dtype must be {' or '.join(d.name for d in dtypes)}, got {dtype}")
+        shape, dtype = _shape(shape), _dtype(dtype, dtypes)
+        _check_offset(offset, math.prod(shape))
         b = _backend.resolve(backend, backend == "cuda", "out")
         if b in _backend.FAST:
             res = np.empty(shape, dtype)
@@ -72,9 +84,10 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
         b = _backend.resolve(backend, o.device, "out")
         if shape is not None and _shape(shape) != o.shape:
             raise ValueError(f"out must have shape {_shape(shape)}, got {o.shape}")
-        if o.dtype not in dtypes or (dtype is not None and o.dtype != np.dtype(dtype)):
-            want = np.dtype(dtype).name if dtype is not None else " or ".join(d.name for d in dtypes)
+        if o.dtype not in dtypes or (dtype is not None and o.dtype != _dtype(dtype, dtypes)):
+            want = _dtype(dtype, dtypes).name if dtype is not None else " or ".join(d.name for d in dtypes)
             raise TypeError(f"out must have dtype {want}, got {o.dtype}")
+        _check_offset(offset, math.prod(o.shape))
         check_writable(o)
         res, view = out, o.contiguous()
         if not _same_buffer(view, o.view):
@@ -88,6 +101,12 @@ def _fill(op, shape, dtype, seed, substream, offset, backend, out, dtypes):
     if view is not o.view and res is out:
         o.view[...] = view
     return res
+
+
+def _check_offset(offset, size):
+    """The binding's rule (a substream holds 2**66 elements), for every backend."""
+    if offset < 0 or offset + size > 2**66:
+        raise ValueError(f"offset must be >= 0 with offset + size <= 2**66, got {offset}")
 
 
 def _same_buffer(c, v) -> bool:

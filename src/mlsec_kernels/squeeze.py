@@ -16,7 +16,21 @@ import math
 
 import numpy as np
 
-from ._arrays import REALS, Arr, Call, _to_host_values, check_int, describe, float_result
+from ._arrays import (
+    REALS,
+    Arr,
+    Call,
+    _float_or_inf,
+    _to_host_values,
+    check_int,
+    check_writable,
+    describe,
+    dtype_words,
+    float_result,
+    is_real,
+    real_pair,
+    shown_pair,
+)
 from ._backend import GENERAL, fast
 from ._constants import MAX_WINDOW_PIXELS
 
@@ -25,10 +39,9 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _float(v, name):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {describe(v)}") from None
+    if not is_real(v):
+        raise TypeError(f"{name} must be a number, got {describe(v)}")
+    return _float_or_inf(v)
 
 
 def _range(clip, dtype):
@@ -39,12 +52,9 @@ def _range(clip, dtype):
             info = np.iinfo(dtype)
             return float(info.min), float(info.max)
         return 0.0, 1.0
-    try:
-        lo, hi = (float(c) for c in clip)
-    except (TypeError, ValueError):
-        raise TypeError(f"clip must be a pair (low, high) or None, got {describe(clip)}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"clip must be finite (low, high) with low < high, got {describe(clip)}")
+    lo, hi = real_pair(clip, "clip")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):  # as floats: the binding's words
+        raise ValueError(f"clip must be finite (low, high) with low < high, got {shown_pair(clip, lo, hi)}")
     return lo, hi
 
 
@@ -89,7 +99,8 @@ def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):
         raise ValueError(f"bits must be an integer in 1..64, got {bits}")
     c = Call(backend, dtypes=REALS, x=x)
     lo, hi = _range(clip, c.dtype)
-    c.kernel("bit_depth")(c.views[0], bits, lo, hi, c.output(out, dtype=float_result(c.dtype)))
+    o = c.output(out, dtype=float_result(c.dtype))  # checked before views copies x
+    c.kernel("bit_depth")(c.views[0], bits, lo, hi, o)
     return c.result()
 
 
@@ -103,13 +114,22 @@ def _window(size):
 
 
 def _image_call(backend, x, out, layout, dtypes):
-    """Call + the image checks of python/checks.hpp, for the general path."""
+    """Call + the image checks of python/checks.hpp, for the general path, in the binding's
+    order: x's and out's own rules (as each array is taken), the layout, x's axes, its
+    dtype, then out's overlap with x."""
+    c = Call(backend, dtypes=None, x=x)
+    o = None if out is None else Arr(out, "out")
+    if o is not None:
+        if len(o.shape) < 1:
+            raise ValueError("out must have at least one axis (samples first), got a 0-d array")
+        check_writable(o)
     if not isinstance(layout, str) or layout not in ("NCHW", "NHWC"):
         raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {describe(layout)}")
-    c = Call(backend, dtypes=dtypes, x=x)
     if len(c.shape) not in (4, 5):
         raise ValueError(f"x must be 4-D (N, C, H, W) / (N, H, W, C) or 5-D (N, T, ...) video, got {len(c.shape)}-D")
-    if out is not None and not c.first.device and np.may_share_memory(Arr(out, "out").view, c.first.view):
+    if c.dtype not in dtypes:
+        raise TypeError(f"x must be {dtype_words(dtypes)}, got {c.dtype}")
+    if o is not None and not c.first.device and np.may_share_memory(o.view, c.first.view):
         raise ValueError("out must not overlap x (this op reads neighbouring pixels)")
     hw = c.shape[-3:-1] if layout == "NHWC" else c.shape[-2:]
     return c, hw
@@ -163,7 +183,8 @@ def median_filter(x, size, *, layout="NCHW", mode="reflect", out=None, backend="
         )
     if not isinstance(mode, str) or mode not in ("reflect", "mirror"):
         raise ValueError(f"mode must be 'reflect' or 'mirror', got {describe(mode)}")
-    c.kernel("median_filter")(c.views[0], h, w, layout, mode, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("median_filter")(c.views[0], h, w, layout, mode, o)
     return c.result()
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _arrays
 from . import rng as _rng
-from ._arrays import REALS, Call, check_clip, check_int, float_result
+from ._arrays import REALS, Call, check_clip, check_flag, check_int, float_result
 from ._backend import GENERAL, fast
 from ._seeds import check_sample_start
 
@@ -52,7 +52,8 @@ def _noise(kind, name, x, scale, seed, sample_start, clip, out, backend):
     c = Call(backend, dtypes=REALS, x=x)
     scale = c.per_sample(scale, name)
     f0 = _first_element(sample_start, c.shape)
-    c.kernel("noise")(*c.views, scale, kind, seed, substream, f0, lo, hi, c.output(out, dtype=float_result(c.dtype)))
+    o = c.output(out, dtype=float_result(c.dtype))  # checked before views copies x
+    c.kernel("noise")(*c.views, scale, kind, seed, substream, f0, lo, hi, o)
     return c.result()
 
 
@@ -165,9 +166,12 @@ def random_resize_pad(
     """
     layout = _choice(layout, _LAYOUTS, "layout")
     interpolation = _choice(interpolation, _INTERPOLATIONS, "interpolation")
+    per_sample, return_params = check_flag(per_sample, "per_sample"), check_flag(return_params, "return_params")
     if out is not None and out is x:
         raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
     out_size = check_int(out_size, "out_size")
+    if not 1 <= out_size < 2**31:  # the draws are int32 (the kernels' params)
+        raise ValueError(f"out_size must be in [1, 2**31), got {out_size}")
     c = Call(backend, dtypes=REALS, x=x)
     n, ch, h, w = _images(c, layout)
     if out_size < max(h, w):
@@ -176,12 +180,22 @@ def random_resize_pad(
     if not 1 <= min_size <= out_size:
         raise ValueError(f"min_size must be in [1, out_size={out_size}], got {min_size}")
     seed, substream = _rng.seed_and_substream(seed)
-    params = resize_pad_params(n, min_size, out_size, seed, substream, bool(per_sample), sample_start)
+    params = resize_pad_params(n, min_size, out_size, seed, substream, per_sample, sample_start)
     shape = (n, ch, out_size, out_size) if layout == "NCHW" else (n, out_size, out_size, ch)
-    c.kernel("random_resize_pad")(
-        c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, c.output(out, shape)
-    )
+    if out is not None and _starts_at_x(out, c.first, shape):
+        raise ValueError("out must not be x (random_resize_pad writes a new canvas)")
+    o = c.output(out, shape)  # checked before views copies x
+    c.kernel("random_resize_pad")(c.views[0], _arrays.params_like(params, c.first), out_size, layout, interpolation, o)
     return (c.result(), params) if return_params else c.result()
+
+
+def _starts_at_x(out, x, shape):
+    """The binding's test for an out that is x: of the result's shape, starting where a
+    non-empty host x starts (another view of x's memory, not only x itself)."""
+    o = _arrays.Arr(out, "out")
+    if o.device or x.device or o.shape != tuple(shape) or 0 in x.shape:
+        return False
+    return o.view.ctypes.data == x.view.ctypes.data
 
 
 def pixel_deflection(x, deflections, window, *, seed=None, sample_start=0, layout="NCHW", out=None, backend="auto"):
@@ -210,9 +224,13 @@ def pixel_deflection(x, deflections, window, *, seed=None, sample_start=0, layou
         raise ValueError(f"deflections must be >= 0, got {deflections}")
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
+    for name, v in (("deflections", deflections), ("window", window)):
+        if v >= 2**63:  # the kernels count in int64
+            raise ValueError(f"{name} must be below 2**63, got {v}")
     seed, substream = _rng.seed_and_substream(seed)
     c = Call(backend, dtypes=REALS, x=x)
     n, ch, _, _ = _images(c, layout)
     s0 = check_sample_start(sample_start, n, ch * deflections, 63)
-    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, s0, c.output(out))
+    o = c.output(out)  # checked before views copies x
+    c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, s0, o)
     return c.result()

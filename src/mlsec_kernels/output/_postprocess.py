@@ -11,7 +11,7 @@ import threading
 import numpy as np
 
 from .. import _constants as C
-from .._arrays import Call, describe
+from .._arrays import Call, _float_or_inf, check_flag, describe
 from .._backend import GENERAL, fast
 from .._seeds import check_sample_start
 from ..rng import Generator, check_u64, seed_and_substream
@@ -41,18 +41,25 @@ if hasattr(os, "register_at_fork"):
 def _real(v, name, positive=False):
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(v).__name__}")
-    if not (v > 0 if positive else v >= 0) or math.isinf(v):
-        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {v}")
-    return float(v)
+    f = _float_or_inf(v)  # (an int beyond float's range is not finite, not an OverflowError)
+    if not (f > 0 if positive else f >= 0) or math.isinf(f):
+        raise ValueError(
+            f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {v if math.isfinite(f) else f}"
+        )
+    return f
 
 
 def _int(v, name):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    if not -(2**63) <= int(v) < 2**63:  # the binding's int64, with its words
+        raise ValueError(f"{name} is out of range: {v}")
     return int(v)
 
 
 def _renorm(v):
+    if isinstance(v, np.bool_):
+        return bool(v)
     if not (v is True or v is False or (isinstance(v, str) and v == "auto")):
         raise ValueError(f"renormalize must be 'auto', True or False, got {describe(v)}")
     return v
@@ -65,10 +72,10 @@ def _check(prog, c, n):
     for s in prog:
         if s[0] == _GN:
             s = (_GN, _real(s[1], "scale")) + tuple(s[2:5]) + (check_sample_start(s[5], n, c, 63),)
+        elif s[0] == _TOPK and not 1 <= _int(s[1], "k") <= c:  # the binding's words (TopK's lack C)
+            raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
         elif s[0] in _DECODE:
             s = _DECODE[s[0]](*s[1:])._encode()
-        if s[0] == _TOPK and not 1 <= s[1] <= c:
-            raise ValueError(f"k must be in [1, C] = [1, {c}], got {s[1]}")
         out.append(s)
     return tuple(out)
 
@@ -81,7 +88,8 @@ def _run(p, prog, out, backend):
     if len(c.shape) != 2:
         raise ValueError(f"p must be 2-D (N, C), got shape {c.shape}")
     prog = _check(prog, c.shape[1], c.shape[0])
-    c.kernel("output")(c.views[0], prog, c.output(out))
+    o = c.output(out)  # checked before views copies p
+    c.kernel("output")(c.views[0], prog, o)
     return c.result()
 
 
@@ -176,7 +184,7 @@ class TopK(_Step):
     _fields = __slots__
 
     def __init__(self, k, one_hot=False):
-        self.k, self.one_hot = _int(k, "k"), bool(one_hot)
+        self.k, self.one_hot = _int(k, "k"), check_flag(one_hot, "one_hot")
         if self.k < 1:
             raise ValueError(f"k must be in [1, C], got {self.k}")
 

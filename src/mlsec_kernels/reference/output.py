@@ -14,7 +14,7 @@ import numpy as np
 
 def _t(p):
     p = np.asarray(p)
-    return p.dtype.type if p.dtype in (np.float32, np.float64) else np.float64
+    return p.dtype.type if p.dtype.kind == "f" and p.dtype.itemsize in (4, 8) else np.float64  # (">f4" too)
 
 
 def _renormalise(q, fallback):
