@@ -22,6 +22,13 @@ template <class A> void bit_depth(const Go<A>& go, py::handle x_, int bits, doub
   require_no_partial_overlap(out, x, "x");
   require_bits(bits);
   require_range(lo, hi);
+  // ART's order normalises float32 data in float32: lo, hi and the span must fit there (a
+  // double at or beyond 2^128 - 2^103 rounds to inf; tested in double, as squeeze._f32_span).
+  constexpr double kF32Inf = 0x1p128 - 0x1p103;
+  if (x.dt == Dt::f32 && !(std::fabs(lo) < kF32Inf && std::fabs(hi) < kF32Inf &&
+                           std::fabs(double(float(hi)) - double(float(lo))) < kF32Inf))
+    value_error("clip must span a finite range in float32 for float32 x, got (" + float_repr(lo) + ", " +
+                float_repr(hi) + ")");
   go.run(x, kReals, [&](auto t) {
     using T = decltype(t);
     go(MLSEC_DRIVERS(bit_depth), ptr<T>(x), ptr<float_result<T>>(out), x.n * x.d, bits, lo, hi);

@@ -13,6 +13,7 @@ What each op computes is written down in :mod:`mlsec_kernels.reference`.
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
@@ -55,7 +56,19 @@ def _range(clip, dtype):
     lo, hi = real_pair(clip, "clip")
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):  # as floats: the binding's words
         raise ValueError(f"clip must be finite (low, high) with low < high, got {shown_pair(clip, lo, hi)}")
+    if dtype.kind == "f" and dtype.itemsize == 4 and not _f32_span(lo, hi):  # ART's order normalises in float32
+        raise ValueError(f"clip must span a finite range in float32 for float32 x, got {shown_pair(clip, lo, hi)}")
     return lo, hi
+
+
+def _f32_span(lo, hi):
+    """Whether lo, hi and hi - lo are finite in float32 (the binding's test, exactly: a
+    float32 difference is finite iff the double one is below 2**128 - 2**103)."""
+    try:
+        lo32, hi32 = struct.unpack("ff", struct.pack("ff", lo, hi))
+    except OverflowError:
+        return False
+    return abs(hi32 - lo32) < 2.0**128 - 2.0**103
 
 
 def bit_depth(x, bits, *, clip=None, out=None, backend="auto"):

@@ -48,9 +48,8 @@ MAX_WINDOW_PIXELS = 1 << 20  # median_filter: h * w (mlsec_kernels._constants)
 TOO_BIG = 1 << 33  # bytes: more than run.py's workers may allocate (8 GiB)
 
 
-# Findings of a known cause in code other work is changing, or outside argument checking:
-# the oracle files them under that area. (op or None for any, message pattern, area,
-# ctx -> whether the case is one of them)
+# bit_depth on float32 data: lo, hi and hi - lo must be finite in float32 (ART's order
+# normalises there), else the call is refused.
 def _wide_clip(c):
     a, clip = as_array(c["x"]), c["clip"]
     if a is None or a.dtype.kind != "f" or a.itemsize != 4 or clip is None:
@@ -129,12 +128,12 @@ def _huge_h_and_data(c):
 
 
 ALWAYS = lambda c: True  # noqa: E731
+# Findings of a known cause outside argument checking: the oracle files them under that
+# area. (op or None for any, message pattern, area, ctx -> whether the case is one of them)
 KNOWN = [
     # Numba's cache fails to save some overloads (a vanished weak reference while pickling
     # the index): the call raises instead of running, and every process compiles again.
     (None, r"ReferenceError", "numba cache: ReferenceError saving an overload", ALWAYS),
-    # lo and hi - lo rounded to float32 overflow: x - lo or the span is infinite, then NaN.
-    ("bit_depth", r"NaN where", "bit_depth: a clip span beyond float32", _wide_clip),
     # Renormalising a row replaces its NaN entries by 0 (max(NaN, 0) is 0 in the kernel; the
     # reference's np.maximum keeps NaN; inf rows alike); a float32 row of denormals comes
     # out inf (the reciprocal of its sum overflows).
@@ -152,8 +151,6 @@ KNOWN = [
     # distance beyond float32 (data above ~1e19) is inf: 0 * inf = NaN weights (the float64
     # reference's weights are ~1).
     ("non_local_means", r"NaN where|differs from", "non_local_means: huge h and data", _huge_h_and_data),
-    # The Numba port divides by h**2 in float64, which is 0 for h below 1e-154.
-    ("non_local_means", r"ZeroDivisionError", "non_local_means on numba: a tiny h", ALWAYS),
     # beta or gamma below float32's range round to 0 for float32 scores: NaN from 0 * inf.
     ("reverse_sigmoid", r"NaN where", "reverse_sigmoid: beta or gamma 0 in float32", _zero_in_f32),
     # An L2 step's float32 gradient below 1e-18: its squared norm underflows (0 or a few
@@ -280,7 +277,7 @@ VALID = {
     "bit_depth": dict(
         x=floats(IMAGE_DTYPES["bit_depth"]),
         bits=lambda v, c: integer(v, *BITS),
-        clip=lambda v, c: clip_pair(v, strict=True),
+        clip=lambda v, c: clip_pair(v, strict=True) and not _wide_clip(c),
     ),
     "median_filter": dict(
         x=floats(IMAGE_DTYPES["median_filter"], (4, 5)),
