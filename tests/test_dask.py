@@ -5,6 +5,8 @@ are independent of the partitioning and survive a worker killed mid-run."""
 import inspect
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,6 +14,8 @@ import numpy as np
 import pytest
 
 import mlsec_kernels as mk
+
+_SRC = os.path.dirname(os.path.dirname(mk.__file__))
 
 pytest.importorskip("dask.array", reason="mlsec_kernels.dask needs the dask extra (dask[array,distributed])")
 pytest.importorskip("distributed", reason="mlsec_kernels.dask needs the dask extra (dask[array,distributed])")
@@ -350,3 +354,8 @@ def test_attack_white_box(client):
         got = dask.compute(r.x_adv, r.success, r.queries)
         for g, w in zip(got, ref):
             np.testing.assert_array_equal(g, w)
+
+
+def test_import_mlsec_kernels_leaves_dask_alone():
+    code = "import sys, mlsec_kernels; assert 'dask' not in sys.modules and 'distributed' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=_SRC))
