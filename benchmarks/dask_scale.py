@@ -17,31 +17,35 @@ import argparse
 import os
 import time
 
+import dask
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster, wait
+from distributed import Client, LocalCluster
 
 import mlsec_kernels as mk
 import mlsec_kernels.dask as mkd
 
-SHAPE = (3, 224, 224)  # one image, float32 (602 KB)
-D = int(np.prod(SHAPE))
+SHAPE = (3, 224, 224)  # a sanitised image, float32 (602 KB)
+SMALL = (3, 32, 32)  # a certified image (CIFAR-10's size)
+KEEP_MALLOC = False
 
 
-def image_block(n, start, seed=1):
-    """Images start .. start+n-1 of the synthetic dataset: uniform [0, 1) from the stream."""
-    return mk.rng.uniform((n, *SHAPE), seed=seed, offset=start * D)
+def image_block(n, start, shape=SHAPE, seed=1):
+    """Images start .. start+n-1 of a synthetic dataset: uniform [0, 1) from the stream."""
+    return mk.rng.uniform((n, *shape), seed=seed, offset=start * int(np.prod(shape)))
 
 
-def _source_block(block_info=None):
+def _source_block(shape, block_info=None):
     loc = block_info[None]["array-location"][0]
-    return image_block(loc[1] - loc[0], loc[0])
+    return image_block(loc[1] - loc[0], loc[0], shape)
 
 
-def dataset(n, chunk):
-    """A lazy (n, 3, 224, 224) float32 dask array whose blocks are generated where they run."""
-    chunks = (tuple(min(chunk, n - i) for i in range(0, n, chunk)), *((s,) for s in SHAPE))
-    return da.map_blocks(_source_block, chunks=chunks, dtype=np.float32, meta=np.empty((0,) * 4, np.float32))
+def dataset(n, chunk, shape=SHAPE):
+    """A lazy (n, *shape) float32 dask array whose blocks are generated where they run (no
+    data in the graph, nothing on disk)."""
+    chunks = (tuple(min(chunk, n - i) for i in range(0, n, chunk)), *((s,) for s in shape))
+    meta = np.empty((0,) * 4, np.float32)
+    return da.map_blocks(_source_block, shape, chunks=chunks, dtype=np.float32, meta=meta)
 
 
 def sanitize_block(x, start):
@@ -56,8 +60,19 @@ def sanitize_lazy(x):
 
 
 def _cluster(workers):
+    if KEEP_MALLOC:  # distributed's MALLOC_TRIM_THRESHOLD_=65536 off (its thread limits stay)
+        env = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+        env.pop("MALLOC_TRIM_THRESHOLD_", None)
+        dask.config.set({"distributed.nanny.pre-spawn-environ": env})
     c = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
-    return c, Client(c)
+    client = Client(c)
+    client.run(_warm)  # imports (NumPy, Numba, the kernels) out of the timings
+    return c, client
+
+
+def _warm():
+    image_block(1, 0, SMALL)
+    mk.median_filter(image_block(1, 0), 3)
 
 
 def _timed(fn):
@@ -67,7 +82,7 @@ def _timed(fn):
 
 
 def bench_sanitize(n, chunk):
-    gib = n * D * 4 / 2**30
+    gib = n * int(np.prod(SHAPE)) * 4 / 2**30
     print(f"sanitize: {n} images of {SHAPE} float32 = {gib:.1f} GiB, chunks of {chunk} images")
 
     def loop():
@@ -87,7 +102,8 @@ def bench_sanitize(n, chunk):
 
 
 def _linear_factory(k=10):
-    w = np.random.default_rng(0).standard_normal((D, k)).astype(np.float32) / np.sqrt(D)
+    d = int(np.prod(SMALL))
+    w = np.random.default_rng(0).standard_normal((d, k)).astype(np.float32) / np.sqrt(d)
     return lambda b: b.reshape(len(b), -1) @ w
 
 
@@ -96,15 +112,16 @@ def linear_factory():
 
 
 def bench_certify(n, n_noise, chunk):
-    kw = dict(sigma=0.25, n0=100, n=n_noise, batch_size=200)
-    x = image_block(n, 0)
-    print(f"certify: {n} images of {SHAPE}, n0=100, n={n_noise}, batch 200, linear model {D}x10, chunks of {chunk}")
+    kw = dict(sigma=0.25, n0=100, n=n_noise, batch_size=1000)
+    x = image_block(n, 0, SMALL)
+    d = int(np.prod(SMALL))
+    print(f"certify: {n} images of {SMALL}, n0=100, n={n_noise}, batch 1000, linear model {d}x10, chunks of {chunk}")
     t, ref = _timed(lambda: mk.smoothing.certify(linear_factory(), x, seed=3, progress=False, **kw))
     print(f"  smoothing.certify, 1 process: {t:6.1f} s  {n / t:6.2f} images/s")
     for w in (1, 2):
         cluster, client = _cluster(w)
         try:
-            lazy = da.from_array(x, chunks=(chunk, *SHAPE))
+            lazy = dataset(n, chunk, SMALL)
             t, got = _timed(lambda: mkd.certify(linear_factory, lazy, seed=3, progress=False, **kw))
         finally:
             client.close()
@@ -114,28 +131,29 @@ def bench_certify(n, n_noise, chunk):
 
 
 def bench_overhead(n, chunks):
-    """Per block: the worker's compute (the in-memory pipeline, timed in this process) against
-    the wall time per block on a 1-worker cluster; the difference is the scheduler's share."""
+    """The scheduler's cost per block against the block's compute. The cost: the wall time per
+    block of the same pipeline (generate, noise, median, sum) over 256 blocks of one tiny
+    image (3x8x8, microseconds of compute) on a 1-worker cluster, best of 3. The compute:
+    the in-memory pipeline on 64 images in this process, best of 5, per image, times the
+    chunk. Also the direct figure: wall time per block of the real run at that chunk."""
     cluster, client = _cluster(1)
     try:
-        print(f"overhead: gaussian_noise + median_filter 3x3, {n} images, 1 worker")
-        print("  chunk (images)  blocks  compute/block  wall/block  overhead/block  overhead/compute")
+        tiny = sanitize_lazy(dataset(256, 1, (3, 8, 8)))
+        client.compute(tiny).result()
+        cost = min(_timed(lambda: client.compute(tiny).result())[0] for _ in range(3)) / 256
+        one = lambda: sanitize_block(image_block(64, 0), 0)
+        one()
+        per_image = min(_timed(one)[0] for _ in range(5)) / 64
+        print(f"overhead: gaussian_noise + median_filter 3x3 over images of {SHAPE}, 1 worker")
+        print(f"  scheduler cost per block: {cost * 1e3:.2f} ms; compute per image: {per_image * 1e3:.2f} ms")
+        print("  chunk (images)  compute/block  cost/compute  | real run: blocks  wall/block  (wall - compute)/compute")
         for c in chunks:
+            compute = c * per_image
             blocks = -(-n // c)
-            x = image_block(c, 0)
-            sanitize_block(x, 0)  # warm
-            t0 = time.perf_counter()
-            for _ in range(3):
-                sanitize_block(x, 0)
-            compute = (time.perf_counter() - t0) / 3
-            gen = _timed(lambda: image_block(c, 0))[0]
-            lazy = sanitize_lazy(dataset(n, c))
-            wall, _ = _timed(lambda: wait(client.compute(lazy)))
-            per = wall / blocks
-            over = per - compute - gen
+            wall = _timed(lambda: client.compute(sanitize_lazy(dataset(n, c))).result())[0] / blocks
             print(
-                f"  {c:14d}  {blocks:6d}  {compute * 1e3:10.2f} ms  {per * 1e3:7.2f} ms  "
-                f"{over * 1e3:11.2f} ms  {100 * over / (compute + gen):12.1f} %"
+                f"  {c:14d}  {compute * 1e3:10.2f} ms  {100 * cost / compute:10.1f} %  | "
+                f"{blocks:11d}  {wall * 1e3:7.2f} ms  {100 * (wall - compute) / compute:10.1f} %"
             )
     finally:
         client.close()
@@ -147,12 +165,17 @@ def main():
     p.add_argument("what", choices=["certify", "sanitize", "overhead"])
     p.add_argument("--images", type=int, default=None)
     p.add_argument("--chunk", type=int, default=64)
-    p.add_argument("--n", type=int, default=2000, help="certify's estimation draws per image")
+    p.add_argument("--n", type=int, default=10000, help="certify's estimation draws per image")
     p.add_argument("--chunks", default="1,4,16,64")
+    p.add_argument(
+        "--keep-malloc", action="store_true", help="workers without distributed's MALLOC_TRIM_THRESHOLD_=65536"
+    )
     a = p.parse_args()
+    global KEEP_MALLOC
+    KEEP_MALLOC = a.keep_malloc
     print(f"machine: {os.cpu_count()} CPUs; mlsec_kernels {mk.__version__}; backends {mk.backends()['cpp']}")
     if a.what == "certify":
-        bench_certify(a.images or 32, a.n, a.chunk)
+        bench_certify(a.images or 64, a.n, a.chunk)
     elif a.what == "sanitize":
         bench_sanitize(a.images or 4096, a.chunk)
     else:
