@@ -158,3 +158,27 @@ def test_bad_input(kwargs, err, match):
         args.pop("n0")
         with pytest.raises(err, match=match):
             smoothing.predict(model, np.zeros((1, 2)), **args)
+
+
+def test_sample_start_splits_a_batch():
+    # inputs a.. of a piece draw the substreams of their global positions (2i, 2i+1; predict: i)
+    r = np.random.default_rng(5)
+    x = r.standard_normal((7, 3)).astype(np.float32) * 0.4
+    model = _linear(np.array([1.0, -0.5, 0.2], np.float32), np.float32(0.1))
+    whole = smoothing.certify(model, x, 0.5, 20, 300, seed=9)
+    pred = smoothing.predict(model, x, 0.5, 300, seed=9)
+    assert (whole[0] >= 0).any() and (whole[0] == smoothing.ABSTAIN).any()
+    for a, b in [(0, 2), (2, 3), (3, 7)]:
+        part = smoothing.certify(model, x[a:b], 0.5, 20, 300, seed=9, sample_start=a)
+        np.testing.assert_array_equal(part[0], whole[0][a:b])
+        np.testing.assert_array_equal(part[1], whole[1][a:b])
+        np.testing.assert_array_equal(smoothing.predict(model, x[a:b], 0.5, 300, seed=9, sample_start=a), pred[a:b])
+    # a Generator positioned at the piece's first substream is the same thing
+    g = Generator(9, substream=2 * 3)
+    np.testing.assert_array_equal(smoothing.certify(model, x[3:], 0.5, 20, 300, seed=g)[1], whole[1][3:])
+    with pytest.raises(ValueError, match="sample_start needs an int seed"):
+        smoothing.certify(model, x, 0.5, 20, 300, seed=Generator(9), sample_start=1)
+    with pytest.raises(ValueError, match="sample_start must be >= 0"):
+        smoothing.predict(model, x, 0.5, 30, seed=9, sample_start=-1)
+    with pytest.raises(TypeError, match="sample_start must be an int"):
+        smoothing.predict(model, x, 0.5, 30, seed=9, sample_start=1.0)

@@ -14,6 +14,12 @@ Generator of that seed; None: an unpredictable one); input i's noise comes from 
 substreams, taken in input order, one per sampling pass (certify: selection then
 estimation; predict: one). Sample s of a pass is stream elements s*d .. s*d + d - 1 of
 its substream (d = the input's size), whatever the batch size (docs/rng.md).
+
+``sample_start=a`` (an int seed or None only) says that ``x`` holds inputs a, a+1, ... of a
+larger batch: input i then takes the substreams of input a+i (certify: 2(a+i) and
+2(a+i)+1; predict: a+i), so ``certify(model, x[a:b], ..., seed=k, sample_start=a)`` is
+``certify(model, x, ..., seed=k)`` restricted to [a, b), bit for bit, however a dataset is
+split (:func:`mlsec_kernels.dask.certify` runs one block per task this way).
 """
 
 from __future__ import annotations
@@ -105,8 +111,23 @@ class _Sampler:
         return counts[:-1]
 
 
-def _generator(seed):
-    return seed if isinstance(seed, Generator) else Generator(seed)
+def _generator(seed, sample_start, passes):
+    """The call's Generator: input i of x takes its next ``passes`` substreams, in order.
+    With sample_start=a and an int seed it starts at input a's substream, passes * a."""
+    try:
+        a = operator.index(sample_start)
+    except TypeError:
+        raise TypeError(f"sample_start must be an int >= 0, got {type(sample_start).__name__}") from None
+    if a < 0:
+        raise ValueError(f"sample_start must be >= 0, got {a}")
+    if isinstance(seed, Generator):
+        if a:
+            raise ValueError(
+                "sample_start needs an int seed (or None): a Generator hands out its next substreams "
+                "in input order; pass Generator(seed, substream=start) positioned at the first input's instead"
+            )
+        return seed
+    return Generator(seed, substream=passes * a)
 
 
 @contextlib.contextmanager
@@ -123,17 +144,29 @@ def _bar(total, show):
 
 
 def predict(
-    model, x, sigma, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None, backend="auto"
+    model,
+    x,
+    sigma,
+    n,
+    alpha=0.001,
+    batch_size=1000,
+    seed=None,
+    *,
+    num_classes=None,
+    progress=None,
+    sample_start=0,
+    backend="auto",
 ):
     """Cohen et al.'s PREDICT for each input of the batch ``x``: the top class of n noisy
     votes, or ``ABSTAIN`` (-1) when a two-sided binomial test of the top two counts
     against p = 1/2 gives a p-value above ``alpha`` (then the probability of returning a
     class other than g(x) is at most alpha). Returns int64 labels (N,) on the host.
-    ``progress``: a bar over inputs (None: when stderr is a terminal).
+    ``progress``: a bar over inputs (None: when stderr is a terminal). ``sample_start``:
+    see the module's docstring.
     """
     sigma, alpha = _check(sigma, alpha, batch_size, num_classes)
     n = _positive_int(n, "n")
-    gen = _generator(seed)
+    gen = _generator(seed, sample_start, 1)
     s = _Sampler(model, x, sigma, batch_size, num_classes, backend)
     out = np.empty(s.c.n, np.int64)
     with _bar(s.c.n, progress) as bar:
@@ -147,7 +180,19 @@ def predict(
 
 
 def certify(
-    model, x, sigma, n0, n, alpha=0.001, batch_size=1000, seed=None, *, num_classes=None, progress=None, backend="auto"
+    model,
+    x,
+    sigma,
+    n0,
+    n,
+    alpha=0.001,
+    batch_size=1000,
+    seed=None,
+    *,
+    num_classes=None,
+    progress=None,
+    sample_start=0,
+    backend="auto",
 ):
     """Cohen et al.'s CERTIFY for each input of the batch ``x``.
 
@@ -155,11 +200,11 @@ def certify(
     one-sided (1 - alpha) Clopper-Pearson lower bound p_A = Beta(alpha; n_A, n - n_A + 1)
     certifies g(x') = c_A for every ||x' - x||_2 < sigma * Phi^-1(p_A) when p_A >= 1/2;
     otherwise the input is ``ABSTAIN`` (-1) with radius 0. Returns (labels int64 (N,),
-    radii float64 (N,)) on the host. ``progress`` as in :func:`predict`.
+    radii float64 (N,)) on the host. ``progress`` and ``sample_start`` as in :func:`predict`.
     """
     sigma, alpha = _check(sigma, alpha, batch_size, num_classes)
     n0, n = _positive_int(n0, "n0"), _positive_int(n, "n")
-    gen = _generator(seed)
+    gen = _generator(seed, sample_start, 2)
     s = _Sampler(model, x, sigma, batch_size, num_classes, backend)
     labels, radii = np.empty(s.c.n, np.int64), np.zeros(s.c.n)
     with _bar(s.c.n, progress) as bar:
