@@ -2,7 +2,6 @@
 loopback): every op under several chunkings equals the in-memory call bit for bit, and bad
 input gets a clear error. Certification and attacks: test_dask_cluster.py."""
 
-import inspect
 import os
 import subprocess
 import sys
@@ -19,14 +18,6 @@ da = pytest.importorskip("dask.array", reason=REASON)
 mkd = pytest.importorskip("mlsec_kernels.dask", reason=REASON)
 client = pytest.fixture(scope="module")(cluster_client)
 _SRC = os.path.dirname(os.path.dirname(mk.__file__))
-
-
-# The randomised ops take sample_start= from the kernels' side (docs/rng.md); until a build
-# has it the lazy random ops cannot be chunking-independent, and these tests say so.
-needs_start = pytest.mark.skipif(
-    "sample_start" not in inspect.signature(mk.gaussian_noise).parameters,
-    reason="the in-memory random ops have no sample_start= in this build",
-)
 
 
 @pytest.fixture(params=["cpp", "numba"])
@@ -138,7 +129,6 @@ def test_output_postprocessors(client, cpu):
         np.testing.assert_array_equal(client.compute(got).result(), ref)
 
 
-@needs_start
 def test_random_ops_chunking_independent(client, cpu):
     x = data((7, 3, 5, 6))
     eps = np.linspace(0.01, 0.3, 7)
@@ -155,7 +145,6 @@ def test_random_ops_chunking_independent(client, cpu):
     _check(client, "output.gaussian_noise", (p,), (0,), SCORES, cpu, scale=0.1, seed=16)
 
 
-@needs_start
 def test_random_ops_generator_and_params(client):
     x = data((7, 3, 5, 6))
     g1, g2 = mk.Generator(5, substream=3), mk.Generator(5, substream=3)
