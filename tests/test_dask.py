@@ -205,3 +205,21 @@ else:
 
 def test_import_leaves_dask_alone_and_certify_needs_a_client():
     subprocess.run([sys.executable, "-c", _NO_CLIENT], check=True, env=dict(os.environ, PYTHONPATH=_SRC))
+
+
+def test_every_array_op_has_a_dask_form_with_its_signature():
+    # a new op in mk (or in mk.output) must get its blockwise form, with the same keywords
+    # (out= aside: a lazy result has none; sample_start= is each block's own)
+    import inspect
+
+    not_ops = {"backends", "Generator", "SqueezeDetector", "attacks", "output", "rng", "smoothing", "transforms"}
+    pairs = [(getattr(mk, n), getattr(mkd, n, None), n) for n in mk.__all__ if n not in not_ops]
+    pairs += [(getattr(mk.output, n), getattr(mkd.output, n, None), f"output.{n}") for n in mkd.output.__all__]
+    # the post-processors (shapiro_wilk is the monitor's statistic, not a batch op)
+    post = [n for n in mk.output.__all__ if n[0].islower() and n != "shapiro_wilk"]
+    assert sorted(post) == sorted(mkd.output.__all__), "mk.output's functions and mkd.output's differ"
+    for ours, lazy_op, name in pairs:
+        assert lazy_op is not None, f"mlsec_kernels.dask has no {name}"
+        want = [p for p in inspect.signature(ours).parameters if p not in ("out", "sample_start")]
+        got = [p for p in inspect.signature(lazy_op).parameters if p not in ("out", "sample_start")]
+        assert got == want, f"{name}: {got} != {want}"
