@@ -31,6 +31,10 @@ def outputs() -> dict:
             out[f"pgd_step/{norm}/{key}"] = mk.pgd_step(x, x0, g2, st, e, norm=norm, backend="cpp")
             out[f"project/{norm}/{key}"] = mk.project(g2, e, norm=norm, backend="cpp")
             out[f"random_start/{norm}/{key}"] = mk.random_start(x0, e, norm=norm, seed=11, backend="cpp")
+            out[f"random_start/{norm}/start/{key}"] = mk.random_start(
+                x0[2:], e[2:], norm=norm, seed=11, sample_start=2**33 + 1, backend="cpp"
+            )
+            out[f"project/{norm}/box/{key}"] = mk.project(g2, e, norm=norm, lo=-x0, hi=1 - x0, backend="cpp")
         out[f"gaussian_noise/{key}"] = mk.gaussian_noise(x0, eps, seed=3, clip=(0, 1), backend="cpp")
         out[f"uniform_noise/{key}"] = mk.uniform_noise(x0, 0.1, seed=4, backend="cpp")
         for bits in (1, 5, 8, 16):
@@ -49,9 +53,16 @@ def outputs() -> dict:
             out[f"median_filter/nan/{size}/{key}"] = mk.median_filter(holed, size, backend="cpp")
         out[f"random_resize_pad/{key}"] = mk.random_resize_pad(img, 41, seed=8, interpolation="bilinear", backend="cpp")
         out[f"pixel_deflection/{key}"] = mk.pixel_deflection(img, 50, 5, seed=9, backend="cpp")
+        out[f"pixel_deflection/start/{key}"] = mk.pixel_deflection(img, 50, 5, seed=9, sample_start=7, backend="cpp")
         p = rs.dirichlet(np.ones(1001), size=3).astype(dt)
         out[f"reverse_sigmoid/{key}"] = mk.output.reverse_sigmoid(p, beta=0.8, gamma=0.2, backend="cpp")
         out[f"output_noise/{key}"] = mk.output.gaussian_noise(p, scale=0.01, seed=1, backend="cpp")
+        out[f"output_noise/start/{key}"] = mk.output.gaussian_noise(
+            p, scale=0.01, seed=1, sample_start=2**40, backend="cpp"
+        )
+        col = p[:, :1] * 40  # one column (C = 1, P(positive)): binary rules per step
+        out[f"reverse_sigmoid/c1/{key}"] = mk.output.reverse_sigmoid(col, beta=0.8, gamma=0.2, backend="cpp")
+        out[f"output_noise/c1/{key}"] = mk.output.gaussian_noise(col, scale=0.1, seed=1, backend="cpp")
         out[f"round/{key}"] = mk.output.round(p, decimals=3, backend="cpp")
         out[f"top_k/{key}"] = mk.output.top_k(p, 5, backend="cpp")
     u8 = rs.integers(0, 256, (2, 3, 31, 33), dtype=np.uint8)
