@@ -171,6 +171,16 @@ FUZZ_CASES["squeeze clip beyond float32"] = (
     ValueError,
     r"clip must span a finite range in float32 for float32 x, got \(0.0, 1e\+39\)$",
 )
+FUZZ_CASES["deflections beyond the block counter"] = (  # named, not sample_start's rule
+    lambda b: mk.pixel_deflection(np.broadcast_to(np.int16(0), (4096, 3, 8, 8)), 2**62, 1, seed=1, backend=b),
+    ValueError,
+    r"deflections \* N \* C must be <= 2\*\*63, got 4611686018427387904 \* 4096 \* 3$",
+)
+FUZZ_CASES["out before sample_start"] = (  # the binding's order: out's rules first
+    lambda b: mk.random_start(X, 0.1, seed=1, sample_start=-1, out=np.zeros((2, 3), np.float32), backend=b),
+    ValueError,
+    r"out must have shape \(2, 3, 8, 8\), got \(2, 3\)$",
+)
 FUZZ_CASES["h infinite"] = (
     lambda b: mk.non_local_means(X, h=float("inf"), backend=b),
     ValueError,

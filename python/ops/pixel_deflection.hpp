@@ -11,6 +11,9 @@ inline void require_deflection_args(const ImageDims& g, i64 deflections, i64 win
   if (window < 1) value_error("window must be >= 1, got " + std::to_string(window));
   if (deflections > 0 && g.n * g.c > 0 && (g.h < 1 || g.w < 1 || g.h >= (i64(1) << 31) || g.w >= (i64(1) << 31)))
     value_error("x must have images of 1 to 2**31 - 1 pixels a side");
+  if (deflections > 0 && g.n * g.c > 0 && u64(deflections) > (u64(1) << 63) / u64(g.n) / u64(g.c))  // block counter
+    value_error("deflections * N * C must be <= 2**63, got " + std::to_string(deflections) + " * " +
+                std::to_string(g.n) + " * " + std::to_string(g.c));
 }
 
 template <class A> void pixel_deflection(const Go<A>& go, py::handle x_, i64 deflections, i64 window,

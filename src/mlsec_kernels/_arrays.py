@@ -186,6 +186,14 @@ class Call:
             self._views = [a.contiguous() for _, a in self._items]
         return self._views
 
+    def output_after(self, out, check, shape=None, dtype=None):
+        """(output(out), check()): check, a rule the binding applies after out's own, runs
+        after a given out is checked and before a missing one is made like x (a call that
+        fails allocates nothing)."""
+        o = None if out is None else self.output(out, shape, dtype)
+        value = check()
+        return (self.output(None, shape, dtype) if o is None else o), value
+
     def output(self, out, shape=None, dtype=None):
         shape = self.shape if shape is None else tuple(shape)
         dtype = self.dtype if dtype is None else np.dtype(dtype)

@@ -96,8 +96,8 @@ def random_start(x0, eps, *, norm="inf", seed=None, sample_start=0, clip=(0.0, 1
     lo, hi = check_clip(clip)
     c = Call(backend, x0=x0)
     eps = c.per_sample(eps, "eps")
-    s0 = check_sample_start(sample_start, c.shape[0], math.prod(c.shape[1:]), 63)
-    o = c.output(out)  # checked before views copies x0
+    # out checked before views copies x0, and before sample_start (the binding's order)
+    o, s0 = c.output_after(out, lambda: check_sample_start(sample_start, c.shape[0], math.prod(c.shape[1:]), 63))
     c.kernel("random_start")(*c.views, eps, nm, seed, substream, s0, lo, hi, o)
     return c.result()
 

@@ -51,8 +51,8 @@ def _noise(kind, name, x, scale, seed, sample_start, clip, out, backend):
             return o
     c = Call(backend, dtypes=REALS, x=x)
     scale = c.per_sample(scale, name)
-    f0 = _first_element(sample_start, c.shape)
-    o = c.output(out, dtype=float_result(c.dtype))  # checked before views copies x
+    # out checked before views copies x, and before sample_start (the binding's order)
+    o, f0 = c.output_after(out, lambda: _first_element(sample_start, c.shape), dtype=float_result(c.dtype))
     c.kernel("noise")(*c.views, scale, kind, seed, substream, f0, lo, hi, o)
     return c.result()
 
@@ -230,7 +230,9 @@ def pixel_deflection(x, deflections, window, *, seed=None, sample_start=0, layou
     seed, substream = _rng.seed_and_substream(seed)
     c = Call(backend, dtypes=REALS, x=x)
     n, ch, _, _ = _images(c, layout)
-    s0 = check_sample_start(sample_start, n, ch * deflections, 63)
-    o = c.output(out)  # checked before views copies x
+    if deflections > 0 and n * ch > 0 and deflections * n * ch > 2**63:  # the stream's block counter
+        raise ValueError(f"deflections * N * C must be <= 2**63, got {deflections} * {n} * {ch}")
+    # out checked before views copies x, and before sample_start (the binding's order)
+    o, s0 = c.output_after(out, lambda: check_sample_start(sample_start, n, ch * deflections, 63))
     c.kernel("pixel_deflection")(c.views[0], deflections, window, layout, seed, substream, s0, o)
     return c.result()

@@ -176,6 +176,15 @@ def image_dims(c, nd=(4,)):
     return (s[0], s[-3], s[-2], s[-1]) if c["layout"] == "NCHW" else (s[0], s[-1], s[-3], s[-2])
 
 
+def _deflection_blocks(v, c):
+    """N * C * deflections <= 2**63: the blocks pixel_deflection's stream counter holds."""
+    dims = image_dims(c)
+    if dims is None:
+        return True
+    n, ch, _, _ = dims
+    return operator.index(v) * n * ch <= 2**63
+
+
 def _window_size(v, c):
     """(h, w) or one int for both: each >= 1, h * w <= MAX_WINDOW_PIXELS (any image size:
     the edges extend the image)."""
@@ -306,7 +315,7 @@ VALID = {
     ),
     "pixel_deflection": dict(
         x=IMG,
-        deflections=lambda v, c: integer(v, 0, 2**63 - 1),
+        deflections=lambda v, c: integer(v, 0, 2**63 - 1) and _deflection_blocks(v, c),
         window=lambda v, c: integer(v, 1, 2**63 - 1),
         seed=SEED,
         layout=LAYOUT,
