@@ -181,6 +181,11 @@ FUZZ_CASES["out before sample_start"] = (  # the binding's order: out's rules fi
     ValueError,
     r"out must have shape \(2, 3, 8, 8\), got \(2, 3\)$",
 )
+FUZZ_CASES["NaN bound with an empty array bound"] = (  # Numba took it: (NaN <= empty).all()
+    lambda b: mk.project(np.zeros((5, 0, 7)), 0.5, lo=float("nan"), hi=np.zeros((5, 0, 7)), backend=b),
+    ValueError,
+    "lo must be <= hi everywhere, and neither may be NaN$",
+)
 FUZZ_CASES["h infinite"] = (
     lambda b: mk.non_local_means(X, h=float("inf"), backend=b),
     ValueError,

@@ -154,7 +154,8 @@ def project(delta, eps, *, norm="inf", lo=None, hi=None, out=None, backend="auto
     arrays = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None and not isinstance(v, float)}
     c = Call(backend, delta=delta, **arrays)
     eps = c.per_sample(eps, "eps")
-    if not arrays and not (-math.inf if lo is None else lo) <= (math.inf if hi is None else hi):
+    nan_scalar = any(isinstance(v, float) and math.isnan(v) for v in (lo, hi))  # (whatever delta's size)
+    if nan_scalar or (not arrays and not (-math.inf if lo is None else lo) <= (math.inf if hi is None else hi)):
         raise ValueError(_BOX_ORDER)  # before out is made (delta may declare terabytes)
     o = c.output(out)  # checked before views copies delta
     views = dict(zip(c.names, c.views))
