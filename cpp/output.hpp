@@ -287,7 +287,8 @@ template <class F> MLSEC_HD void normals_span(const Philox& ph, u64 e0, i64 c, F
 }
 
 // x + scale*z; with renormalisation, negatives zeroed and the row divided by its sum, a
-// row summing to zero left noiseless (so the sum pass must not overwrite the row).
+// row summing to zero left noiseless (so the sum pass must not overwrite the row); NaN is
+// kept, so a row holding one comes out NaN (ART: its sum is NaN).
 template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const Step& st) {
   const Philox ph = Philox::make(st.seed, st.substream);
   const u64 e0 = u64(st.row0 + row) * u64(c);
@@ -316,7 +317,7 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
   const auto draw = [&](i64 len) { normals_span(ph, e0 + u64(c0), len, [&](i64 j, float z) { nz[j] = z; }); };
   const auto noisy = [&](i64 i) {
     const T v = x[i] + scale * T(nz[i - c0]);
-    return v > T(0) ? v : T(0);
+    return v > T(0) || v != v ? v : T(0);  // NaN stays NaN (and makes the row NaN, as in ART)
   };
   double total = 0.0;
   for (c0 = 0; c0 < c; c0 += kChunk) {
@@ -324,7 +325,7 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
     draw(c1 - c0);
     total += chunk_sum<1>(c0, c1, [&](i64 i) { return Sums<1>{{double(noisy(i))}}; }).v[0];
   }
-  if (!(total > 0.0)) return;
+  if (total == 0.0) return;
   const T inv = T(1.0 / total);
   for (c0 = 0; c0 < c; c0 += kChunk) {
     const i64 c1 = c - c0 < kChunk ? c : c0 + kChunk;

@@ -239,6 +239,22 @@ def test_noise_zero_sum_row_stays_noiseless_and_never_nan(backend):
     assert np.all(np.isfinite(got))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_noise_renormalised_rows_with_nan_or_inf_are_the_reference(backend, dtype):
+    # NaN is kept (the row's sum is NaN, so the whole row is, as in ART and the reference);
+    # inf makes its entry inf / inf = NaN and the others 0. Long rows take the chunked path.
+    for c in (5, 1500):
+        p = np.full((3, c), 1 / c, dtype)
+        p[0, 1], p[1, c - 1] = np.nan, np.inf
+        z = mk.rng.normal(p.shape, seed=2, dtype=np.float32).astype(dtype)
+        got = host(O.gaussian_noise(dev(p, backend), scale=0.01, seed=2, renormalize=True, backend=backend))
+        with np.errstate(invalid="ignore"):
+            want = ref.output.gaussian_noise(p, dtype(0.01) * z, renormalize=True)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        assert np.isnan(got[0]).all() and np.isnan(got[1, c - 1]) and (got[1, : c - 1] == 0).all()
+        np.testing.assert_allclose(got[2], want[2], rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 def test_noise_statistics():
     stats = pytest.importorskip("scipy.stats", reason="SciPy is not installed here")
     x = np.zeros((1000, 1000), np.float32)

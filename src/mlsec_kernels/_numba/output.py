@@ -167,7 +167,7 @@ def _noisy(x, j, e, scale, zero, key4, clamp):
     # simple); the values are the C++ normals_span's, element e of the stream.
     z = _normal_at(e >> 2, e & 3, key4[0], key4[1], key4[2], key4[3])
     v = x[j] + scale * _as(z, zero)
-    return (v if v > zero else zero) if clamp else v
+    return (v if v > zero or v != v else zero) if clamp else v  # NaN kept, as in C++
 
 
 def _as(z, like):
@@ -208,7 +208,7 @@ def gaussian_noise_row(x, row, scale, mode, key4, consts):
             x[j] = _noisy(x, j, e0 + j, scale, zero, key4, False)
         return
     total = row_sum(_noisy_term, (x, e0, scale, zero, key4), c)
-    if not total > 0.0:
+    if total == 0.0:
         return
     inv = _as(1.0 / total, zero)
     for j in range(c):
