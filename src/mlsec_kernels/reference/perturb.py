@@ -211,7 +211,9 @@ def pgd_step(
             m = np.count_nonzero(sel)
             direction[i] = np.where(sel, np.sign(gi), 0.0) / max(m, 1)
     xn = xr + sgn * step[:, None] * direction
-    if projection == "exact" and clip is not None:
+    # For inf the ball is a box too: clipping to it and then to [clip] is the projection onto
+    # their intersection wherever it is not empty, and stays defined at a non-finite x0.
+    if projection == "exact" and clip is not None and code != 0:
         y = x0r + _project_rows(xn - x0r, eps, code, clip[0] - x0r, clip[1] - x0r)
     else:
         y = x0r + _project_rows(xn - x0r, eps, code)
