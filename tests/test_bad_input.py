@@ -65,6 +65,8 @@ def test_tiny_h_is_no_nan(host_backend, h):
     r = mk.non_local_means(X, h=h, backend=host_backend)
     assert np.isfinite(r).all()
     np.testing.assert_allclose(r, X, rtol=0, atol=1e-6)  # only the pixel itself keeps weight
+    # the reference takes the same limit (its h*h is 0 below 1e-162: 0/0 weights were NaN)
+    np.testing.assert_allclose(mk.reference.non_local_means(X, h=h), X, rtol=0, atol=1e-6)
 
 
 def test_square_attack_refuses_a_nan_eps():

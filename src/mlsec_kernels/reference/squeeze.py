@@ -83,7 +83,9 @@ def non_local_means(x, *, h, template_size=3, search_size=13, layout="NCHW"):
         for dx in range(-rs, rs + 1):
             moved = p[:, rs + dy : rs + dy + H + 2 * rt, rs + dx : rs + dx + W + 2 * rt]
             d = sliding_window_view((centre - moved) ** 2, (template_size, template_size), axis=(1, 2))
-            wgt = np.exp(-d.mean(axis=(-2, -1)) / (h * h))
+            ms = d.mean(axis=(-2, -1))
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # h*h = 0: the limit (1 at ms = 0)
+                wgt = np.where(ms == 0, 1.0, np.exp(-ms / (h * h)))
             num += wgt * p[:, m + dy : m + dy + H, m + dx : m + dx + W]
             den += wgt
     y = back(num / den)
