@@ -27,7 +27,8 @@ HANG_S = 120  # a case this slow is hung: dump every thread's stack and stop the
 @given(data=st.data())
 def test_fuzz(op, data):
     case = data.draw(cases(op), label="case")
-    faulthandler.dump_traceback_later(HANG_S, exit=True, file=sys.stderr)
+    # the real stderr: under --capture=sys (benchmarks/sanitize.sh) sys.stderr has no fileno
+    faulthandler.dump_traceback_later(HANG_S, exit=True, file=sys.__stderr__)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # NumPy's warnings on NaN data and odd casts
