@@ -326,11 +326,11 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
     total += chunk_sum<1>(c0, c1, [&](i64 i) { return Sums<1>{{double(noisy(i))}}; }).v[0];
   }
   if (total == 0.0) return;
-  const T inv = T(1.0 / total);
+  const double inv = 1.0 / total;  // scaled in double: T(1/total) overflows for a row of denormals
   for (c0 = 0; c0 < c; c0 += kChunk) {
     const i64 c1 = c - c0 < kChunk ? c : c0 + kChunk;
     if (c > kChunk) draw(c1 - c0);
-    for (i64 i = c0; i < c1; ++i) x[i] = noisy(i) * inv;
+    for (i64 i = c0; i < c1; ++i) x[i] = T(double(noisy(i)) * inv);
   }
 }
 
@@ -338,8 +338,8 @@ template <class T> MLSEC_HD void gaussian_noise_row(T* x, i64 c, i64 row, const 
 // A row of reverse-sigmoid terms (C >= 2) divided by its canonical sum.
 template <class T> MLSEC_HD void reverse_sigmoid_share(T* x, i64 c) {
   const double total = row_sum<1>(c, [&](i64 j) { return Sums<1>{{double(x[j])}}; }).v[0];
-  const T inv = total != 0.0 ? T(1.0 / total) : T(0);
-  for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? x[j] * inv : T(1.0 / double(c));
+  const double inv = total != 0.0 ? 1.0 / total : 0.0;  // in double, as gaussian_noise_row's
+  for (i64 j = 0; j < c; ++j) x[j] = total != 0.0 ? T(double(x[j]) * inv) : T(1.0 / double(c));
 }
 
 template <class T> MLSEC_HD void reverse_sigmoid_row(T* x, i64 c, const Step& st) {

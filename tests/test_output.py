@@ -255,6 +255,19 @@ def test_noise_renormalised_rows_with_nan_or_inf_are_the_reference(backend, dtyp
         np.testing.assert_allclose(got[2], want[2], rtol=1e-5 if dtype == np.float32 else 1e-12)
 
 
+def test_rows_of_denormals_are_renormalised_in_double(backend):
+    # float32 rows whose sum is a denormal: 1/sum is beyond float32, so a float32 scale made
+    # them inf; the scale stays in double and each entry is rounded once
+    p = np.array([[1e-39, 3e-40, 0.0], [2e-38, 1e-41, 5e-45]], np.float32)
+    got = host(O.reverse_sigmoid(dev(p, backend), beta=2.5, gamma=1e-30, backend=backend))
+    np.testing.assert_allclose(got, ref.output.reverse_sigmoid(p, beta=2.5, gamma=1e-30), rtol=2e-7, atol=0)
+    z = mk.rng.normal(p.shape, seed=3, dtype=np.float32)
+    got = host(O.gaussian_noise(dev(p, backend), scale=1e-40, seed=3, renormalize=True, backend=backend))
+    want = ref.output.gaussian_noise(p, np.float32(1e-40) * z, renormalize=True)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+
+
 def test_noise_statistics():
     stats = pytest.importorskip("scipy.stats", reason="SciPy is not installed here")
     x = np.zeros((1000, 1000), np.float32)

@@ -210,9 +210,9 @@ def gaussian_noise_row(x, row, scale, mode, key4, consts):
     total = row_sum(_noisy_term, (x, e0, scale, zero, key4), c)
     if total == 0.0:
         return
-    inv = _as(1.0 / total, zero)
+    inv = 1.0 / total  # scaled in double, as in C++
     for j in range(c):
-        x[j] = _noisy(x, j, e0 + j, scale, zero, key4, True) * inv
+        x[j] = _as(np.float64(_noisy(x, j, e0 + j, scale, zero, key4, True)) * inv, zero)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -228,10 +228,10 @@ def _row(x, r, kinds, ints, reals, keys, consts):
             x[0] = reverse_sigmoid_binary(x[0], reals[i, 0], reals[i, 1], lo, hi, one, half, zero)
         elif kind == REVERSE_SIGMOID:
             total = row_sum(_rs_term, (x, reals[i, 0], reals[i, 1], lo, hi, one, half, zero), c)
-            inv = _as(1.0 / total, zero) if total != 0.0 else zero
+            inv = 1.0 / total if total != 0.0 else 0.0  # in double, as in C++
             u = _as(1.0 / c, zero)
             for j in range(c):
-                x[j] = x[j] * inv if total != 0.0 else u
+                x[j] = _as(np.float64(x[j]) * inv, zero) if total != 0.0 else u
         elif kind == GAUSSIAN_NOISE:
             gaussian_noise_row(x, r + ints[i, 1], reals[i, 0], ints[i, 0], keys[i], consts)
         elif kind == ROUND:
