@@ -55,7 +55,7 @@ HOT = [
     ("noise.cpp", "os[pos + j] = start_elem(R(xs[pos + j]), v[j], s, lo, hi)"),
     ("output.hpp", "out[j] = reverse_sigmoid_elem(out[j], a, b)"),  # the CPU's blocks of rows (run_block)
     ("output.hpp", "out[j] = round_elem(out[j], a)"),
-    ("output.hpp", "x[i] = noisy(i) * inv"),
+    ("output.hpp", "x[i] = T(double(noisy(i)) * inv)"),
     ("output.hpp", "out[j] = reverse_sigmoid_binary(out[j], a, b)"),  # one column (C = 1)
     ("output.hpp", "out[j] = binary_label(out[j])"),
     ("random_resize_pad.cpp", "d[i] = resize_store<T>(mix2<T>(h0[i], h1[i], b0, b1))"),
