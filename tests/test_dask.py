@@ -156,6 +156,14 @@ def test_random_ops_generator_and_params(client):
     got_i, got_p = client.compute([imgs, params], sync=True)
     np.testing.assert_array_equal(got_i, ref_i)
     np.testing.assert_array_equal(got_p, ref_p)
+    # the draws alone (no images resampled for them): NHWC, min_size, one draw for the batch
+    xh = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    for kw in (dict(layout="NHWC"), dict(min_size=2, per_sample=False)):
+        xin = xh if kw.get("layout") == "NHWC" else x
+        _, params = mkd.random_resize_pad(lazy(xin, ((4, 3),) + xin.shape[1:]), 9, seed=6, return_params=True, **kw)
+        np.testing.assert_array_equal(
+            params.compute(), mk.random_resize_pad(xin, 9, seed=6, return_params=True, **kw)[1]
+        )
     # seed=None: one secret seed for the lazy array, so its blocks agree and it recomputes the same
     a = mkd.uniform_noise(lazy(x, (3, 3, 5, 6)), 0.5, seed=None)
     np.testing.assert_array_equal(a.compute(), a.compute())

@@ -4,6 +4,7 @@ the randomised transforms, one in-memory call per block."""
 from __future__ import annotations
 
 from .. import perturb as _perturb
+from .. import rng as _rng
 from .. import squeeze as _squeeze
 from .. import transforms as _transforms
 from .._arrays import check_norm
@@ -159,8 +160,13 @@ def pixel_deflection(x, deflections, window, *, seed=None, layout="NCHW", out=No
     return _random(_transforms.pixel_deflection, "pixel_deflection", x, (x, deflections, window), kw, seed)
 
 
-def _params(*args, **kwargs):
-    return _transforms.random_resize_pad(*args, return_params=True, **kwargs)[1]
+def _params(x, out_size, *, seed, sample_start, min_size=None, per_sample=True, layout="NCHW", **_):
+    """The block's (n, 3) draws alone, as random_resize_pad makes them (its call on the same
+    block has checked the arguments): no images are resampled for them."""
+    h, w = (x.shape[2], x.shape[3]) if layout == "NCHW" else (x.shape[1], x.shape[2])
+    key, sub = _rng.seed_and_substream(seed)
+    lo = max(h, w) if min_size is None else min_size
+    return _transforms.resize_pad_params(len(x), lo, out_size, key, sub, bool(per_sample), sample_start)
 
 
 def random_resize_pad(
@@ -177,8 +183,8 @@ def random_resize_pad(
     backend="auto",
 ):
     """:func:`mlsec_kernels.random_resize_pad` on dask arrays, chunking-independent.
-    ``return_params=True`` adds the (N, 3) draws as a second lazy array, which computes
-    each block's draws again (cheap next to the images, but a second pass over them)."""
+    ``return_params=True`` adds the (N, 3) draws as a second lazy array, which draws each
+    block's parameters again (three words per image; the images are not resampled)."""
     no_out(out)
     x = check_array(x, "x")
     if x.ndim != 4:
