@@ -72,9 +72,8 @@ def _run(fn, passes, model_factory, x, kw, seed, progress, retries):
     token = model_token(model_factory)
     if isinstance(seed, Generator):
         # the whole dataset's substreams, in input order, as the in-memory call takes them
-        base = seed.next_substream()
-        for _ in range(passes * x.shape[0] - 1):
-            seed.next_substream()
+        taken = [seed.next_substream() for _ in range(passes * x.shape[0])]  # none for no input
+        base = taken[0] if taken else 0
         key = seed.seed
     else:
         key, base = fixed_seed(seed)[0], None
